@@ -1,0 +1,244 @@
+package dev.panbpf;
+
+import dev.panbpf.bindings.bpf_h;
+import dev.panbpf.bindings.bpf_map_info;
+import dev.panbpf.bindings.errno_h;
+import dev.panbpf.internal.Fd;
+import dev.panbpf.internal.MapAttr;
+import dev.panbpf.internal.Sys;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * BpfMap is one kernel BPF map: its fd and shape, and the element operations on {@link MemorySegment} keys and
+ * values. A map made by {@link #create} owns its fd and closes it; a map from a {@link BpfObject} belongs to the
+ * object and is released when the object closes.
+ */
+public class BpfMap implements AutoCloseable {
+    private final Fd fd;
+    private final boolean owned;
+    private final String name;
+    private final int type;
+    private final int keySize;
+    private final int valueSize;
+    private final int maxEntries;
+    private final int flags;
+
+    BpfMap(Fd fd, boolean owned, String name, int type, int keySize, int valueSize, int maxEntries, int flags) {
+        this.fd = fd;
+        this.owned = owned;
+        this.name = name;
+        this.type = type;
+        this.keySize = keySize;
+        this.valueSize = valueSize;
+        this.maxEntries = maxEntries;
+        this.flags = flags;
+    }
+
+    /** Creates an unnamed map; see {@link #create(MapType, int, int, int, int, String)}. */
+    public static BpfMap create(MapType type, int keySize, int valueSize, int maxEntries, int flags) {
+        return create(type, keySize, valueSize, maxEntries, flags, "");
+    }
+
+    /**
+     * Creates a map with BPF_MAP_CREATE, without a BPF object. Ring buffers take key and value size 0 and a
+     * {@code maxEntries} that is the data size in bytes: a power of two and a multiple of the page size.
+     */
+    public static BpfMap create(MapType type, int keySize, int valueSize, int maxEntries, int flags, String name) {
+        if (keySize < 0 || valueSize < 0 || maxEntries < 0) {
+            throw new IllegalArgumentException("map '" + name + "': sizes must not be negative (key " + keySize
+                    + ", value " + valueSize + ", max entries " + maxEntries + ")");
+        }
+        if (name.length() >= bpf_h.BPF_OBJ_NAME_LEN()) {
+            throw new IllegalArgumentException("map name '" + name + "' is longer than 15 characters");
+        }
+        if (type == MapType.RINGBUF || type == MapType.USER_RINGBUF) {
+            checkRingSize(name, maxEntries);
+            if (keySize != 0 || valueSize != 0) {
+                throw new IllegalArgumentException("ring buffer map '" + name + "' takes key and value size 0, got "
+                        + keySize + " and " + valueSize);
+            }
+        }
+        int fd = MapAttr.create(type.value(), keySize, valueSize, maxEntries, flags, name);
+        return new BpfMap(new Fd(fd, "map '" + name + "'"), true, name, type.value(), keySize, valueSize,
+                maxEntries, flags);
+    }
+
+    static void checkRingSize(String name, long size) {
+        if (size <= 0 || Long.bitCount(size) != 1 || size % Sys.PAGE_SIZE != 0) {
+            throw new IllegalArgumentException("ring buffer '" + name + "' size " + size + " must be a power of two "
+                    + "and a multiple of the page size (" + Sys.PAGE_SIZE + "), e.g. " + Math.max(Sys.PAGE_SIZE,
+                    Long.highestOneBit(Math.max(1, size)) << (Long.bitCount(Math.max(1, size)) == 1 ? 0 : 1)));
+        }
+    }
+
+    /** Describes the map behind an fd that someone else owns (libbpf), asking the kernel for its shape. */
+    static BpfMap describe(int fd, String name) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment info = MapAttr.info(a, fd, "map '" + name + "'");
+            return new BpfMap(new Fd(fd, "map '" + name + "'"), false, name, bpf_map_info.type(info),
+                    bpf_map_info.key_size(info), bpf_map_info.value_size(info), bpf_map_info.max_entries(info),
+                    bpf_map_info.map_flags(info));
+        }
+    }
+
+    /** The map's name ("" for unnamed maps). */
+    public String name() {
+        return name;
+    }
+
+    /** The kernel's map type number; see {@link #mapType()}. */
+    public int type() {
+        return type;
+    }
+
+    /** The map type, or null for a type panbpf has no name for. */
+    public MapType mapType() {
+        return MapType.of(type);
+    }
+
+    /** Key size in bytes. */
+    public int keySize() {
+        return keySize;
+    }
+
+    /** Value size in bytes. */
+    public int valueSize() {
+        return valueSize;
+    }
+
+    /** Maximum number of entries (for ring buffers: the data size in bytes). */
+    public int maxEntries() {
+        return maxEntries;
+    }
+
+    /** The BPF_F_* flags the map was created with. */
+    public int flags() {
+        return flags;
+    }
+
+    /** The map's file descriptor; throws if the map is closed. */
+    public int fd() {
+        return fd.get();
+    }
+
+    /** Whether the map (or the object owning it) was closed. */
+    public boolean isClosed() {
+        return fd.isClosed();
+    }
+
+    // ------------------------------------------------------------------------------------------ element ops
+
+    /** Copies the value for {@code key} into {@code value}; false when there is no such key. */
+    public boolean lookup(MemorySegment key, MemorySegment value) {
+        checkSizes(key, value);
+        return check(MapAttr.elem(bpf_h.BPF_MAP_LOOKUP_ELEM(), fd(), key, value, 0), "lookup", true);
+    }
+
+    /** Stores {@code value} at {@code key}; {@code flags} is BPF_ANY (0), BPF_NOEXIST (1) or BPF_EXIST (2). */
+    public void update(MemorySegment key, MemorySegment value, long flags) {
+        checkSizes(key, value);
+        check(MapAttr.elem(bpf_h.BPF_MAP_UPDATE_ELEM(), fd(), key, value, flags), "update", false);
+    }
+
+    /** Stores {@code value} at {@code key}, creating or replacing it. */
+    public void update(MemorySegment key, MemorySegment value) {
+        update(key, value, bpf_h.BPF_ANY());
+    }
+
+    /** Deletes {@code key}; false when it was not there. */
+    public boolean delete(MemorySegment key) {
+        checkKey(key);
+        return check(MapAttr.elem(bpf_h.BPF_MAP_DELETE_ELEM(), fd(), key, MemorySegment.NULL, 0), "delete", true);
+    }
+
+    /** Looks up a 4-byte key and returns the 4-byte value, or null when absent. */
+    public Integer lookupInt(int key) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment v = a.allocate(valueSize);
+            return lookup(a.allocateFrom(ValueLayout.JAVA_INT, key), v) ? v.get(ValueLayout.JAVA_INT, 0) : null;
+        }
+    }
+
+    /** Looks up a 4-byte key and returns the 8-byte value, or null when absent. */
+    public Long lookupLong(int key) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment v = a.allocate(valueSize);
+            return lookup(a.allocateFrom(ValueLayout.JAVA_INT, key), v) ? v.get(ValueLayout.JAVA_LONG, 0) : null;
+        }
+    }
+
+    /** Stores a 4-byte value at a 4-byte key. */
+    public void update(int key, int value) {
+        try (Arena a = Arena.ofConfined()) {
+            update(a.allocateFrom(ValueLayout.JAVA_INT, key), a.allocateFrom(ValueLayout.JAVA_INT, value));
+        }
+    }
+
+    /** Stores an 8-byte value at a 4-byte key. */
+    public void update(int key, long value) {
+        try (Arena a = Arena.ofConfined()) {
+            update(a.allocateFrom(ValueLayout.JAVA_INT, key), a.allocateFrom(ValueLayout.JAVA_LONG, value));
+        }
+    }
+
+    /** Deletes a 4-byte key; false when it was not there. */
+    public boolean delete(int key) {
+        try (Arena a = Arena.ofConfined()) {
+            return delete(a.allocateFrom(ValueLayout.JAVA_INT, key));
+        }
+    }
+
+    void checkKey(MemorySegment key) {
+        if (key.byteSize() != keySize) {
+            throw new IllegalArgumentException(this + " has " + keySize + "-byte keys; the key given has "
+                    + key.byteSize() + " bytes");
+        }
+    }
+
+    void checkSizes(MemorySegment key, MemorySegment value) {
+        checkKey(key);
+        if (value.byteSize() != valueSize) {
+            throw new IllegalArgumentException(this + " has " + valueSize + "-byte values; the value given has "
+                    + value.byteSize() + " bytes");
+        }
+    }
+
+    /** Maps a result of an element command: ENOENT is "absent" where allowed, other errors throw. */
+    boolean check(int r, String op, boolean enoentIsFalse) {
+        if (r == 0) {
+            return true;
+        }
+        if (enoentIsFalse && -r == errno_h.ENOENT()) {
+            return false;
+        }
+        throw new BpfException(op + " on " + this, -r, null);
+    }
+
+    /** Closes the map's fd if this map owns it; maps of a BpfObject are closed with the object. */
+    @Override
+    public void close() {
+        if (owned) {
+            fd.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        MapType t = mapType();
+        return (t == null ? "type " + type : t.name()) + " map '" + name + "'";
+    }
+
+    /** Decodes a NUL-terminated C name. */
+    static String cName(MemorySegment s) {
+        byte[] b = s.toArray(ValueLayout.JAVA_BYTE);
+        int n = 0;
+        while (n < b.length && b[n] != 0) {
+            n++;
+        }
+        return new String(b, 0, n, StandardCharsets.US_ASCII);
+    }
+}

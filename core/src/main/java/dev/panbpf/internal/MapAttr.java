@@ -1,0 +1,55 @@
+package dev.panbpf.internal;
+
+import dev.panbpf.bindings.bpf_attr;
+import dev.panbpf.bindings.bpf_h;
+import dev.panbpf.bindings.bpf_map_info;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/** MapAttr fills {@code union bpf_attr} for the map commands and makes the call. */
+public final class MapAttr {
+    private MapAttr() { }
+
+    /** BPF_MAP_CREATE; returns the new map fd. */
+    public static int create(int type, int keySize, int valueSize, int maxEntries, int flags, String name) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment attr = bpf_attr.allocate(a);
+            bpf_attr.map_type(attr, type);
+            bpf_attr.key_size(attr, keySize);
+            bpf_attr.value_size(attr, valueSize);
+            bpf_attr.max_entries(attr, maxEntries);
+            bpf_attr.map_flags(attr, flags);
+            byte[] n = name.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            MemorySegment.copy(n, 0, bpf_attr.map_name(attr), java.lang.foreign.ValueLayout.JAVA_BYTE, 0,
+                    Math.min(n.length, bpf_h.BPF_OBJ_NAME_LEN() - 1));
+            return Sys.bpf(bpf_h.BPF_MAP_CREATE(), attr, BpfCommands.mapType(type) + " map '" + name + "'");
+        }
+    }
+
+    /** One of the BPF_MAP_*_ELEM commands; returns 0 or {@code -errno}. */
+    public static int elem(int cmd, int fd, MemorySegment key, MemorySegment value, long flags) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment attr = bpf_attr.allocate(a);
+            bpf_attr.map_fd(attr, fd);
+            bpf_attr.key(attr, key.address());
+            bpf_attr.value(attr, value.address());
+            bpf_attr.flags(attr, flags);
+            return Sys.bpfNoThrow(cmd, attr);
+        }
+    }
+
+    /** BPF_OBJ_GET_INFO_BY_FD for a map; fills and returns a {@code struct bpf_map_info} in {@code arena}. */
+    public static MemorySegment info(Arena arena, int fd, String what) {
+        MemorySegment info = bpf_map_info.allocate(arena);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment attr = bpf_attr.allocate(a);
+            MemorySegment i = bpf_attr.info(attr);
+            bpf_attr.info.bpf_fd(i, fd);
+            bpf_attr.info.info_len(i, (int) info.byteSize());
+            bpf_attr.info.info(i, info.address());
+            Sys.bpf(bpf_h.BPF_OBJ_GET_INFO_BY_FD(), attr, what);
+        }
+        return info;
+    }
+}

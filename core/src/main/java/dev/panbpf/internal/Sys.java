@@ -1,0 +1,192 @@
+package dev.panbpf.internal;
+
+import dev.panbpf.BpfException;
+import dev.panbpf.bindings.*;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.util.function.Consumer;
+
+import static dev.panbpf.bindings.unistd_h.C_INT;
+import static dev.panbpf.bindings.unistd_h.C_LONG;
+import static dev.panbpf.bindings.unistd_h.C_POINTER;
+
+/**
+ * Sys is the thin syscall layer: each method makes one call and turns a failure into a {@link BpfException}
+ * that names the operation and the errno. Nothing here allocates on success paths that run per record.
+ */
+public final class Sys {
+    private Sys() { }
+
+    private static final MethodHandle BPF =
+            unistd_h.syscall.makeInvoker(C_INT, C_POINTER, C_INT).handle();
+    private static final MethodHandle PERF_EVENT_OPEN =
+            unistd_h.syscall.makeInvoker(C_POINTER, C_INT, C_INT, C_INT, C_LONG).handle();
+    private static final MethodHandle IOCTL = sys_ioctl_h.ioctl.makeInvoker(C_LONG).handle();
+
+    /** The page size of this machine. */
+    public static final long PAGE_SIZE = unistd_h.sysconf(Errno.state(), unistd_h._SC_PAGESIZE());
+
+    /** bpf(2) with {@code attr}; returns the result (an fd for commands that create one). */
+    public static int bpf(int cmd, MemorySegment attr, String what) {
+        int r = bpfNoThrow(cmd, attr);
+        if (r < 0) {
+            throw new BpfException("bpf(" + BpfCommands.name(cmd) + ")" + (what.isEmpty() ? "" : " on " + what),
+                    -r, null);
+        }
+        return r;
+    }
+
+    /** bpf(2) returning {@code -errno} on failure instead of throwing, for callers that expect some errnos. */
+    public static int bpfNoThrow(int cmd, MemorySegment attr) {
+        MemorySegment st = Errno.state();
+        long r;
+        try {
+            r = (long) BPF.invokeExact(st, (long) unistd_h.SYS_bpf(), cmd, attr, (int) attr.byteSize());
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        return r < 0 ? -Errno.of(st) : (int) r;
+    }
+
+    /** perf_event_open(2); returns the new fd. */
+    public static int perfEventOpen(MemorySegment attr, int pid, int cpu, int groupFd, long flags) {
+        MemorySegment st = Errno.state();
+        long r;
+        try {
+            r = (long) PERF_EVENT_OPEN.invokeExact(st, (long) unistd_h.SYS_perf_event_open(), attr, pid, cpu,
+                    groupFd, flags);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (r < 0) {
+            throw new BpfException("perf_event_open(cpu " + cpu + ")", Errno.of(st), null);
+        }
+        return (int) r;
+    }
+
+    /** ioctl(2) with an integer argument. */
+    public static int ioctl(int fd, long request, long arg, String what) {
+        MemorySegment st = Errno.state();
+        int r;
+        try {
+            r = (int) IOCTL.invokeExact(st, fd, request, arg);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (r < 0) {
+            throw new BpfException("ioctl(" + what + ")", Errno.of(st), null);
+        }
+        return r;
+    }
+
+    /**
+     * mmap(2) of {@code fd}, returned as a segment of {@code length} bytes owned by {@code arena}: closing the
+     * arena invalidates the segment first, then unmaps it, so no access can touch unmapped memory.
+     */
+    public static MemorySegment mmap(Arena arena, long length, int prot, int fd, long offset, String what) {
+        MemorySegment st = Errno.state();
+        MemorySegment p = sys_mman_h.mmap(st, MemorySegment.NULL, length, prot, sys_mman_h.MAP_SHARED(), fd, offset);
+        if (p.address() == -1L) {
+            int e = Errno.of(st);
+            String hint = e == errno_h.EPERM() && (prot & sys_mman_h.PROT_WRITE()) != 0
+                    ? "the kernel maps this region read-only; map it with PROT_READ only" : null;
+            throw new BpfException("mmap(" + what + ", " + length + " bytes at offset " + offset + ")", e, hint);
+        }
+        Consumer<MemorySegment> unmap = s -> sys_mman_h.munmap(Errno.state(), s, length);
+        return p.reinterpret(length, arena, unmap);
+    }
+
+    /** close(2), ignoring errors: the fd is gone either way. */
+    public static void close(int fd) {
+        unistd_h.close(Errno.state(), fd);
+    }
+
+    /** read(2) of up to {@code buf.byteSize()} bytes; returns the count or {@code -errno}. */
+    public static long read(int fd, MemorySegment buf) {
+        MemorySegment st = Errno.state();
+        long r = unistd_h.read(st, fd, buf, buf.byteSize());
+        return r < 0 ? -Errno.of(st) : r;
+    }
+
+    /** write(2) of {@code buf}; returns the count or {@code -errno}. */
+    public static long write(int fd, MemorySegment buf) {
+        MemorySegment st = Errno.state();
+        long r = unistd_h.write(st, fd, buf, buf.byteSize());
+        return r < 0 ? -Errno.of(st) : r;
+    }
+
+    /** epoll_create1(EPOLL_CLOEXEC). */
+    public static int epollCreate() {
+        MemorySegment st = Errno.state();
+        int r = sys_epoll_h.epoll_create1(st, sys_epoll_h.EPOLL_CLOEXEC());
+        if (r < 0) {
+            throw new BpfException("epoll_create1", Errno.of(st), null);
+        }
+        return r;
+    }
+
+    /** eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK). */
+    public static int eventfd() {
+        MemorySegment st = Errno.state();
+        int r = sys_eventfd_h.eventfd(st, 0, sys_eventfd_h.EFD_CLOEXEC() | sys_eventfd_h.EFD_NONBLOCK());
+        if (r < 0) {
+            throw new BpfException("eventfd", Errno.of(st), null);
+        }
+        return r;
+    }
+
+    /** The CPU this thread runs on now. */
+    public static int currentCpu() {
+        return sched_h.sched_getcpu(Errno.state());
+    }
+
+    /** Pins the calling thread to {@code cpu}. */
+    public static void pinToCpu(int cpu) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment set = cpu_set_t.allocate(a);
+            set.set(C_LONG, (cpu / 64) * 8L, 1L << (cpu % 64));
+            MemorySegment st = Errno.state();
+            if (sched_h.sched_setaffinity(st, 0, set.byteSize(), set) < 0) {
+                throw new BpfException("sched_setaffinity(cpu " + cpu + ")", Errno.of(st),
+                        "pick a CPU listed in /sys/devices/system/cpu/online");
+            }
+        }
+    }
+
+    /** The CPUs the calling thread may run on, as a bit set. */
+    public static java.util.BitSet affinity() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment set = cpu_set_t.allocate(a);
+            MemorySegment st = Errno.state();
+            if (sched_h.sched_getaffinity(st, 0, set.byteSize(), set) < 0) {
+                throw new BpfException("sched_getaffinity", Errno.of(st), null);
+            }
+            return java.util.BitSet.valueOf(set.toArray(C_LONG));
+        }
+    }
+
+    /** Restores the calling thread's affinity to {@code cpus}. */
+    public static void setAffinity(java.util.BitSet cpus) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment set = cpu_set_t.allocate(a);
+            long[] words = cpus.toLongArray();
+            MemorySegment.copy(MemorySegment.ofArray(words), 0, set, 0, Math.min(words.length * 8L, set.byteSize()));
+            MemorySegment st = Errno.state();
+            if (sched_h.sched_setaffinity(st, 0, set.byteSize(), set) < 0) {
+                throw new BpfException("sched_setaffinity", Errno.of(st), null);
+            }
+        }
+    }
+
+    private static RuntimeException rethrow(Throwable t) {
+        if (t instanceof RuntimeException r) {
+            return r;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        return new IllegalStateException(t);
+    }
+}
