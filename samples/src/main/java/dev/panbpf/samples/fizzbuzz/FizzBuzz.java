@@ -1,0 +1,40 @@
+package dev.panbpf.samples.fizzbuzz;
+
+import dev.panbpf.samples.Args;
+import dev.panbpf.samples.Command;
+import dev.panbpf.samples.Option;
+import dev.panbpf.samples.Prerequisite;
+import dev.panbpf.samples.StopSignal;
+
+import java.io.PrintStream;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+
+/** FizzBuzz is the {@code fizzbuzz} command. */
+public final class FizzBuzz implements Command {
+    @Override
+    public String name() {
+        return "fizzbuzz";
+    }
+
+    @Override
+    public String summary() {
+        return "TODO";
+    }
+
+    @Override
+    public List<Option> options() {
+        return List.of();
+    }
+
+    @Override
+    public Set<Prerequisite> needs(Args args) {
+        return EnumSet.of(Prerequisite.JAVA);
+    }
+
+    @Override
+    public int run(Args args, PrintStream out, StopSignal stop) throws Exception {
+        throw new UnsupportedOperationException("not yet");
+    }
+}
