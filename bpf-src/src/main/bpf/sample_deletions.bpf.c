@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-// Sample 2: report every unlinkat(2) with the caller's pid, command and path over a ring buffer. It checks the
-// free space before reserving and counts every event it could not deliver.
+// Sample 2: report every unlinkat(2) and unlink(2) with the caller's pid, command and path over a ring buffer. It
+// checks the free space before reserving and counts every event it could not deliver. Both syscalls are traced
+// because tools differ: rm calls unlinkat, while glibc's unlink() (and so Java's Files.delete) calls unlink.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -13,13 +14,19 @@ struct deletion_event {
 	char filename[PATH_LEN];
 };
 
-// The tracepoint's record, as /sys/kernel/tracing/events/syscalls/sys_enter_unlinkat/format describes it.
+// The tracepoints' records, as /sys/kernel/tracing/events/syscalls/sys_enter_unlink{,at}/format describe them.
 struct unlinkat_args {
 	__u64 common;      // common_type, common_flags, common_preempt_count, common_pid
 	__s64 syscall_nr;
 	__u64 dfd;
 	__u64 pathname;    // a user-space pointer
 	__u64 flag;
+};
+
+struct unlink_args {
+	__u64 common;
+	__s64 syscall_nr;
+	__u64 pathname;
 };
 
 enum deletion_drop {
@@ -49,8 +56,7 @@ static void count_drop(__u32 slot)
 		__sync_fetch_and_add(n, 1);
 }
 
-SEC("tp/syscalls/sys_enter_unlinkat")
-int trace_unlinkat(struct unlinkat_args *ctx)
+static int report(const char *pathname)
 {
 	// Each record costs its size plus an 8-byte header. Data not yet consumed is AVAIL_DATA; the rest is free.
 	__u64 used = bpf_ringbuf_query(&deletions, BPF_RB_AVAIL_DATA);
@@ -69,7 +75,7 @@ int trace_unlinkat(struct unlinkat_args *ctx)
 	}
 	e->pid = bpf_get_current_pid_tgid() >> 32;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	if (bpf_probe_read_user_str(e->filename, sizeof(e->filename), (const char *)ctx->pathname) < 0) {
+	if (bpf_probe_read_user_str(e->filename, sizeof(e->filename), pathname) < 0) {
 		// Reserved space must be either submitted or discarded; the verifier rejects a program that leaks it.
 		bpf_ringbuf_discard(e, 0);
 		count_drop(DROP_BAD_PATH);
@@ -77,6 +83,18 @@ int trace_unlinkat(struct unlinkat_args *ctx)
 	}
 	bpf_ringbuf_submit(e, 0);
 	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_unlinkat")
+int trace_unlinkat(struct unlinkat_args *ctx)
+{
+	return report((const char *)ctx->pathname);
+}
+
+SEC("tp/syscalls/sys_enter_unlink")
+int trace_unlink(struct unlink_args *ctx)
+{
+	return report((const char *)ctx->pathname);
 }
 
 char LICENSE[] SEC("license") = "GPL";
