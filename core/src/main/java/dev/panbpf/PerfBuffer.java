@@ -23,7 +23,16 @@ import java.util.function.ToIntFunction;
  * come from any thread and release a blocked {@code poll} promptly. After close, poll and consume return 0.
  *
  * <p>Payload segments are slices of the kernel's mapping (or of a per-CPU scratch copy for records that wrap the
- * ring's end): they are valid only until the handler returns. Copy what you keep.
+ * ring's end): they are valid only until the handler returns. Copy what you keep. The kernel places a payload
+ * 4 bytes past an 8-byte boundary, so read its fields with the {@code *_UNALIGNED} value layouts.
+ *
+ * <p>What a payload holds. The kernel does not record how many bytes the program passed: it stores a raw size
+ * {@code R = roundUp(n + 4, 8) - 4} for {@code n} bytes sent and leaves the {@code R - n} (at most 7) bytes after
+ * them as they were, stale. By default the handler gets all {@code R} bytes, so the first {@code n} are exactly
+ * the program's and up to 7 trailing bytes are not. With {@link Options#payloadSize} or
+ * {@link Options#payloadLength} the handler gets exactly the program's {@code n} bytes.
+ *
+ * <p>The buffer does not own the map; it only adds (and on close removes) the entries for its CPUs.
  */
 public final class PerfBuffer implements AutoCloseable {
 
@@ -106,7 +115,8 @@ public final class PerfBuffer implements AutoCloseable {
      * Waits up to {@code timeout} for a CPU's ring to signal (per {@link Options#wakeupEvents} or
      * {@link Options#wakeupBytes}), then reads every signalled ring to its end. Returns the number of samples
      * handled; 0 on timeout, {@link #wakeup()} or close. Records that have not yet reached a wakeup stay until the
-     * next signal or a {@link #consume} call.
+     * next signal or a {@link #consume} call; so do the records after one whose handler threw (the kernel reports
+     * a ring's readiness once, not for as long as it holds data).
      */
     public int poll(Handler handler, Duration timeout) {
         int millis = toMillis(timeout);
@@ -237,6 +247,9 @@ public final class PerfBuffer implements AutoCloseable {
     private static int toMillis(Duration timeout) {
         if (timeout.isNegative()) {
             throw new IllegalArgumentException("timeout must not be negative: " + timeout);
+        }
+        if (timeout.compareTo(Duration.ofMillis(Integer.MAX_VALUE)) >= 0) {
+            return Integer.MAX_VALUE;
         }
         long ms = timeout.toMillis() + (timeout.toNanosPart() % 1_000_000 != 0 ? 1 : 0);
         return (int) Math.min(ms, Integer.MAX_VALUE);
