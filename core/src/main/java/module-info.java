@@ -7,4 +7,5 @@ module dev.panbpf {
     requires org.slf4j;
 
     exports dev.panbpf;
+    exports dev.panbpf.event;
 }

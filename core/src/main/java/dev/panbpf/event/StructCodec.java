@@ -1,0 +1,144 @@
+package dev.panbpf.event;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
+import java.lang.foreign.StructLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.util.Objects;
+
+/**
+ * StructCodec reads and writes a Java record as the C struct it describes: {@link #of} derives the layout (gcc's
+ * x86-64 placement, see {@link Unsigned}, {@link Size}, {@link Padding}, {@link EnumValue}), {@link #verify}
+ * proves it against the struct in a BPF object's BTF, and {@link #decode}/{@link #encode} convert between a
+ * {@link MemorySegment} and the record through method handles built once, so an event costs only its reads and
+ * the constructor call. Codecs are immutable and thread-safe.
+ *
+ * @param <R> the record type
+ */
+public final class StructCodec<R extends Record> {
+    private static final ClassValue<StructCodec<?>> CACHE = new ClassValue<>() {
+        @Override
+        protected StructCodec<?> computeValue(Class<?> type) {
+            return create(type.asSubclass(Record.class), Access.lookupFor(type));
+        }
+    };
+
+    private final Class<R> type;
+    private final StructShape shape;
+    private final long size;
+    private final MethodHandle decoder;     // (MemorySegment, long) Object
+    private final MethodHandle[] writers;   // each (MemorySegment, long, Object) void
+
+    private StructCodec(Class<R> type, StructShape shape, MethodHandle decoder, MethodHandle[] writers) {
+        this.type = type;
+        this.shape = shape;
+        this.size = shape.size();
+        this.decoder = decoder;
+        this.writers = writers;
+    }
+
+    /**
+     * Returns the codec of {@code type}, deriving it on first use (cached per class). Fails with an error naming
+     * the component when a component has no C layout or its annotations contradict each other.
+     */
+    @SuppressWarnings("unchecked")
+    public static <R extends Record> StructCodec<R> of(Class<R> type) {
+        return (StructCodec<R>) CACHE.get(Objects.requireNonNull(type, "type"));
+    }
+
+    /** Returns a codec that calls the record through {@code lookup}, for records panbpf's module cannot reach. */
+    public static <R extends Record> StructCodec<R> of(Class<R> type, MethodHandles.Lookup lookup) {
+        return create(type, lookup);
+    }
+
+    private static <R extends Record> StructCodec<R> create(Class<R> type, MethodHandles.Lookup lookup) {
+        StructShape shape = StructShape.of(type);
+        return new StructCodec<>(type, shape, Decoder.of(shape, lookup), Writers.of(shape, lookup));
+    }
+
+    /** The record type. */
+    public Class<R> type() {
+        return type;
+    }
+
+    /** The size of the C struct in bytes, trailing padding included. */
+    public long byteSize() {
+        return size;
+    }
+
+    /** The C layout as a named FFM layout with natural alignment and explicit padding members. */
+    public StructLayout layout() {
+        return Layouts.of(shape);
+    }
+
+    /** Decodes the struct at the start of {@code segment}; the segment may be longer than the struct. */
+    public R decode(MemorySegment segment) {
+        return decode(segment, 0);
+    }
+
+    /** Decodes the struct at {@code offset} in {@code segment}. */
+    @SuppressWarnings("unchecked")
+    public R decode(MemorySegment segment, long offset) {
+        if (offset < 0 || segment.byteSize() - offset < size) {
+            throw tooShort(segment, offset);
+        }
+        try {
+            Object r = decoder.invokeExact(segment, offset);
+            return (R) r;
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Encodes {@code value} at the start of {@code segment}, zeroing padding and unused array elements. */
+    public void encode(R value, MemorySegment segment) {
+        encode(value, segment, 0);
+    }
+
+    /** Encodes {@code value} at {@code offset} in {@code segment}. */
+    public void encode(R value, MemorySegment segment, long offset) {
+        Objects.requireNonNull(value, "value");
+        if (offset < 0 || segment.byteSize() - offset < size) {
+            throw tooShort(segment, offset);
+        }
+        segment.asSlice(offset, size).fill((byte) 0);
+        try {
+            for (MethodHandle w : writers) {
+                w.invokeExact(segment, offset, (Object) value);
+            }
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Encodes {@code value} into a new segment of {@link #byteSize()} bytes from {@code allocator}. */
+    public MemorySegment encode(R value, SegmentAllocator allocator) {
+        MemorySegment s = allocator.allocate(layout());
+        encode(value, s, 0);
+        return s;
+    }
+
+    /** The layout as C-like text with every member's offset and size, for logs and error messages. */
+    public String describe() {
+        return Layouts.describe(shape);
+    }
+
+    StructShape shape() {
+        return shape;
+    }
+
+    private IllegalArgumentException tooShort(MemorySegment segment, long offset) {
+        return new IllegalArgumentException("struct " + type.getSimpleName() + " needs " + size + " bytes at offset "
+                + offset + ", but the segment has " + segment.byteSize() + " bytes");
+    }
+
+    @Override
+    public String toString() {
+        return "StructCodec[" + type.getName() + ", " + size + " bytes]";
+    }
+}
