@@ -17,6 +17,8 @@ public final class Ipv4 {
     public static final int IP_HLEN = 20;
     /** UDP header length. */
     public static final int UDP_HLEN = 8;
+    /** 192.0.2.1, an address from TEST-NET-1 (RFC 5737), for packets that never leave a test run. */
+    public static final int TEST_NET_1 = 192 << 24 | 2 << 8 | 1;
 
     /** Dotted-quad text of a host-order address. */
     public static String text(int addr) {

@@ -5,14 +5,25 @@ import dev.panbpf.samples.Command;
 import dev.panbpf.samples.Option;
 import dev.panbpf.samples.Prerequisite;
 import dev.panbpf.samples.StopSignal;
+import dev.panbpf.samples.net.Ipv4;
+import dev.panbpf.samples.net.VethLab;
 
 import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 
-/** XdpEvents is the {@code xdp-events} command. */
+/**
+ * XdpEvents is the {@code xdp-events} command: an XDP program reports each IPv4 packet an interface receives over
+ * a ring buffer and over a perf buffer. By default it builds a private namespace + veth pair, sends a few UDP
+ * datagrams from the namespace to the host end where the program is attached, prints the events, and removes
+ * the pair. With {@code --interface} it watches a real interface instead and sends nothing.
+ */
 public final class XdpEvents implements Command {
+    private static final Duration PATIENCE = Duration.ofSeconds(3);
+
     @Override
     public String name() {
         return "xdp-events";
@@ -20,21 +31,84 @@ public final class XdpEvents implements Command {
 
     @Override
     public String summary() {
-        return "TODO";
+        return "XDP packet events {src, dest, size} over a ring buffer and a perf buffer";
     }
 
     @Override
     public List<Option> options() {
-        return List.of();
+        return List.of(
+                Option.of("packets", "N", "datagrams to send through the private veth pair (default 5)"),
+                Option.of("interface", "IF", "watch this interface instead; sends nothing (until Ctrl-C)"),
+                Option.of("seconds", "N", "with --interface: stop after N seconds"));
     }
 
     @Override
     public Set<Prerequisite> needs(Args args) {
-        return EnumSet.of(Prerequisite.JAVA);
+        EnumSet<Prerequisite> n = EnumSet.of(Prerequisite.JAVA, Prerequisite.NATIVE_ACCESS,
+                Prerequisite.BPF_PRIVILEGES, Prerequisite.NET_ADMIN, Prerequisite.LIBBPF, Prerequisite.KERNEL_BTF,
+                Prerequisite.RING_BUFFER);
+        if (!args.has("interface")) {
+            n.add(Prerequisite.IP_COMMAND);
+        }
+        return n;
     }
 
     @Override
     public int run(Args args, PrintStream out, StopSignal stop) throws Exception {
-        throw new UnsupportedOperationException("not yet");
+        if (args.has("interface")) {
+            return watch(args.string("interface", ""), args.seconds("seconds", null), out, stop);
+        }
+        int packets = args.positiveInt("packets", 5);
+        try (VethLab lab = VethLab.create(); PacketTracer tracer = PacketTracer.attach(lab.hostEnd())) {
+            stop.onRaise(tracer::wakeup);
+            out.printf("XDP program on %s (%s); its veth peer %s is in namespace %s%n", lab.hostEnd(),
+                    Ipv4.text(lab.hostAddress()), Ipv4.text(lab.peerAddress()), lab.namespace());
+            List<Integer> sizes = new ArrayList<>();
+            for (int i = 0; i < packets; i++) {
+                sizes.add(18 + 100 * i); // UDP payload bytes; the frame adds 42 (Ethernet 14, IPv4 20, UDP 8)
+            }
+            int arrived = lab.sendToHost(sizes);
+            out.printf("sent %d UDP datagrams from %s to %s; %d arrived%n%n", packets, Ipv4.text(lab.peerAddress()),
+                    Ipv4.text(lab.hostAddress()), arrived);
+            int[] seen = new int[2];
+            long deadline = System.nanoTime() + PATIENCE.toNanos();
+            while ((seen[0] < arrived || seen[1] < arrived) && System.nanoTime() < deadline && !stop.raised()) {
+                tracer.poll(e -> {
+                    out.println("ring buffer        " + e);
+                    seen[0]++;
+                }, (cpu, e) -> {
+                    out.printf("perf buffer cpu %-2d %s%n", cpu, e);
+                    seen[1]++;
+                }, Duration.ofMillis(100));
+            }
+            summary(out, seen[0], seen[1], tracer);
+            return seen[0] >= arrived && seen[1] >= arrived ? 0 : 1;
+        }
+    }
+
+    private static int watch(String ifname, Duration seconds, PrintStream out, StopSignal stop) {
+        try (PacketTracer tracer = PacketTracer.attach(ifname)) {
+            stop.onRaise(tracer::wakeup);
+            out.println("XDP program on " + ifname + "; printing IPv4 packets it receives"
+                    + (seconds == null ? " until Ctrl-C" : " for " + seconds.toSeconds() + " s"));
+            int[] seen = new int[2];
+            long end = seconds == null ? Long.MAX_VALUE : System.nanoTime() + seconds.toNanos();
+            while (!stop.raised() && System.nanoTime() < end) {
+                tracer.poll(e -> {
+                    out.println("ring buffer        " + e);
+                    seen[0]++;
+                }, (cpu, e) -> {
+                    out.printf("perf buffer cpu %-2d %s%n", cpu, e);
+                    seen[1]++;
+                }, Duration.ofMillis(200));
+            }
+            summary(out, seen[0], seen[1], tracer);
+            return 0;
+        }
+    }
+
+    private static void summary(PrintStream out, int ring, int perf, PacketTracer tracer) {
+        out.printf("%nring buffer: %d events, %d dropped; perf buffer: %d events, %d lost%n", ring,
+                tracer.ringDrops(), perf, tracer.perfDrops());
     }
 }

@@ -1,0 +1,96 @@
+package dev.panbpf.samples.xdp;
+
+import dev.panbpf.BpfLink;
+import dev.panbpf.BpfMap;
+import dev.panbpf.BpfObject;
+import dev.panbpf.PerfBuffer;
+import dev.panbpf.RingBuffer;
+import dev.panbpf.bpf.BpfPrograms;
+import dev.panbpf.event.StructCodec;
+
+import java.lang.invoke.MethodHandles;
+import java.time.Duration;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+
+/**
+ * PacketTracer attaches {@code sample_xdp_events.bpf.o} to an interface and reads its packet events from both
+ * buffers the program writes: the ring buffer (one ring shared by all CPUs) and the perf event array (one ring per
+ * CPU). Every packet yields one event on each.
+ */
+public final class PacketTracer implements AutoCloseable {
+    private static final StructCodec<PacketEvent> EVENT = StructCodec.of(PacketEvent.class, MethodHandles.lookup());
+
+    private final BpfObject object;
+    private final RingBuffer ring;
+    private final PerfBuffer perf;
+    private final BpfLink link;
+
+    private PacketTracer(BpfObject object, RingBuffer ring, PerfBuffer perf, BpfLink link) {
+        this.object = object;
+        this.ring = ring;
+        this.perf = perf;
+        this.link = link;
+    }
+
+    /** Loads the program and attaches it to {@code ifname} (an interface of this network namespace). */
+    public static PacketTracer attach(String ifname) {
+        BpfObject object = BpfObject.open(BpfPrograms.bytes("sample_xdp_events.bpf.o"), "sample_xdp_events");
+        RingBuffer ring = null;
+        PerfBuffer perf = null;
+        try {
+            object.load();
+            ring = RingBuffer.of(object.map("packets_ring"));
+            perf = PerfBuffer.of(object.map("packets_perf"),
+                    PerfBuffer.Options.defaults().payloadSize((int) EVENT.byteSize()));
+            // Attach last: from here on packets produce events, and both readers are ready for them.
+            BpfLink link = object.program("packet_events").attachXdp(ifname);
+            return new PacketTracer(object, ring, perf, link);
+        } catch (RuntimeException e) {
+            try (object; RingBuffer r = ring; PerfBuffer p = perf) {
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * Waits up to {@code timeout} for ring buffer events and hands each to {@code onRing}, then takes what the
+     * perf buffer holds, handing each to {@code onPerf} with its CPU. Returns the number of events handled.
+     */
+    public int poll(Consumer<PacketEvent> onRing, BiConsumer<Integer, PacketEvent> onPerf, Duration timeout) {
+        int n = ring.poll(record -> {
+            onRing.accept(EVENT.decode(record));
+            return true;
+        }, timeout);
+        return n + perf.consume((cpu, payload, time) -> onPerf.accept(cpu, EVENT.decode(payload)));
+    }
+
+    /** Releases a thread waiting in {@link #poll} (for Ctrl-C). */
+    public void wakeup() {
+        ring.wakeup();
+    }
+
+    /** Events the ring buffer had no room for (counted by the program: the ring buffer itself keeps no count). */
+    public long ringDrops() {
+        return drops(0);
+    }
+
+    /** Events the perf buffer lost: failed outputs counted by the program plus LOST records from the kernel. */
+    public long perfDrops() {
+        return drops(1) + perf.lost();
+    }
+
+    private long drops(int slot) {
+        BpfMap counts = object.map("packet_drops");
+        Long n = counts.lookupLong(slot);
+        return n == null ? 0 : n;
+    }
+
+    /** Detaches the program and releases both buffers and the object. */
+    @Override
+    public void close() {
+        try (object; ring; perf; link) {
+            // closed in reverse order: link (stop events), perf, ring, object
+        }
+    }
+}
