@@ -41,8 +41,7 @@ public final class Compare implements Command {
             StructCodec.of(ProducerCounters.class, MethodHandles.lookup());
 
     /** What one run compares: record size, records per program run, perf pages and wakeups, CPUs, duration. */
-    private record Settings(int size, int perRun, int perfPages, int perfWakeup, List<Integer> cpus,
-                            Duration eachBuffer) {
+    record Settings(int size, int perRun, int perfPages, int perfWakeup, List<Integer> cpus, Duration eachBuffer) {
         long perfBytes() {
             return (long) cpus.size() * perfPages * PAGE;
         }
@@ -89,23 +88,28 @@ public final class Compare implements Command {
         Duration total = args.seconds("seconds", Duration.ofSeconds(20));
         Settings s = new Settings(size, 256, args.positiveInt("perf-pages", 64), args.positiveInt("perf-wakeup", 1),
                 Cpus.online(), total.dividedBy(2));
-        out.printf("ring buffer vs perf buffer, %d s each, %d-byte records, producers pinned to CPUs %s%n",
-                s.eachBuffer().toSeconds(), size, s.cpus());
+        out.printf("ring buffer vs perf buffer, %.1f s each, %d-byte records, producers pinned to CPUs %s%n",
+                s.eachBuffer().toMillis() / 1000.0, size, s.cpus());
         out.printf("ring buffer: one %s ring shared by all CPUs, adaptive wakeups%n", Table.bytes(s.ringBytes()));
         out.printf("perf buffer: %d pages (%s) per CPU, a wakeup every %d event(s)%n%n", s.perfPages(),
                 Table.bytes(s.perfPages() * PAGE), s.perfWakeup());
         Progress progress = new Progress(out, System.console() != null && System.console().isTerminal()
                 && out == System.out);
-        Result ring = ringPhase(s, progress, stop);
-        Result perf = stop.raised() ? null : perfPhase(s, progress, stop);
+        List<Result> results = measure(s, progress, stop);
         out.println();
         Table t = new Table("buffer", "events/s", "delivered", "lost", "out of order", "memory");
-        for (Result r : perf == null ? List.of(ring) : List.of(ring, perf)) {
+        for (Result r : results) {
             t.row(r.buffer(), Table.count((long) r.perSecond()), Table.count(r.delivered()), Table.count(r.lost()),
                     Table.count(r.outOfOrder()), Table.bytes(r.memoryBytes()));
         }
         t.print(out);
         return 0;
+    }
+
+    /** Runs the ring buffer phase, then (unless stopped) the perf buffer phase. */
+    static List<Result> measure(Settings s, Progress progress, StopSignal stop) throws Exception {
+        Result ring = ringPhase(s, progress, stop);
+        return stop.raised() ? List.of(ring) : List.of(ring, perfPhase(s, progress, stop));
     }
 
     private static Result ringPhase(Settings s, Progress progress, StopSignal stop) throws Exception {
@@ -165,9 +169,9 @@ public final class Compare implements Command {
                 now = System.nanoTime();
                 if (now - lastTime >= 1_000_000_000L || now >= end) {
                     long rate = (long) ((tally.count() - lastCount) / ((now - lastTime) / 1e9));
-                    progress.show(String.format("%-11s %2d/%d s  %,13d events/s  delivered %,d  lost %,d", name,
-                            Math.min((now - start) / 1_000_000_000L, s.eachBuffer().toSeconds()),
-                            s.eachBuffer().toSeconds(), rate, tally.count(), lost.getAsLong()));
+                    progress.show(String.format("%-11s %4.1f/%.1f s  %,13d events/s  delivered %,d  lost %,d", name,
+                            Math.min(now - start, s.eachBuffer().toNanos()) / 1e9, s.eachBuffer().toNanos() / 1e9,
+                            rate, tally.count(), lost.getAsLong()));
                     lastTime = now;
                     lastCount = tally.count();
                 }

@@ -1,0 +1,83 @@
+package dev.panbpf.samples.xdp;
+
+import dev.panbpf.samples.Host;
+import dev.panbpf.samples.Main;
+import dev.panbpf.samples.StopSignal;
+import dev.panbpf.samples.net.Ip;
+import dev.panbpf.samples.net.Ipv4;
+import dev.panbpf.samples.net.VethLab;
+import dev.panbpf.testing.Kernel;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+@Timeout(60)
+class XdpEventsTest {
+    private static final int FRAME_OVERHEAD = Ipv4.ETH_HLEN + Ipv4.IP_HLEN + Ipv4.UDP_HLEN;
+
+    @BeforeAll
+    static void needs() {
+        Kernel.requireRoot();
+        Kernel.require(new Host().onPath("ip"), "the ip command (apt-get install iproute2)");
+    }
+
+    @Test
+    void bothBuffersReportEachSentPacketWithItsAddressesAndSize() throws Exception {
+        List<Integer> payloads = List.of(1, 18, 200, 1000, 1400);
+        List<PacketEvent> ring = new ArrayList<>();
+        List<PacketEvent> perf = new ArrayList<>();
+        try (VethLab lab = VethLab.create(); PacketTracer tracer = PacketTracer.attach(lab.hostEnd())) {
+            assertEquals(payloads.size(), lab.sendToHost(payloads));
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while ((ring.size() < payloads.size() || perf.size() < payloads.size()) && System.nanoTime() < deadline) {
+                tracer.poll(ring::add, (cpu, e) -> perf.add(e), Duration.ofMillis(50));
+            }
+            List<PacketEvent> expected = new ArrayList<>();
+            for (int p : payloads) {
+                expected.add(new PacketEvent(lab.peerAddress(), lab.hostAddress(), p + FRAME_OVERHEAD));
+            }
+            // Only IPv4 reaches the events (ARP and IPv6 from the peer are skipped by the program), and nothing
+            // else sends from the peer, so the events are exactly the datagrams, in the order sent.
+            assertEquals(expected, ring);
+            assertEquals(expected, perf);
+            assertEquals(0, tracer.ringDrops());
+            assertEquals(0, tracer.perfDrops());
+        }
+    }
+
+    @Test
+    void theCommandPrintsDottedQuadEventsFromBothBuffersAndRemovesItsNamespace() {
+        Set<String> before = namespaces();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int status = new Main().run(List.of("xdp-events", "--packets", "3"),
+                new PrintStream(out, true, StandardCharsets.UTF_8), System.err, new Host(), StopSignal.manual());
+        String text = out.toString(StandardCharsets.UTF_8);
+        assertEquals(0, status, text);
+        long ringLines = text.lines().filter(l -> l.startsWith("ring buffer ") && l.contains(" -> ")).count();
+        long perfLines = text.lines().filter(l -> l.startsWith("perf buffer cpu") && l.contains(" -> ")).count();
+        assertEquals(3, ringLines, text);
+        assertEquals(3, perfLines, text);
+        assertTrue(text.matches("(?s).*198\\.1[89]\\.\\d+\\.\\d+ +-> 198\\.1[89]\\.\\d+\\.\\d+ +60 bytes.*"), text);
+        assertEquals(before, namespaces());
+        assertFalse(Ip.run("link").contains("pb" + ProcessHandle.current().pid() + "h"));
+    }
+
+    private static Set<String> namespaces() {
+        Set<String> s = new TreeSet<>();
+        Ip.run("netns", "list").lines().forEach(l -> s.add(l.split(" ")[0]));
+        return s;
+    }
+}
