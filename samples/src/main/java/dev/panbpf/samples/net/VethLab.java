@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -149,12 +150,15 @@ public final class VethLab implements AutoCloseable {
     }
 
     /**
-     * Sends one UDP datagram per entry of {@code payloadSizes} from the peer namespace to the host end, and waits
-     * until a socket on the host end has received them; returns how many arrived within two seconds.
+     * Sends one UDP datagram per entry of {@code payloadSizes} from the peer namespace to the host end, while a
+     * socket on the host end receives them (concurrently, so its buffer never overflows); returns how many arrived,
+     * giving up two seconds after the last one.
      */
     public int sendToHost(List<Integer> payloadSizes) throws Exception {
         try (DatagramSocket rx = new DatagramSocket(new InetSocketAddress(Ipv4.address(hostAddr), 0))) {
             rx.setSoTimeout(2000);
+            FutureTask<Integer> receiving = new FutureTask<>(() -> receive(rx, payloadSizes.size()));
+            new Thread(receiving, "veth-lab-receiver").start();
             InetSocketAddress to = new InetSocketAddress(Ipv4.address(hostAddr), rx.getLocalPort());
             NetNs.call(namespace, () -> {
                 try (DatagramChannel tx = DatagramChannel.open()) {
@@ -164,18 +168,22 @@ public final class VethLab implements AutoCloseable {
                 }
                 return null;
             });
-            byte[] buf = new byte[65536];
-            int received = 0;
-            try {
-                while (received < payloadSizes.size()) {
-                    rx.receive(new DatagramPacket(buf, buf.length));
-                    received++;
-                }
-            } catch (SocketTimeoutException e) {
-                // fewer arrived; the caller reports the count
-            }
-            return received;
+            return receiving.get();
         }
+    }
+
+    private static int receive(DatagramSocket rx, int expected) throws IOException {
+        byte[] buf = new byte[65536];
+        int received = 0;
+        try {
+            while (received < expected) {
+                rx.receive(new DatagramPacket(buf, buf.length));
+                received++;
+            }
+        } catch (SocketTimeoutException e) {
+            // fewer arrived; the caller reports the count
+        }
+        return received;
     }
 
     /** Removes the veth pair and the namespace (idempotent; also run by the shutdown hook). */

@@ -50,6 +50,28 @@ class DeletionsTest {
         }
     }
 
+    @Test
+    void theCommandRunsUntilStoppedThenPrintsItsOwnDeletionAndTheDropCount() throws Exception {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        dev.panbpf.samples.StopSignal stop = dev.panbpf.samples.StopSignal.manual();
+        int[] status = {-1};
+        Thread t = new Thread(() -> status[0] = new dev.panbpf.samples.Main().run(List.of("deletions"),
+                new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8), System.err,
+                new dev.panbpf.samples.Host(), stop));
+        t.start();
+        Thread.sleep(1000);
+        long raised = System.nanoTime();
+        stop.raise(); // what Ctrl-C does through the shutdown hook
+        t.join(5000);
+        assertTrue(!t.isAlive(), "still running 5 s after the stop signal");
+        assertTrue(System.nanoTime() - raised < Duration.ofSeconds(2).toNanos(), "slow to stop");
+        String text = out.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, status[0], text);
+        assertTrue(text.matches("(?s).*pid " + ProcessHandle.current().pid() + " .*panbpf-deletions-.*"), text);
+        assertTrue(text.matches("(?s).*\\d+ deletions; dropped 0 \\(no room 0, reserve failed 0, unreadable path 0\\).*"),
+                text);
+    }
+
     private static Optional<DeletionEvent> await(DeletionTracer tracer, Predicate<DeletionEvent> wanted) {
         List<DeletionEvent> seen = new ArrayList<>();
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();

@@ -75,6 +75,15 @@ class XdpEventsTest {
         assertFalse(Ip.run("link").contains("pb" + ProcessHandle.current().pid() + "h"));
     }
 
+    @Test
+    void anUnknownInterfaceIsAClearError() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = new Main().run(List.of("xdp-events", "--interface", "nosuchif0"), System.out,
+                new PrintStream(err, true, StandardCharsets.UTF_8), new Host(), StopSignal.manual());
+        assertEquals(1, status);
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("no network interface 'nosuchif0'"), err.toString());
+    }
+
     private static Set<String> namespaces() {
         Set<String> s = new TreeSet<>();
         Ip.run("netns", "list").lines().forEach(l -> s.add(l.split(" ")[0]));
