@@ -75,6 +75,7 @@ public class Host {
     }
 
     /** Whether libbpf.so.1, which panbpf calls to load BPF objects, can be loaded. */
+    @SuppressWarnings("restricted") // loading a library is what this check is for
     public boolean libbpfLoads() {
         try (Arena a = Arena.ofConfined()) {
             SymbolLookup.libraryLookup("libbpf.so.1", a);
@@ -85,6 +86,7 @@ public class Host {
     }
 
     /** Creates and closes a small BPF ring buffer; returns null when that works, else what went wrong. */
+    @SuppressWarnings("try") // the map is created only to see that it can be
     public String ringBufferProblem() {
         try (BpfMap ignored = BpfMap.create(MapType.RINGBUF, 0, 0, 4096, 0, "panbpf_probe")) {
             return null;

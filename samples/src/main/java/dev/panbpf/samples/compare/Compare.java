@@ -14,6 +14,7 @@ import dev.panbpf.samples.Option;
 import dev.panbpf.samples.Prerequisite;
 import dev.panbpf.samples.StopSignal;
 import dev.panbpf.samples.Table;
+import dev.panbpf.samples.UsageException;
 
 import java.io.PrintStream;
 import java.lang.foreign.Arena;
@@ -24,6 +25,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
 
 /**
  * Compare is the {@code compare} command, the README's main job: the shared producer program floods a ring buffer
@@ -82,7 +84,7 @@ public final class Compare implements Command {
     public int run(Args args, PrintStream out, StopSignal stop) throws Exception {
         int size = args.positiveInt("size", 64);
         if (size < 24 || size > 8192) {
-            throw new dev.panbpf.samples.UsageException("--size must be 24..8192 (the record starts with a 24-byte "
+            throw new UsageException("--size must be 24..8192 (the record starts with a 24-byte "
                     + "header), got " + size);
         }
         Duration total = args.seconds("seconds", Duration.ofSeconds(20));
@@ -156,8 +158,8 @@ public final class Compare implements Command {
 
     /** Runs the producers for the phase, consuming with {@code poll} and showing progress once a second. */
     private static double drive(BpfObject producer, Settings s, IntSupplier poll, Tally tally,
-                                java.util.function.LongSupplier lost, String name, Progress progress,
-                                StopSignal stop) throws InterruptedException {
+                                LongSupplier lost, String name, Progress progress,
+                                StopSignal stop) {
         long start = System.nanoTime();
         long end = start + s.eachBuffer().toNanos();
         long lastTime = start;

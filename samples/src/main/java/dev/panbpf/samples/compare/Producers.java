@@ -46,10 +46,20 @@ final class Producers implements AutoCloseable {
 
     /** Stops and joins the producers; rethrows the first failure. */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         running = false;
+        boolean interrupted = false;
         for (Thread t : threads) {
-            t.join();
+            while (t.isAlive()) {
+                try {
+                    t.join();
+                } catch (InterruptedException e) {
+                    interrupted = true; // the producers stop within one test run; keep waiting for them
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
         if (failure.get() != null) {
             throw failure.get();

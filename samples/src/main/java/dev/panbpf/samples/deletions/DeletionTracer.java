@@ -40,6 +40,7 @@ public final class DeletionTracer implements AutoCloseable {
     }
 
     /** Loads the program, opens its ring buffer and attaches both tracepoints. */
+    @SuppressWarnings("try") // the try only closes what was opened before the failure
     public static DeletionTracer start() {
         BpfObject object = BpfObject.open(BpfPrograms.bytes("sample_deletions.bpf.o"), "sample_deletions");
         RingBuffer ring = null;

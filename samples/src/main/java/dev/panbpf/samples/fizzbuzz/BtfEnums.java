@@ -19,6 +19,7 @@ import java.util.Map;
  * BTF_KIND_ENUM: | btf_type (name, info = kind 6 | vlen, size) | btf_enum[vlen]: | name_off | val | |
  * </pre>
  */
+@SuppressWarnings("restricted") // libbpf returns raw pointers into its BTF, sized here from btf_type
 public final class BtfEnums {
     private BtfEnums() { }
 

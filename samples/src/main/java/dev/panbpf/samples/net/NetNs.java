@@ -19,6 +19,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * calling thread, so the code runs on a fresh thread that enters the namespace and ends with it; sockets it opens
  * belong to that namespace for their whole life.
  */
+@SuppressWarnings("restricted") // three libc calls, made on purpose
 public final class NetNs {
     private NetNs() { }
 

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntConsumer;
 
 /**
  * Printk is the {@code printk} command. First it shows what bpf_printk is good at: a program's lines, read from
@@ -48,6 +49,7 @@ public final class Printk implements Command {
     }
 
     @Override
+    @SuppressWarnings("try") // the pipe works on its own thread while open
     public int run(Args args, PrintStream out, StopSignal stop) throws Exception {
         int lines = args.positiveInt("lines", 5);
         Duration seconds = args.seconds("seconds", Duration.ofSeconds(2));
@@ -88,6 +90,7 @@ public final class Printk implements Command {
                 Table.count((long) (c.received() / (d.toNanos() / 1e9))), Table.count(c.sent() - c.received()));
     }
 
+    @SuppressWarnings("try") // the pipe works on its own thread while open
     private static Count printkRate(PrintkProgram program, Duration d, StopSignal stop) throws Exception {
         AtomicLong received = new AtomicLong();
         long before = program.printkSent();
@@ -119,7 +122,7 @@ public final class Printk implements Command {
     }
 
     /** Runs the program in batches until {@code d} has passed. */
-    private static void flood(java.util.function.IntConsumer batch, Duration d, StopSignal stop) {
+    private static void flood(IntConsumer batch, Duration d, StopSignal stop) {
         long end = System.nanoTime() + d.toNanos();
         while (System.nanoTime() < end && !stop.raised()) {
             batch.accept(BATCH);

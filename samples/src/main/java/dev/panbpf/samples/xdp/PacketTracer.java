@@ -34,6 +34,7 @@ public final class PacketTracer implements AutoCloseable {
     }
 
     /** Loads the program and attaches it to {@code ifname} (an interface of this network namespace). */
+    @SuppressWarnings("try") // the try only closes what was opened before the failure
     public static PacketTracer attach(String ifname) {
         BpfObject object = BpfObject.open(BpfPrograms.bytes("sample_xdp_events.bpf.o"), "sample_xdp_events");
         RingBuffer ring = null;

@@ -85,13 +85,7 @@ public final class XdpEvents implements Command {
             int[] seen = new int[2];
             long deadline = System.nanoTime() + PATIENCE.toNanos();
             while ((seen[0] < packets || seen[1] < packets) && System.nanoTime() < deadline && !stop.raised()) {
-                tracer.poll(e -> {
-                    out.println("ring buffer        " + e);
-                    seen[0]++;
-                }, (cpu, e) -> {
-                    out.printf("perf buffer cpu %-2d %s%n", cpu, e);
-                    seen[1]++;
-                }, Duration.ofMillis(100));
+                print(tracer, out, seen, Duration.ofMillis(100));
             }
             summary(out, seen[0], seen[1], tracer);
             return seen[0] >= arrived && seen[1] >= arrived ? 0 : 1;
@@ -106,17 +100,22 @@ public final class XdpEvents implements Command {
             int[] seen = new int[2];
             long end = seconds == null ? Long.MAX_VALUE : System.nanoTime() + seconds.toNanos();
             while (!stop.raised() && System.nanoTime() < end) {
-                tracer.poll(e -> {
-                    out.println("ring buffer        " + e);
-                    seen[0]++;
-                }, (cpu, e) -> {
-                    out.printf("perf buffer cpu %-2d %s%n", cpu, e);
-                    seen[1]++;
-                }, Duration.ofMillis(200));
+                print(tracer, out, seen, Duration.ofMillis(200));
             }
             summary(out, seen[0], seen[1], tracer);
             return 0;
         }
+    }
+
+    /** Polls once, printing each event and counting it in {@code seen}: [0] ring buffer, [1] perf buffer. */
+    private static void print(PacketTracer tracer, PrintStream out, int[] seen, Duration timeout) {
+        tracer.poll(e -> {
+            out.println("ring buffer        " + e);
+            seen[0]++;
+        }, (cpu, e) -> {
+            out.printf("perf buffer cpu %-2d %s%n", cpu, e);
+            seen[1]++;
+        }, timeout);
     }
 
     private static void summary(PrintStream out, int ring, int perf, PacketTracer tracer) {

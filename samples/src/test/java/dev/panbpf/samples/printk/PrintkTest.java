@@ -15,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(60)
 class PrintkTest {
     @Test
+    @SuppressWarnings("try")
     void theTracePipeReaderSeesTheProgramsLinesInOrder() throws Exception {
         Kernel.requireRoot();
         Kernel.requireTracefs();

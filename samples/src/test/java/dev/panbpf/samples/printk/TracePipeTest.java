@@ -18,6 +18,7 @@ class TracePipeTest {
     private static final Path MARKER = Path.of("/sys/kernel/tracing/trace_marker");
 
     @Test
+    @SuppressWarnings("try")
     void readsLinesWrittenIntoTheTraceBufferAndKeepsOnlyTheFilteredOnes() throws Exception {
         Kernel.requireRoot();
         Kernel.requireTracefs();
