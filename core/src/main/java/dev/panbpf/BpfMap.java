@@ -137,21 +137,8 @@ public class BpfMap implements AutoCloseable {
      * maps, where the kernel reads and writes one value per possible CPU, each padded to 8 bytes.
      */
     public long valueBufferSize() {
-        return isPerCpu() ? (valueSize + 7L) / 8 * 8 * PossibleCpus.COUNT : valueSize;
+        return PerCpu.valueBufferSize(type, valueSize);
     }
-
-    private boolean isPerCpu() {
-        return type == MapType.PERCPU_ARRAY.value() || type == MapType.PERCPU_HASH.value()
-                || type == LRU_PERCPU_HASH || type == PERCPU_CGROUP_STORAGE;
-    }
-
-    private static final class PossibleCpus {
-        static final int COUNT = Cpus.possible().size();
-    }
-
-    /** BPF_MAP_TYPE_LRU_PERCPU_HASH and BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE, per-CPU types MapType has no name for. */
-    private static final int LRU_PERCPU_HASH = 10;
-    private static final int PERCPU_CGROUP_STORAGE = 21;
 
     /** Copies the value for {@code key} into {@code value}; false when there is no such key. */
     public boolean lookup(MemorySegment key, MemorySegment value) {
