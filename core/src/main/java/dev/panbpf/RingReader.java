@@ -5,12 +5,11 @@ import dev.panbpf.internal.RingLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
 
-import static dev.panbpf.internal.RingLayout.BUSY_BIT;
+import static dev.panbpf.internal.RingLayout.BUSY_FLAG;
 import static dev.panbpf.internal.RingLayout.CONSUMER_POS;
-import static dev.panbpf.internal.RingLayout.DISCARD_BIT;
-import static dev.panbpf.internal.RingLayout.HEADER;
+import static dev.panbpf.internal.RingLayout.DISCARD_FLAG;
 import static dev.panbpf.internal.RingLayout.HEADER_SIZE;
-import static dev.panbpf.internal.RingLayout.LENGTH_MASK;
+import static dev.panbpf.internal.RingLayout.HEADER_WORD;
 import static dev.panbpf.internal.RingLayout.POSITION;
 import static dev.panbpf.internal.RingLayout.PRODUCER_POS;
 
@@ -93,18 +92,18 @@ final class RingReader {
         try {
             while (pos != end && handed < limit) {
                 long offset = pos & mask;
-                int header = (int) HEADER.getAcquire(data, offset);
-                if ((header & BUSY_BIT) != 0) {
+                long header = (long) HEADER_WORD.getAcquire(data, offset);
+                if ((header & BUSY_FLAG) != 0) {
                     break;
                 }
-                int length = header & LENGTH_MASK;
+                long length = RingLayout.payloadLength(header);
                 long next = pos + RingLayout.stride(length);
                 if (end - next < 0) {
                     throw corrupt("the record at position " + pos + " claims " + length + " bytes, running past "
                             + "the producer position " + end);
                 }
                 pos = next;                   // consumed from here on, even if the handler throws
-                if ((header & DISCARD_BIT) != 0) {
+                if ((header & DISCARD_FLAG) != 0) {
                     skipped++;
                     continue;
                 }
@@ -144,8 +143,8 @@ final class RingReader {
         if (end == consumerPos) {
             return true;
         }
-        int header = (int) HEADER.getAcquire(data, consumerPos & mask);
-        return (header & BUSY_BIT) != 0;
+        long header = (long) HEADER_WORD.getAcquire(data, consumerPos & mask);
+        return (header & BUSY_FLAG) != 0;
     }
 
     /** Whether the handler returned false during the last pass. */
