@@ -79,7 +79,7 @@ public class BpfMap implements AutoCloseable {
     static BpfMap describe(int fd, String name) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment info = MapAttr.info(a, fd, "map '" + name + "'");
-            return new BpfMap(new Fd(fd, "map '" + name + "'"), false, name, bpf_map_info.type(info),
+            return new BpfMap(Fd.borrowed(fd, "map '" + name + "'"), false, name, bpf_map_info.type(info),
                     bpf_map_info.key_size(info), bpf_map_info.value_size(info), bpf_map_info.max_entries(info),
                     bpf_map_info.map_flags(info));
         }
@@ -224,6 +224,11 @@ public class BpfMap implements AutoCloseable {
         if (owned) {
             fd.close();
         }
+    }
+
+    /** Marks a map that someone else owns as closed, when its owner (a BpfObject) closes. */
+    void release() {
+        fd.close();
     }
 
     @Override
