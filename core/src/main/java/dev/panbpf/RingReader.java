@@ -21,9 +21,9 @@ import static dev.panbpf.internal.RingLayout.PRODUCER_POS;
  * <p>One pass ({@link #drain}) works like this:
  * <ol>
  *   <li>acquire-load {@code producer_pos}: every header written before the producer moved it is visible;</li>
- *   <li>for each record up to there: acquire-load its header. BUSY: the producer is still writing it, stop (the
- *       records after it wait too, so order is kept). DISCARD: skip it. Otherwise hand the payload to the handler
- *       as a slice of the mapping;</li>
+ *   <li>for each record up to there: acquire-load its header (as one u64 word, see {@link RingLayout#HEADER_WORD}).
+ *       BUSY: the producer is still writing it, stop (the records after it wait too, so order is kept). DISCARD:
+ *       skip it. Otherwise hand the payload to the handler as a slice of the mapping;</li>
  *   <li>release-store the new {@code consumer_pos} once, at the end of the pass, so the producer may reuse the
  *       space only after we are done reading it. Publishing once per pass rather than per record is what makes
  *       this consumer cheap; the price is paid in {@link #idle()}.</li>

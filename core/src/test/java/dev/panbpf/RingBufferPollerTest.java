@@ -93,6 +93,26 @@ class RingBufferPollerTest {
     }
 
     @Test
+    void consumeEndsEvenWhileAProducerKeepsUp() {
+        try (Producer a = Producer.load(4096)) {
+            a.configure(1, 8, 0, 0).run(1);
+            long[] next = {0};
+            try (RingBufferPoller poller = RingBufferPoller.builder()
+                    .add(a.ring(), r -> {
+                        assertEquals(next[0]++, a.check(r));
+                        a.run(1);                                   // every record read brings a new one
+                        return true;
+                    })
+                    .batch(1).build()) {
+                int n = poller.consume();
+                assertTrue(n > 0 && n <= 4096 / 8 + 1, "bounded by what emptying a full ring takes: " + n);
+                assertEquals(n + 1, a.ringOk(), "and the one left is still there for the next call");
+                assertEquals(1, poller.poll(Duration.ZERO));
+            }
+        }
+    }
+
+    @Test
     void pollWakesForARecordInAnyRing() throws Exception {
         try (Producer a = Producer.load(0); Producer b = Producer.load(0); Producer c = Producer.load(0)) {
             c.configure(1, 32, 0, 0);

@@ -13,11 +13,10 @@ import java.nio.ByteOrder;
  *
  * <p>The map fd is mapped in two pieces:
  * <pre>
- *  map offset 0        PAGE                2 * PAGE          2 * PAGE + size
- *  | consumer page     | producer page     | data            | data again      |
- *    consumer_pos u64    producer_pos u64    size bytes        the same pages, mapped a second time
- *  \_ mapping 1: one   \_ mapping 2: PAGE + 2 * size bytes, starting at map offset PAGE
- *     page
+ *  map offset  0              PAGE             2*PAGE           2*PAGE+size      2*PAGE+2*size
+ *              | consumer page | producer page  | data           | data again     |
+ *                consumer_pos    producer_pos     size bytes       the same pages, mapped a second time
+ *              |<- mapping 1 ->|<------------------------- mapping 2 ------------------------->|
  * </pre>
  * Only the side that moves a position may write its page: for RINGBUF the consumer page is read-write and the
  * rest read-only; for USER_RINGBUF it is the other way round. Because the data pages follow themselves once
@@ -26,9 +25,10 @@ import java.nio.ByteOrder;
  * <p>Positions are byte counts that only grow; a position's place in the data area is {@code pos & (size - 1)}.
  * Every record starts 8-byte aligned with an 8-byte header:
  * <pre>
- *  0                                4                8
- *  | len: bit 31 BUSY, bit 30 DISCARD, | pg_off (kernel | payload, len bytes ... | padding to 8 |
- *  |      bits 0..29 payload length    |  bookkeeping)  |
+ *  byte 0                              4                        8
+ *  | len (u32)                         | pg_off (u32)           | payload, len bytes | padding to 8 |
+ *    bit 31 BUSY, bit 30 DISCARD,        kernel bookkeeping,
+ *    bits 0..29 the payload length       ignored here
  * </pre>
  * A producer first reserves (header {@code len | BUSY}, then producer_pos moves past the record), writes the
  * payload, then commits by replacing the header: BUSY cleared, and DISCARD set if the record is to be skipped.
