@@ -25,8 +25,13 @@ import java.util.Objects;
  * <p>One thread at a time may consume (call {@link #consume} or {@link #poll}); a second concurrent consumer is
  * refused with an exception, and so is a second RingBuffer (or {@link RingBufferPoller}) on the same map in this
  * process. {@link #wakeup()}, {@link #close()} and the queries are safe from any thread; {@code close()} from
- * another thread releases a blocked {@code poll} at once and unmaps the ring when that consumer has left. The map
- * itself stays open: it belongs to whoever created it.
+ * another thread releases a blocked {@code poll} at once and unmaps the ring when that consumer has left
+ * ({@link Thread#interrupt()} does not: the wait is in epoll_wait). The map itself stays open: it belongs to whoever
+ * created it.
+ *
+ * <p>Wakeups are the program's choice: by default the kernel wakes a waiting {@code poll} when it commits the record
+ * the consumer is waiting at; records submitted with {@code BPF_RB_NO_WAKEUP} wake nobody and are picked up when the
+ * timeout passes or a later record wakes the consumer.
  */
 public final class RingBuffer implements AutoCloseable {
     private final String name;

@@ -5,6 +5,7 @@ import dev.panbpf.internal.ConsumerGate;
 import dev.panbpf.internal.Deadline;
 import dev.panbpf.internal.Epoll;
 import dev.panbpf.internal.RingClaims;
+import dev.panbpf.internal.RingLayout;
 import dev.panbpf.internal.RingMapping;
 
 import java.time.Duration;
@@ -42,6 +43,8 @@ public final class RingBufferPoller implements AutoCloseable {
     private final RingReader[] readers;
     private final RecordHandler[] handlers;
     private final int batch;
+    /** Turns enough to empty the largest ring when full: the bound of one {@link #consume()}. */
+    private final long maxTurns;
     private final Epoll epoll;
     private final ConsumerGate gate;
     /** The ring the next turn starts with. */
@@ -54,6 +57,11 @@ public final class RingBufferPoller implements AutoCloseable {
         this.readers = readers;
         this.handlers = handlers;
         this.batch = batch;
+        long largest = 0;
+        for (RingReader r : readers) {
+            largest = Math.max(largest, r.size());
+        }
+        this.maxTurns = (largest / RingLayout.HEADER_SIZE + batch - 1) / batch + 1;
         this.epoll = epoll;
         this.gate = new ConsumerGate("ring buffer poller", () -> release(epoll, mappings, claims, claims.length));
     }
@@ -64,20 +72,21 @@ public final class RingBufferPoller implements AutoCloseable {
     }
 
     /**
-     * Delivers the records published so far in all rings, turn after turn, until a turn finds nothing or a
-     * handler returns false; returns how many it delivered. It does not wait, but keeps going while records keep
-     * arriving; use {@link #poll} for calls of bounded length.
+     * Delivers what the rings hold, turn after turn, until a turn finds nothing or a handler returns false, and
+     * returns how many records it delivered. It never waits, and it ends after at most as many turns as it takes to
+     * empty full rings, so producers that keep up cannot hold it forever.
      */
     public int consume() {
         enter();
         try {
-            int total = 0;
+            long total = 0;
             int n;
+            int turns = 0;
             do {
                 n = turn();
                 total += n;
-            } while (n > 0 && !handlerStopped);
-            return total;
+            } while (n > 0 && !handlerStopped && ++turns < maxTurns);
+            return (int) Math.min(Integer.MAX_VALUE, total);
         } finally {
             gate.exit();
         }

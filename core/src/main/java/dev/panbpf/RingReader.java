@@ -4,13 +4,13 @@ import dev.panbpf.internal.RingLayout;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicLong;
 
-import static dev.panbpf.internal.RingLayout.BUSY_BIT;
+import static dev.panbpf.internal.RingLayout.BUSY_FLAG;
 import static dev.panbpf.internal.RingLayout.CONSUMER_POS;
-import static dev.panbpf.internal.RingLayout.DISCARD_BIT;
-import static dev.panbpf.internal.RingLayout.HEADER;
+import static dev.panbpf.internal.RingLayout.DISCARD_FLAG;
 import static dev.panbpf.internal.RingLayout.HEADER_SIZE;
-import static dev.panbpf.internal.RingLayout.LENGTH_MASK;
+import static dev.panbpf.internal.RingLayout.HEADER_WORD;
 import static dev.panbpf.internal.RingLayout.POSITION;
 import static dev.panbpf.internal.RingLayout.PRODUCER_POS;
 
@@ -21,9 +21,9 @@ import static dev.panbpf.internal.RingLayout.PRODUCER_POS;
  * <p>One pass ({@link #drain}) works like this:
  * <ol>
  *   <li>acquire-load {@code producer_pos}: every header written before the producer moved it is visible;</li>
- *   <li>for each record up to there: acquire-load its header. BUSY: the producer is still writing it, stop (the
- *       records after it wait too, so order is kept). DISCARD: skip it. Otherwise hand the payload to the handler
- *       as a slice of the mapping;</li>
+ *   <li>for each record up to there: acquire-load its header (as one u64 word, see {@link RingLayout#HEADER_WORD}).
+ *       BUSY: the producer is still writing it, stop (the records after it wait too, so order is kept). DISCARD:
+ *       skip it. Otherwise hand the payload to the handler as a slice of the mapping;</li>
  *   <li>release-store the new {@code consumer_pos} once, at the end of the pass, so the producer may reuse the
  *       space only after we are done reading it. Publishing once per pass rather than per record is what makes
  *       this consumer cheap; the price is paid in {@link #idle()}.</li>
@@ -49,8 +49,9 @@ final class RingReader {
     private long lastProducerPos;
     /** Whether the handler asked to stop during the last pass. */
     private boolean stopped;
-    private volatile long delivered;
-    private volatile long discarded;
+    /** Counters with one writer (the consumer), read from any thread; release stores keep writing fence-free. */
+    private final AtomicLong delivered = new AtomicLong();
+    private final AtomicLong discarded = new AtomicLong();
 
     /**
      * A reader for the ring {@code name} (for messages) whose data area of {@code size} bytes is {@code data}
@@ -93,18 +94,17 @@ final class RingReader {
         try {
             while (pos != end && handed < limit) {
                 long offset = pos & mask;
-                int header = (int) HEADER.getAcquire(data, offset);
-                if ((header & BUSY_BIT) != 0) {
+                long header = (long) HEADER_WORD.getAcquire(data, offset);
+                if ((header & BUSY_FLAG) != 0) {
                     break;
                 }
-                int length = header & LENGTH_MASK;
+                long length = RingLayout.payloadLength(header);
                 long next = pos + RingLayout.stride(length);
                 if (end - next < 0) {
-                    throw corrupt("the record at position " + pos + " claims " + length + " bytes, running past "
-                            + "the producer position " + end);
+                    throw recordPastProducer(pos, header, end);
                 }
                 pos = next;                   // consumed from here on, even if the handler throws
-                if ((header & DISCARD_BIT) != 0) {
+                if ((header & DISCARD_FLAG) != 0) {
                     skipped++;
                     continue;
                 }
@@ -121,10 +121,10 @@ final class RingReader {
                 consumerPos = pos;
             }
             if (handed != 0) {
-                delivered += handed;          // single writer: the one admitted consumer
+                delivered.setRelease(delivered.getPlain() + handed);
             }
             if (skipped != 0) {
-                discarded += skipped;
+                discarded.setRelease(discarded.getPlain() + skipped);
             }
             stopped = stop;
         }
@@ -144,8 +144,8 @@ final class RingReader {
         if (end == consumerPos) {
             return true;
         }
-        int header = (int) HEADER.getAcquire(data, consumerPos & mask);
-        return (header & BUSY_BIT) != 0;
+        long header = (long) HEADER_WORD.getAcquire(data, consumerPos & mask);
+        return (header & BUSY_FLAG) != 0;
     }
 
     /** Whether the handler returned false during the last pass. */
@@ -176,12 +176,12 @@ final class RingReader {
 
     /** Records handed to a handler so far. */
     long delivered() {
-        return delivered;
+        return delivered.getAcquire();
     }
 
     /** Discarded records skipped so far. */
     long discarded() {
-        return discarded;
+        return discarded.getAcquire();
     }
 
     private long checkedConsumerPosition() {
@@ -208,6 +208,16 @@ final class RingReader {
         }
         lastProducerPos = end;
         return end;
+    }
+
+    /**
+     * The error for a record that runs past the producer position. It takes the header word, not the length: with
+     * the length live on this never-taken path, C2 (JDK 25) kept the loop's position in a vector register and the
+     * drain ran at 5.9 instead of 3.4 ns per 16-byte record.
+     */
+    private BpfException recordPastProducer(long pos, long header, long end) {
+        return corrupt("the record at position " + pos + " claims " + RingLayout.payloadLength(header) + " bytes, "
+                + "running past the producer position " + end);
     }
 
     private BpfException corrupt(String what) {

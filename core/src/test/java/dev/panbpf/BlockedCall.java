@@ -10,8 +10,13 @@ final class BlockedCall<T> {
     final CompletableFuture<T> result = new CompletableFuture<>();
     private volatile long returnedAt;
 
-    /** Starts {@code call} on a thread named {@code name} and gives it time to reach epoll_wait. */
+    /** Starts {@code call} on a thread named {@code name} and gives it 150 ms to reach epoll_wait. */
     static <T> BlockedCall<T> start(String name, Callable<T> call) throws InterruptedException {
+        return start(name, call, 150);
+    }
+
+    /** Starts {@code call} on a thread named {@code name} and gives it {@code settleMillis} to block. */
+    static <T> BlockedCall<T> start(String name, Callable<T> call, long settleMillis) throws InterruptedException {
         BlockedCall<T> b = new BlockedCall<>();
         CountDownLatch started = new CountDownLatch(1);
         Thread t = new Thread(() -> {
@@ -28,7 +33,7 @@ final class BlockedCall<T> {
         t.setDaemon(true);
         t.start();
         started.await();
-        Thread.sleep(150);
+        Thread.sleep(settleMillis);
         return b;
     }
 

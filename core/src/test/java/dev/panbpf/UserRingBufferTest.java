@@ -96,7 +96,7 @@ class UserRingBufferTest {
             long t0 = System.nanoTime();
             ring.wakeup();
             assertNull(blocked.get());
-            assertTrue(blocked.millisSince(t0) < 100, "reserve returned " + blocked.millisSince(t0) + " ms after wakeup");
+            assertTrue(blocked.millisSince(t0) < 100, "returned " + blocked.millisSince(t0) + " ms after wakeup");
 
             blocked = BlockedCall.start("blocked-reserve", () -> ring.reserve(8, Duration.ofSeconds(10)));
             BpfException busy = assertThrows(BpfException.class, () -> ring.reserve(8));
@@ -104,7 +104,7 @@ class UserRingBufferTest {
             t0 = System.nanoTime();
             ring.close();
             assertNull(blocked.get());
-            assertTrue(blocked.millisSince(t0) < 100, "reserve returned " + blocked.millisSince(t0) + " ms after close");
+            assertTrue(blocked.millisSince(t0) < 100, "returned " + blocked.millisSince(t0) + " ms after close");
             BpfException closed = assertThrows(BpfException.class, () -> ring.reserve(8));
             assertTrue(closed.getMessage().contains("closed"), closed.getMessage());
         }
@@ -152,7 +152,8 @@ class UserRingBufferTest {
             int fds = Kernel.openFds();
             try (UserRingBuffer first = UserRingBuffer.of(ub)) {
                 BpfException twice = assertThrows(BpfException.class, () -> UserRingBuffer.of(ub));
-                assertTrue(twice.getMessage().contains("already open"), twice.getMessage());
+                assertTrue(twice.getMessage().contains("already open") && twice.getMessage().contains(first.toString()),
+                        twice.getMessage());
             }
             assertEquals(fds, Kernel.openFds(), "close released the epoll and eventfd");
         }

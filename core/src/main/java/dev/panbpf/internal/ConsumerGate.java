@@ -18,7 +18,12 @@ public final class ConsumerGate {
     private final String busy;
     private final String advice;
     private final Runnable release;
-    private volatile Thread owner;
+    /**
+     * The consumer inside, for the refusal message only. Deliberately not volatile: consumers enter and leave on
+     * every consume call, and a volatile store costs a full fence each time; a racing reader that sees a stale
+     * value just names the wrong thread or none. The state CAS is what admits consumers.
+     */
+    private Thread owner;
 
     /** A gate for {@code what} (for messages) that runs {@code release} once closed and empty. */
     public ConsumerGate(String what, Runnable release) {
