@@ -630,6 +630,8 @@ STRUCTS.append(("btf_array", G("btf_array", [u32("type"), u32("index_type"), u32
                 "struct btf_array { __u32 type; __u32 index_type; __u32 nelems; }"))
 STRUCTS.append(("btf_enum", G("btf_enum", [u32("name_off"), F("val", "s32")]), "btf_h",
                 "struct btf_enum { __u32 name_off; __s32 val; }"))
+STRUCTS.append(("btf_var_secinfo", G("btf_var_secinfo", [u32("type"), u32("offset"), u32("size")]), "btf_h",
+                "struct btf_var_secinfo { __u32 type; __u32 offset; __u32 size; }"))
 
 # linux/perf_event.h ------------------------------------------------------------------------------------------
 HEADERS.append(("perf_event_h", "linux/perf_event.h", [
@@ -746,6 +748,16 @@ HEADERS.append(("libbpf_h", "bpf/libbpf.h", [
     Fn("btf__resolve_size", "s64", [P("btf"), ("u32", "type_id")],
        "__s64 btf__resolve_size(const struct btf *btf, __u32 type_id)", errno=False),
 ], "libbpf"))
+
+# Only the leading members are bound: libbpf reads opts->sz and treats members past it as zero, so a caller may
+# pass this size (1.1's) to any libbpf 1.x.
+STRUCTS.append(("bpf_object_open_opts", G("bpf_object_open_opts", [F("sz", "long"), F("object_name", "ptr")],
+                                          size=80), "libbpf_h", """
+struct bpf_object_open_opts {
+    size_t sz; const char *object_name;
+    ...   // relaxed_maps, pin_root_path, kconfig, btf_custom_path, kernel_log_*: not bound (left zero)
+}
+"""))
 
 
 def main():

@@ -1,0 +1,389 @@
+package dev.panbpf;
+
+import dev.panbpf.bindings.bpf_object_open_opts;
+import dev.panbpf.bindings.libbpf_h;
+import dev.panbpf.internal.ElfCheck;
+import dev.panbpf.internal.Errno;
+import dev.panbpf.internal.Libbpf;
+import dev.panbpf.internal.LibbpfLog;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * BpfObject is a compiled BPF object ({@code .bpf.o}) opened with libbpf: open it, optionally configure it (map
+ * sizes, global variables), {@link #load()} it into the kernel, then use its {@link #map maps} and
+ * {@link #program programs}. Closing it detaches the links made from its programs and releases every program,
+ * map and mapping it holds.
+ *
+ * <pre>{@code
+ * try (BpfObject obj = BpfObject.openResource("dev/panbpf/bpf/producer.bpf.o")) {
+ *     obj.setMaxEntries("rb", 1 << 20);
+ *     obj.load();
+ *     obj.program("produce").testRun(new byte[64], 1000);
+ *     BpfMap counters = obj.map("counters");
+ * }
+ * }</pre>
+ */
+public final class BpfObject implements AutoCloseable {
+    private final String name;
+    private final Arena arena;
+    private final MemorySegment object;
+    private final Map<String, MemorySegment> mapPointers = new LinkedHashMap<>();
+    private final Map<String, BpfProgram> programs = new LinkedHashMap<>();
+    private final Map<String, BpfMap> maps = new LinkedHashMap<>();
+    private final List<BpfLink> links = new ArrayList<>();
+    private final Globals globals;
+    private boolean loaded;
+    private boolean loadFailed;
+    private boolean closed;
+
+    private BpfObject(Arena arena, MemorySegment object) {
+        this.arena = arena;
+        this.object = object;
+        this.name = Libbpf.string(libbpf_h.bpf_object__name(object));
+        for (MemorySegment m = libbpf_h.bpf_object__next_map(object, MemorySegment.NULL); m.address() != 0;
+             m = libbpf_h.bpf_object__next_map(object, m)) {
+            mapPointers.put(Libbpf.string(libbpf_h.bpf_map__name(m)), m);
+        }
+        for (MemorySegment p = libbpf_h.bpf_object__next_program(object, MemorySegment.NULL); p.address() != 0;
+             p = libbpf_h.bpf_object__next_program(object, p)) {
+            BpfProgram prog = new BpfProgram(this, p);
+            programs.put(prog.name(), prog);
+        }
+        this.globals = new Globals(name, object, mapPointers, arena);
+    }
+
+    // ------------------------------------------------------------------------------------------------ opening
+
+    /** Opens the BPF object file {@code file} (not loaded yet); its name is the file name up to the first dot. */
+    public static BpfObject open(Path file) {
+        Libbpf.require();
+        String what = "BPF object file " + file.toAbsolutePath();
+        if (!Files.exists(file)) {
+            throw new BpfException("no such file: " + file.toAbsolutePath() + " (a compiled BPF object was expected"
+                    + "; build it with clang -O2 -g -target bpf -c prog.bpf.c -o prog.bpf.o)");
+        }
+        if (!Files.isRegularFile(file)) {
+            throw new BpfException(what + " is not a regular file");
+        }
+        byte[] head = new byte[ElfCheck.HEADER_BYTES];
+        int n;
+        try (InputStream in = Files.newInputStream(file)) {
+            n = in.readNBytes(head, 0, head.length);
+        } catch (IOException e) {
+            throw new BpfException("cannot read " + what + ": " + e.getMessage(), e);
+        }
+        ElfCheck.check(head, n, what);
+        Arena arena = Arena.ofShared();
+        try {
+            MemorySegment path = arena.allocateFrom(file.toString());
+            return opened(arena, what, st -> libbpf_h.bpf_object__open_file(st, path, MemorySegment.NULL));
+        } catch (RuntimeException | Error e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Opens a BPF object from the bytes of its ELF file; {@code name} names it, up to its first dot as for files
+     * ("producer.bpf.o" becomes "producer"), because libbpf prefixes its data-section maps with the name.
+     */
+    public static BpfObject open(byte[] elf, String name) {
+        Libbpf.require();
+        int dot = name.indexOf('.');
+        String objectName = dot < 0 ? name : name.substring(0, dot);
+        if (objectName.isEmpty()) {
+            throw new IllegalArgumentException("BPF object name '" + name + "' is empty before its first dot");
+        }
+        String what = "BPF object '" + objectName + "'";
+        ElfCheck.check(elf, elf.length, what);
+        Arena arena = Arena.ofShared();
+        try {
+            // libbpf reads the ELF from this buffer until load, so it lives as long as the object.
+            MemorySegment buf = arena.allocate(elf.length, 8);
+            buf.copyFrom(MemorySegment.ofArray(elf));
+            MemorySegment opts = bpf_object_open_opts.allocate(arena);
+            bpf_object_open_opts.sz(opts, bpf_object_open_opts.sizeof());
+            bpf_object_open_opts.object_name(opts, arena.allocateFrom(objectName));
+            return opened(arena, what, st -> libbpf_h.bpf_object__open_mem(st, buf, buf.byteSize(), opts));
+        } catch (RuntimeException | Error e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Opens a BPF object from a class path resource such as {@code "dev/panbpf/bpf/producer.bpf.o"}, found
+     * through the thread's context class loader (or panbpf's own).
+     */
+    public static BpfObject openResource(String resource) {
+        String path = resource.startsWith("/") ? resource.substring(1) : resource;
+        ClassLoader cl = Thread.currentThread().getContextClassLoader();
+        InputStream in = cl == null ? null : cl.getResourceAsStream(path);
+        if (in == null) {
+            in = BpfObject.class.getClassLoader().getResourceAsStream(path);
+        }
+        return fromStream(in, path, "class path resource '" + path + "'");
+    }
+
+    /** Opens a BPF object from a resource of {@code anchor}'s module, named as for {@link Class#getResource}. */
+    public static BpfObject openResource(Class<?> anchor, String resource) {
+        return fromStream(anchor.getResourceAsStream(resource), resource,
+                "resource '" + resource + "' of " + anchor.getName());
+    }
+
+    private static BpfObject fromStream(InputStream in, String path, String what) {
+        if (in == null) {
+            throw new BpfException("no " + what + "; is the jar holding it (e.g. panbpf-bpf-src) on the class path?");
+        }
+        byte[] bytes;
+        try (in) {
+            bytes = in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + what, e);
+        }
+        return open(bytes, path.substring(path.lastIndexOf('/') + 1));
+    }
+
+    private interface OpenCall {
+        MemorySegment open(MemorySegment errnoState);
+    }
+
+    private static BpfObject opened(Arena arena, String what, OpenCall call) {
+        MemorySegment obj;
+        try (LibbpfLog.Capture c = LibbpfLog.capture()) {
+            MemorySegment st = Errno.state();
+            obj = call.open(st);
+            if (obj.address() == 0) {
+                throw LibbpfFailure.open(what, Errno.of(st), c.messages());
+            }
+        }
+        try {
+            return new BpfObject(arena, obj);
+        } catch (RuntimeException | Error e) {
+            libbpf_h.bpf_object__close(obj);
+            throw e;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------- before load
+
+    /** Sets the size of map {@code map} before load (for ring buffers: the data size in bytes). */
+    public synchronized BpfObject setMaxEntries(String map, int maxEntries) {
+        requireNotLoaded("resize map '" + map + "'");
+        MemorySegment m = mapPointer(map);
+        if (libbpf_h.bpf_map__type(m) == MapType.RINGBUF.value()
+                || libbpf_h.bpf_map__type(m) == MapType.USER_RINGBUF.value()) {
+            BpfMap.checkRingSize(map, Integer.toUnsignedLong(maxEntries));
+        }
+        int r = libbpf_h.bpf_map__set_max_entries(m, maxEntries);
+        if (r < 0) {
+            throw new BpfException("resize of map '" + map + "' to " + maxEntries, -r, null);
+        }
+        return this;
+    }
+
+    /**
+     * The memory of global variable {@code name} (in {@code .rodata}, {@code .data}, {@code .bss}...): before
+     * load, its initial value, which may be written; after load, the live variable ({@code .rodata} read-only).
+     * The segment is valid until the object closes.
+     */
+    public synchronized MemorySegment global(String name) {
+        requireOpen();
+        return globals.segment(name, loaded);
+    }
+
+    /** Copies {@code value} into global variable {@code name}; sizes must match. */
+    public synchronized BpfObject setGlobal(String name, MemorySegment value) {
+        requireOpen();
+        globals.set(name, value, loaded);
+        return this;
+    }
+
+    /** Sets a 4-byte global variable. */
+    public synchronized BpfObject setGlobal(String name, int value) {
+        requireOpen();
+        globals.set(name, value, Integer.BYTES, loaded);
+        return this;
+    }
+
+    /** Sets an 8-byte global variable. */
+    public synchronized BpfObject setGlobal(String name, long value) {
+        requireOpen();
+        globals.set(name, value, Long.BYTES, loaded);
+        return this;
+    }
+
+    // ------------------------------------------------------------------------------------------------- load
+
+    /**
+     * Loads the object into the kernel: creates its maps and loads its programs. A program the verifier
+     * rejects raises a {@link BpfVerifierException} with the verifier's log.
+     */
+    public synchronized BpfObject load() {
+        requireNotLoaded("load");
+        if (loadFailed) {
+            throw new BpfException("BPF object '" + name + "' failed to load before; close it and open it again");
+        }
+        int r;
+        List<String> messages;
+        try (LibbpfLog.Capture c = LibbpfLog.capture()) {
+            r = libbpf_h.bpf_object__load(Errno.state(), object);
+            messages = c.messages();
+        }
+        if (r < 0) {
+            loadFailed = true;
+            throw LibbpfFailure.load(name, -r, messages);
+        }
+        loaded = true;
+        for (var e : mapPointers.entrySet()) {
+            maps.put(e.getKey(), BpfMap.describe(libbpf_h.bpf_map__fd(e.getValue()), e.getKey()));
+        }
+        for (BpfProgram p : programs.values()) {
+            p.loaded();
+        }
+        return this;
+    }
+
+    // ---------------------------------------------------------------------------------------------- access
+
+    /** The object's name (from the file name or the one given to {@code open}). */
+    public String name() {
+        return name;
+    }
+
+    /** Whether {@link #load()} succeeded. */
+    public synchronized boolean isLoaded() {
+        return loaded;
+    }
+
+    /** Whether the object is closed. */
+    public synchronized boolean isClosed() {
+        return closed;
+    }
+
+    /**
+     * The loaded map {@code name}. Data-section maps are named by libbpf (such as {@code "producer.rodata"}) and
+     * can also be asked for by section name ({@code ".rodata"}).
+     */
+    public synchronized BpfMap map(String name) {
+        requireOpen();
+        String key = mapName(name);
+        if (!loaded) {
+            throw new BpfException("map '" + key + "' of BPF object '" + this.name + "' exists only after load(); "
+                    + "call load() first (resize maps before it with setMaxEntries)");
+        }
+        return maps.get(key);
+    }
+
+    /** Every map of the loaded object, in the object's order. */
+    public synchronized List<BpfMap> maps() {
+        requireOpen();
+        if (!loaded) {
+            throw new BpfException("the maps of BPF object '" + name + "' exist only after load()");
+        }
+        return List.copyOf(maps.values());
+    }
+
+    /** The program named {@code name} (its C function name); it has an fd once the object is loaded. */
+    public synchronized BpfProgram program(String name) {
+        requireOpen();
+        BpfProgram p = programs.get(name);
+        if (p == null) {
+            throw new BpfException("no program '" + name + "' in BPF object '" + this.name + "'; its programs are "
+                    + programs.keySet() + " (a program is named by its C function)");
+        }
+        return p;
+    }
+
+    /** Every program of the object, in the object's order. */
+    public synchronized List<BpfProgram> programs() {
+        requireOpen();
+        return List.copyOf(programs.values());
+    }
+
+    private MemorySegment mapPointer(String name) {
+        return mapPointers.get(mapName(name));
+    }
+
+    private String mapName(String name) {
+        if (mapPointers.containsKey(name)) {
+            return name;
+        }
+        if (name.startsWith(".")) {
+            MemorySegment m = Globals.mapOf(name, mapPointers);
+            for (var e : mapPointers.entrySet()) {
+                if (e.getValue().equals(m)) {
+                    return e.getKey();
+                }
+            }
+        }
+        throw new BpfException("no map '" + name + "' in BPF object '" + this.name + "'; its maps are "
+                + mapPointers.keySet());
+    }
+
+    // ------------------------------------------------------------------------------------ package plumbing
+
+    /** Keeps {@code link} to detach it when the object closes. */
+    synchronized void adopt(BpfLink link) {
+        links.add(link);
+    }
+
+    /** Forgets a link its user closed. */
+    synchronized void forget(BpfLink link) {
+        links.remove(link);
+    }
+
+    void requireOpen() {
+        if (closed) {
+            throw new BpfException("BPF object '" + name + "' is closed; open it again");
+        }
+    }
+
+    void requireLoaded(String what) {
+        requireOpen();
+        if (!loaded) {
+            throw new BpfException("cannot " + what + ": BPF object '" + name + "' is not loaded; call load() first");
+        }
+    }
+
+    private void requireNotLoaded(String what) {
+        requireOpen();
+        if (loaded) {
+            throw new BpfException("cannot " + what + ": BPF object '" + name + "' is already loaded; do it before "
+                    + "load()");
+        }
+    }
+
+    /** Detaches this object's links and releases its programs, maps, mappings and libbpf state. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (BpfLink l : List.copyOf(links)) {
+            l.close();
+        }
+        links.clear();
+        maps.values().forEach(BpfMap::release);
+        programs.values().forEach(BpfProgram::release);
+        libbpf_h.bpf_object__close(object);
+        arena.close();
+    }
+
+    @Override
+    public String toString() {
+        return "BPF object '" + name + "'" + (closed ? " (closed)" : loaded ? " (loaded)" : " (open)");
+    }
+}
