@@ -165,6 +165,7 @@ class OrderedPerfBufferTest {
     @Test
     void wakeupAndCloseFromAnotherThreadReleaseAWaitingPollAndLeaveNothingOpen() throws Exception {
         int fds = Kernel.openFds();
+        long[] perf = PerfLeaks.now();
         OrderedPerfBuffer ob = OrderedPerfBuffer.of(producer.pb(), PerfBuffer.Options.defaults());
         for (int round = 0; round < 2; round++) {
             CountDownLatch started = new CountDownLatch(1);
@@ -185,7 +186,6 @@ class OrderedPerfBufferTest {
         assertTrue(ob.isClosed());
         assertEquals(0, ob.poll(collect, Duration.ofMillis(1)));
         assertEquals(fds, Kernel.openFds());
-        assertEquals(0, PerfLeaks.fds());
-        assertEquals(0, PerfLeaks.mappings());
+        PerfLeaks.assertBackTo(perf);
     }
 }
