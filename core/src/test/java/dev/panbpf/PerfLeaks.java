@@ -37,4 +37,14 @@ final class PerfLeaks {
             throw new UncheckedIOException(e);
         }
     }
+
+    /** Perf fds and mappings now, to compare with {@link #assertBackTo}. */
+    static long[] now() {
+        return new long[]{fds(), mappings()};
+    }
+
+    /** Asserts that the perf fds and mappings are what they were at {@code before}. */
+    static void assertBackTo(long[] before) {
+        org.junit.jupiter.api.Assertions.assertArrayEquals(before, now(), "perf event fds and mappings left open");
+    }
 }

@@ -91,12 +91,6 @@ final class MergeLane {
         return at + n - freePos <= capacity ? at : -1;
     }
 
-    /** Whether a payload of {@code n} bytes fits without the payload space growing beyond {@code limit} bytes. */
-    boolean fits(long n, long limit) {
-        long rounded = (n + 7) & ~7L;
-        return placeFor(rounded) >= 0 || grownSize(rounded) <= limit;
-    }
-
     /** The payload space after growing for {@code rounded} more bytes: room even for a skip to the start. */
     private long grownSize(long rounded) {
         long size = (byteMask + 1) << 1;
@@ -106,12 +100,25 @@ final class MergeLane {
         return size;
     }
 
-    /** Copies {@code payload} in with its timestamp; returns true when it became the new head of the queue. */
-    boolean add(MemorySegment payload, long timestamp, long arrivedAt) {
+    /** {@link #add} result: held, and the head of the queue is unchanged. */
+    static final int HELD = 0;
+    /** {@link #add} result: held, and it became the head of the queue (the smallest timestamp here). */
+    static final int NEW_HEAD = 1;
+    /** {@link #add} result: not held, because the payload space would have to grow beyond its limit. */
+    static final int FULL = -1;
+
+    /**
+     * Copies {@code payload} in with its timestamp, growing the payload space up to {@code limit} bytes if need
+     * be; returns {@link #HELD}, {@link #NEW_HEAD} or {@link #FULL}.
+     */
+    int add(MemorySegment payload, long timestamp, long arrivedAt, long limit) {
         long n = payload.byteSize();
         long rounded = (n + 7) & ~7L;
         long at = placeFor(rounded);
         if (at < 0) {
+            if (grownSize(rounded) > limit && !isEmpty()) {
+                return FULL;
+            }
             growBytes(rounded);
             at = placeFor(rounded);
         }
@@ -139,7 +146,7 @@ final class MergeLane {
         }
         queueTs[(int) q & mask] = timestamp;
         queueEntry[(int) q & mask] = e;
-        return q == queueHead;
+        return q == queueHead ? NEW_HEAD : HELD;
     }
 
     /** The smallest timestamp held; only when not empty. */

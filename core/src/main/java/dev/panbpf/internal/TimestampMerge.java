@@ -61,31 +61,32 @@ public final class TimestampMerge {
      * because this CPU's payload space reached its limit).
      */
     public int add(int cpu, MemorySegment payload, long timestamp, long arrivedAt, OrderedPerfBuffer.Handler handler) {
-        if (timestamp < lastReleased) {
-            late++;
-            released++;
-            handler.onRecord(cpu, payload, timestamp, true);
-            return 1;
-        }
         int li = laneOfCpu[cpu];
         MergeLane lane = lanes[li];
         int out = 0;
-        while (!lane.fits(payload.byteSize(), maxLaneBytes) && heapSize > 0) {
-            forced++;
-            out += releaseMin(handler);  // memory bound: release the oldest before the rule allows it
+        while (true) {
             if (timestamp < lastReleased) {
-                return out + add(cpu, payload, timestamp, arrivedAt, handler);
+                late++;
+                released++;
+                handler.onRecord(cpu, payload, timestamp, true);
+                return out + 1;
             }
+            boolean wasEmpty = lane.isEmpty();
+            int r = lane.add(payload, timestamp, arrivedAt, maxLaneBytes);
+            if (r == MergeLane.FULL) {
+                // The memory bound: release the oldest held event before the rule allows, then try again.
+                forced++;
+                out += releaseMin(handler);
+                continue;
+            }
+            if (wasEmpty) {
+                heapInsert(li, timestamp);
+            } else if (r == MergeLane.NEW_HEAD) {
+                heapKey[heapSlot[li]] = timestamp;
+                siftUp(heapSlot[li]);
+            }
+            return out;
         }
-        boolean wasEmpty = lane.isEmpty();
-        boolean newHead = lane.add(payload, timestamp, arrivedAt);
-        if (wasEmpty) {
-            heapInsert(li, timestamp);
-        } else if (newHead) {
-            heapKey[heapSlot[li]] = timestamp;
-            siftUp(heapSlot[li]);
-        }
-        return out;
     }
 
     /**
