@@ -1,10 +1,16 @@
 package dev.panbpf.event;
 
+import dev.panbpf.BpfObject;
+import dev.panbpf.internal.BtfTypes;
+import dev.panbpf.internal.CType;
+import dev.panbpf.internal.ObjectBtf;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.StructLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -121,6 +127,29 @@ public final class StructCodec<R extends Record> {
         MemorySegment s = allocator.allocate(layout());
         encode(value, s, 0);
         return s;
+    }
+
+    /**
+     * Proves this record lays out like {@code struct} in the BTF of {@code object} (opened or loaded): same size,
+     * and for every component a member of the same name (exactly, or as snake_case of a camelCase name) at the same
+     * offset with the same size and a compatible kind, nested records member by member, and no C member left
+     * unaccounted for. Signedness is not compared: {@code int} may read a {@code __u32}. Returns this codec.
+     *
+     * @throws StructMismatchException listing every difference
+     * @throws dev.panbpf.BpfException when the object has no BTF or no such struct
+     */
+    public StructCodec<R> verify(BpfObject object, String struct) {
+        Objects.requireNonNull(struct, "struct");
+        String owner = "BPF object '" + object.name() + "'";
+        CType.Struct c = ObjectBtf.read(object, btf -> BtfTypes.struct(btf, struct, owner));
+        List<String> differences = BtfCheck.compare(shape, c);
+        if (!differences.isEmpty()) {
+            throw new StructMismatchException("record " + type.getName() + " does not match struct " + struct
+                    + " of " + owner + " (" + differences.size() + " difference" + (differences.size() == 1 ? "" : "s")
+                    + "):\n  - " + String.join("\n  - ", differences) + "\nJava layout:\n" + describe()
+                    + "C layout:\n" + BtfCheck.describe(c), differences);
+        }
+        return this;
     }
 
     /** The layout as C-like text with every member's offset and size, for logs and error messages. */
