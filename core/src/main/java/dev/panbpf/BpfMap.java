@@ -132,6 +132,14 @@ public class BpfMap implements AutoCloseable {
 
     // ------------------------------------------------------------------------------------------ element ops
 
+    /**
+     * Bytes a value buffer of {@link #lookup}/{@link #update} must have: {@link #valueSize()}, except for per-CPU
+     * maps, where the kernel reads and writes one value per possible CPU, each padded to 8 bytes.
+     */
+    public long valueBufferSize() {
+        return PerCpu.valueBufferSize(type, valueSize);
+    }
+
     /** Copies the value for {@code key} into {@code value}; false when there is no such key. */
     public boolean lookup(MemorySegment key, MemorySegment value) {
         checkSizes(key, value);
@@ -155,10 +163,47 @@ public class BpfMap implements AutoCloseable {
         return check(MapAttr.elem(bpf_h.BPF_MAP_DELETE_ELEM(), fd(), key, MemorySegment.NULL, 0), "delete", true);
     }
 
+    /**
+     * The map's keys, walked with BPF_MAP_GET_NEXT_KEY; each key is a fresh segment. Deleting the current key
+     * while walking a hash map makes the kernel start over from the first key.
+     */
+    public Iterable<MemorySegment> keys() {
+        return () -> new MapKeys(this);
+    }
+
+    /** Appends {@code value} to a queue or stack map; {@code flags} BPF_EXIST replaces the oldest when full. */
+    public void push(MemorySegment value, long flags) {
+        checkQueue("push");
+        checkValue(value);
+        check(MapAttr.elem(bpf_h.BPF_MAP_UPDATE_ELEM(), fd(), MemorySegment.NULL, value, flags), "push", false);
+    }
+
+    /** Appends {@code value} to a queue or stack map; fails with E2BIG when it is full. */
+    public void push(MemorySegment value) {
+        push(value, bpf_h.BPF_ANY());
+    }
+
+    /** Takes the next value (queue: oldest, stack: newest) into {@code value}; false when empty. */
+    public boolean pop(MemorySegment value) {
+        checkQueue("pop");
+        checkValue(value);
+        return check(MapAttr.elem(bpf_h.BPF_MAP_LOOKUP_AND_DELETE_ELEM(), fd(), MemorySegment.NULL, value, 0),
+                "pop", true);
+    }
+
+    /** Copies the next value of a queue or stack map into {@code value} without taking it; false when empty. */
+    public boolean peek(MemorySegment value) {
+        checkQueue("peek");
+        checkValue(value);
+        return check(MapAttr.elem(bpf_h.BPF_MAP_LOOKUP_ELEM(), fd(), MemorySegment.NULL, value, 0), "peek", true);
+    }
+
+    // ------------------------------------------------------------------- int and long keys and values
+
     /** Looks up a 4-byte key and returns the 4-byte value, or null when absent. */
     public Integer lookupInt(int key) {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment v = a.allocate(valueSize);
+            MemorySegment v = a.allocate(valueBufferSize());
             return lookup(a.allocateFrom(ValueLayout.JAVA_INT, key), v) ? v.get(ValueLayout.JAVA_INT, 0) : null;
         }
     }
@@ -166,22 +211,47 @@ public class BpfMap implements AutoCloseable {
     /** Looks up a 4-byte key and returns the 8-byte value, or null when absent. */
     public Long lookupLong(int key) {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment v = a.allocate(valueSize);
+            MemorySegment v = a.allocate(valueBufferSize());
             return lookup(a.allocateFrom(ValueLayout.JAVA_INT, key), v) ? v.get(ValueLayout.JAVA_LONG, 0) : null;
+        }
+    }
+
+    /** Looks up an 8-byte key and returns the 8-byte value, or null when absent. */
+    public Long lookupLong(long key) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment v = a.allocate(valueBufferSize());
+            return lookup(a.allocateFrom(ValueLayout.JAVA_LONG, key), v) ? v.get(ValueLayout.JAVA_LONG, 0) : null;
         }
     }
 
     /** Stores a 4-byte value at a 4-byte key. */
     public void update(int key, int value) {
+        update(key, value, bpf_h.BPF_ANY());
+    }
+
+    /** Stores a 4-byte value at a 4-byte key with BPF_ANY, BPF_NOEXIST or BPF_EXIST. */
+    public void update(int key, int value, long flags) {
         try (Arena a = Arena.ofConfined()) {
-            update(a.allocateFrom(ValueLayout.JAVA_INT, key), a.allocateFrom(ValueLayout.JAVA_INT, value));
+            update(a.allocateFrom(ValueLayout.JAVA_INT, key), a.allocateFrom(ValueLayout.JAVA_INT, value), flags);
         }
     }
 
     /** Stores an 8-byte value at a 4-byte key. */
     public void update(int key, long value) {
+        update(key, value, bpf_h.BPF_ANY());
+    }
+
+    /** Stores an 8-byte value at a 4-byte key with BPF_ANY, BPF_NOEXIST or BPF_EXIST. */
+    public void update(int key, long value, long flags) {
         try (Arena a = Arena.ofConfined()) {
-            update(a.allocateFrom(ValueLayout.JAVA_INT, key), a.allocateFrom(ValueLayout.JAVA_LONG, value));
+            update(a.allocateFrom(ValueLayout.JAVA_INT, key), a.allocateFrom(ValueLayout.JAVA_LONG, value), flags);
+        }
+    }
+
+    /** Stores an 8-byte value at an 8-byte key with BPF_ANY, BPF_NOEXIST or BPF_EXIST. */
+    public void update(long key, long value, long flags) {
+        try (Arena a = Arena.ofConfined()) {
+            update(a.allocateFrom(ValueLayout.JAVA_LONG, key), a.allocateFrom(ValueLayout.JAVA_LONG, value), flags);
         }
     }
 
@@ -192,18 +262,88 @@ public class BpfMap implements AutoCloseable {
         }
     }
 
+    /** Deletes an 8-byte key; false when it was not there. */
+    public boolean delete(long key) {
+        try (Arena a = Arena.ofConfined()) {
+            return delete(a.allocateFrom(ValueLayout.JAVA_LONG, key));
+        }
+    }
+
+    /** Pushes a 4-byte value onto a queue or stack map. */
+    public void push(int value) {
+        try (Arena a = Arena.ofConfined()) {
+            push(a.allocateFrom(ValueLayout.JAVA_INT, value));
+        }
+    }
+
+    /** Pushes an 8-byte value onto a queue or stack map. */
+    public void push(long value) {
+        try (Arena a = Arena.ofConfined()) {
+            push(a.allocateFrom(ValueLayout.JAVA_LONG, value));
+        }
+    }
+
+    /** Pops a 4-byte value from a queue or stack map, or null when it is empty. */
+    public Integer popInt() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment v = a.allocate(ValueLayout.JAVA_INT);
+            return pop(v) ? v.get(ValueLayout.JAVA_INT, 0) : null;
+        }
+    }
+
+    /** Pops an 8-byte value from a queue or stack map, or null when it is empty. */
+    public Long popLong() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment v = a.allocate(ValueLayout.JAVA_LONG);
+            return pop(v) ? v.get(ValueLayout.JAVA_LONG, 0) : null;
+        }
+    }
+
+    /** Reads the next 8-byte value of a queue or stack map without taking it, or null when it is empty. */
+    public Long peekLong() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment v = a.allocate(ValueLayout.JAVA_LONG);
+            return peek(v) ? v.get(ValueLayout.JAVA_LONG, 0) : null;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------- checks
+
     void checkKey(MemorySegment key) {
         if (key.byteSize() != keySize) {
             throw new IllegalArgumentException(this + " has " + keySize + "-byte keys; the key given has "
                     + key.byteSize() + " bytes");
         }
+        checkNative(key, "key");
     }
 
     void checkSizes(MemorySegment key, MemorySegment value) {
         checkKey(key);
-        if (value.byteSize() != valueSize) {
-            throw new IllegalArgumentException(this + " has " + valueSize + "-byte values; the value given has "
+        checkValue(value);
+    }
+
+    private void checkValue(MemorySegment value) {
+        long want = valueBufferSize();
+        if (value.byteSize() != want) {
+            throw new IllegalArgumentException(this + " has " + valueSize + "-byte values" + (want == valueSize ? ""
+                    : ", one per possible CPU padded to 8 bytes: " + want + " bytes") + "; the value given has "
                     + value.byteSize() + " bytes");
+        }
+        checkNative(value, "value");
+    }
+
+    private void checkQueue(String op) {
+        if (type != MapType.QUEUE.value() && type != MapType.STACK.value()) {
+            throw new IllegalArgumentException(op + " works on queue and stack maps; " + this + " is not one (use "
+                    + "lookup/update/delete)");
+        }
+    }
+
+    /** The kernel copies from the segment's address, which only native segments have. */
+    private static void checkNative(MemorySegment s, String what) {
+        if (!s.isNative() && s.byteSize() > 0) {
+            throw new IllegalArgumentException("the " + what + " is a heap segment; the kernel needs native memory, "
+                    + "e.g. arena.allocate(...) or arena.allocateFrom(...)");
         }
     }
 

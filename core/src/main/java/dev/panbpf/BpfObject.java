@@ -96,10 +96,18 @@ public final class BpfObject implements AutoCloseable {
         }
     }
 
-    /** Opens a BPF object from the bytes of its ELF file; {@code name} names it (up to the first dot). */
+    /**
+     * Opens a BPF object from the bytes of its ELF file; {@code name} names it, up to its first dot as for files
+     * ("producer.bpf.o" becomes "producer"), because libbpf prefixes its data-section maps with the name.
+     */
     public static BpfObject open(byte[] elf, String name) {
         Libbpf.require();
-        String what = "BPF object '" + name + "'";
+        int dot = name.indexOf('.');
+        String objectName = dot < 0 ? name : name.substring(0, dot);
+        if (objectName.isEmpty()) {
+            throw new IllegalArgumentException("BPF object name '" + name + "' is empty before its first dot");
+        }
+        String what = "BPF object '" + objectName + "'";
         ElfCheck.check(elf, elf.length, what);
         Arena arena = Arena.ofShared();
         try {
@@ -108,7 +116,7 @@ public final class BpfObject implements AutoCloseable {
             buf.copyFrom(MemorySegment.ofArray(elf));
             MemorySegment opts = bpf_object_open_opts.allocate(arena);
             bpf_object_open_opts.sz(opts, bpf_object_open_opts.sizeof());
-            bpf_object_open_opts.object_name(opts, arena.allocateFrom(name));
+            bpf_object_open_opts.object_name(opts, arena.allocateFrom(objectName));
             return opened(arena, what, st -> libbpf_h.bpf_object__open_mem(st, buf, buf.byteSize(), opts));
         } catch (RuntimeException | Error e) {
             arena.close();

@@ -13,6 +13,7 @@ import dev.panbpf.internal.Sys;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.net.NetworkInterface;
 import java.net.SocketException;
 import java.util.BitSet;
@@ -92,10 +93,11 @@ public final class BpfProgram {
 
     /** Runs the program {@code repeat} times over {@code data} (a packet for XDP and socket filters). */
     public RunResult testRun(byte[] data, int repeat) {
+        if (data.length == 0) {
+            return testRun(MemorySegment.NULL, MemorySegment.NULL, repeat, -1);
+        }
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment d = a.allocate(Math.max(1, data.length));
-            d.copyFrom(MemorySegment.ofArray(data));
-            return testRun(d.asSlice(0, data.length), MemorySegment.NULL, repeat, -1);
+            return testRun(a.allocateFrom(ValueLayout.JAVA_BYTE, data), MemorySegment.NULL, repeat, -1);
         }
     }
 

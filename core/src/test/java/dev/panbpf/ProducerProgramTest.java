@@ -1,6 +1,12 @@
 package dev.panbpf;
 
+import dev.panbpf.bindings.perf_event_attr;
+import dev.panbpf.bindings.perf_event_h;
+import dev.panbpf.bindings.perf_event_mmap_page;
+import dev.panbpf.bindings.sys_mman_h;
+import dev.panbpf.internal.Fd;
 import dev.panbpf.bpf.BpfPrograms;
+import dev.panbpf.internal.Sys;
 import dev.panbpf.testing.Kernel;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -18,6 +24,7 @@ class ProducerProgramTest {
     private static final int RING_OK = 8;
     private static final int RING_FAILED = 16;
     private static final int RING_DISCARDED = 24;
+    private static final int PERF_OK = 32;
     private static final int PERF_FAILED = 40;
 
     @BeforeAll
@@ -70,6 +77,82 @@ class ProducerProgramTest {
             assertEquals(16, counter(obj, RING_OK));
             // No perf event is installed in pb for this CPU, so every output fails (and is counted).
             assertEquals(20, counter(obj, PERF_FAILED));
+        }
+    }
+
+    @Test
+    void writesTheContractPayloadToTheRingBufferAndMarksDiscards() {
+        int size = 40;
+        try (BpfObject obj = BpfObject.open(BpfPrograms.bytes("producer.bpf.o"), "producer").load();
+             Arena arena = Arena.ofConfined()) {
+            configure(obj, 4, size, 2, 1);
+            obj.program("produce").testRun(arena.allocate(64), 1, 0);
+            BpfMap rb = obj.map("rb");
+            // Read the ring without a consumer: producer page, then the data area (see KERNEL-NOTES.md).
+            long page = Sys.PAGE_SIZE;
+            MemorySegment ring = Sys.mmap(arena, page + 2L * rb.maxEntries(), sys_mman_h.PROT_READ(), rb.fd(), page,
+                    "producer page and data");
+            assertEquals(4L * (8 + size), ring.get(ValueLayout.JAVA_LONG, 0), "producer position");
+            long prevTs = 0;
+            for (int seq = 0; seq < 4; seq++) {
+                MemorySegment rec = ring.asSlice(page + (long) seq * (8 + size), 8 + size);
+                int len = rec.get(ValueLayout.JAVA_INT, 0);
+                boolean discarded = (len & (1 << 30)) != 0;
+                assertEquals(seq % 2 == 1, discarded, "record " + seq + " (discard every 2nd)");
+                assertEquals(size, len & 0x3fffffff);
+                MemorySegment p = rec.asSlice(8);
+                assertEquals(seq, p.get(ValueLayout.JAVA_LONG, 0), "seq");
+                long ts = p.get(ValueLayout.JAVA_LONG, 8);
+                assertTrue(ts >= prevTs && ts > 0, "ts");
+                prevTs = ts;
+                assertEquals(0, p.get(ValueLayout.JAVA_INT, 16), "cpu (the run was pinned to CPU 0)");
+                assertEquals(seq, p.get(ValueLayout.JAVA_INT, 20), "cpu_seq");
+                for (int i = 24; i < size; i++) {
+                    assertEquals((byte) (seq + i), p.get(ValueLayout.JAVA_BYTE, i), "pattern byte " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void writesTheSamePayloadToThePerfBufferOfItsCpu() {
+        int size = 30;
+        try (BpfObject obj = BpfObject.open(BpfPrograms.bytes("producer.bpf.o"), "producer").load();
+             Arena arena = Arena.ofConfined()) {
+            // A minimal perf buffer on CPU 0: one BPF_OUTPUT event, one metadata page plus one data page.
+            MemorySegment attr = perf_event_attr.allocate(arena);
+            perf_event_attr.type(attr, perf_event_h.PERF_TYPE_SOFTWARE());
+            perf_event_attr.size(attr, (int) perf_event_attr.sizeof());
+            perf_event_attr.config(attr, perf_event_h.PERF_COUNT_SW_BPF_OUTPUT());
+            perf_event_attr.sample_type(attr, perf_event_h.PERF_SAMPLE_RAW());
+            perf_event_attr.wakeup_events(attr, 1);
+            try (Fd event = new Fd(Sys.perfEventOpen(attr, -1, 0, -1, perf_event_h.PERF_FLAG_FD_CLOEXEC()), "perf")) {
+                long page = Sys.PAGE_SIZE;
+                MemorySegment mmap = Sys.mmap(arena, 2 * page, sys_mman_h.PROT_READ() | sys_mman_h.PROT_WRITE(),
+                        event.get(), 0, "perf buffer");
+                Sys.ioctl(event.get(), perf_event_h.PERF_EVENT_IOC_ENABLE(), 0, "enable");
+                obj.map("pb").update(0, event.get());
+                configure(obj, 2, size, 0, 2);
+                obj.program("produce").testRun(arena.allocate(64), 1, 0);
+                assertEquals(2, counter(obj, PERF_OK));
+                long head = perf_event_mmap_page.data_head(mmap);
+                MemorySegment data = mmap.asSlice(page, page);
+                long at = 0;
+                for (int seq = 0; seq < 2; seq++) {
+                    assertEquals(perf_event_h.PERF_RECORD_SAMPLE(), data.get(ValueLayout.JAVA_INT, at));
+                    int recordSize = Short.toUnsignedInt(data.get(ValueLayout.JAVA_SHORT, at + 6));
+                    assertTrue(data.get(ValueLayout.JAVA_INT, at + 8) >= size, "raw size covers the payload");
+                    // The raw bytes start 12 bytes into the record, so the u64 fields are not 8-byte aligned.
+                    MemorySegment p = data.asSlice(at + 12, size);
+                    assertEquals(seq, p.get(ValueLayout.JAVA_LONG_UNALIGNED, 0));
+                    assertEquals(0, p.get(ValueLayout.JAVA_INT_UNALIGNED, 16));
+                    for (int i = 24; i < size; i++) {
+                        assertEquals((byte) (seq + i), p.get(ValueLayout.JAVA_BYTE, i), "pattern byte " + i);
+                    }
+                    at += recordSize;
+                }
+                assertEquals(head, at, "two records and nothing else");
+            }
         }
     }
 }

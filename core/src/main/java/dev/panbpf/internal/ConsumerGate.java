@@ -15,12 +15,25 @@ public final class ConsumerGate {
 
     private final AtomicInteger state = new AtomicInteger();
     private final String what;
+    private final String busy;
+    private final String advice;
     private final Runnable release;
     private volatile Thread owner;
 
     /** A gate for {@code what} (for messages) that runs {@code release} once closed and empty. */
     public ConsumerGate(String what, Runnable release) {
+        this(what, "already has a consumer", "one thread at a time may consume, so hand the records to other "
+                + "threads from the handler instead", release);
+    }
+
+    /**
+     * A gate whose refusal reads "{@code what} {@code busy} (thread 'x'); {@code advice}", for users of the gate
+     * that are not consumers (a user ring buffer's producer).
+     */
+    public ConsumerGate(String what, String busy, String advice, Runnable release) {
         this.what = what;
+        this.busy = busy;
+        this.advice = advice;
         this.release = release;
     }
 
@@ -36,9 +49,8 @@ public final class ConsumerGate {
             }
             if ((s & ACTIVE) != 0) {
                 Thread t = owner;
-                throw new BpfException(what + " already has a consumer" + (t == null ? "" : " (thread '"
-                        + t.getName() + "')") + "; one thread at a time may consume, so hand the records to "
-                        + "other threads from the handler instead");
+                throw new BpfException(what + " " + busy + (t == null ? "" : " (thread '" + t.getName() + "')")
+                        + "; " + advice);
             }
             if (state.compareAndSet(s, s | ACTIVE)) {
                 owner = Thread.currentThread();

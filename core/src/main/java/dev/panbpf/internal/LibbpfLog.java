@@ -55,8 +55,12 @@ public final class LibbpfLog {
             return List.copyOf(messages);
         }
 
+        /** Stops capturing; an enclosing capture on this thread also gets the messages. */
         @Override
         public void close() {
+            if (previous != null) {
+                previous.addAll(messages);
+            }
             CAPTURE.set(previous);
         }
     }

@@ -1,0 +1,220 @@
+package dev.panbpf;
+
+import dev.panbpf.internal.ConsumerGate;
+import dev.panbpf.internal.TimestampMerge;
+
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * OrderedPerfBuffer reads a perf buffer and hands its events out as one stream in kernel timestamp order,
+ * merging the per-CPU rings (which are each in order) by the CLOCK_MONOTONIC stamp the kernel puts on each
+ * sample.
+ *
+ * <h2>Guarantee</h2>
+ * Events are held until it is safe to release them, then released smallest timestamp first. An event with stamp
+ * {@code t} is released once every CPU read has shown a stamp {@code >= t}, or once an event with a stamp
+ * {@code >= t} was read at least the reorder window {@code W} ago (measured with System.nanoTime from the read),
+ * or by {@link #flush}; and when a CPU holds more than its memory limit, its oldest events go early. Hence:
+ * <ul>
+ *   <li>every event is delivered exactly once, and the events not flagged late have non-decreasing timestamps,
+ *       each no smaller than any event delivered before it;</li>
+ *   <li>an event is held at most about {@code W} after it was read (the next poll after its window closes);</li>
+ *   <li>an event is late only if, when read, an event with a larger stamp had already been delivered. That
+ *       happens only when it reached its ring more than {@code W} after a newer event from another CPU was read
+ *       (a producer stalled between taking the time and writing, or this reader fell far behind), or when its
+ *       own CPU wrote it after a newer one (an output nested in another). Late events are delivered at once
+ *       with {@code late = true} and counted by {@link #late()}; none is dropped.</li>
+ * </ul>
+ * Events dropped by the kernel because a ring was full never reach the merge; they are counted by
+ * {@link #lost()} and reported to {@link PerfBuffer.Options#onLost}.
+ *
+ * <p>Counters are kept by the consuming thread; read from another thread they may lag a little.
+ *
+ * <p>Payloads are copied out of the rings into per-CPU reusable space (no allocation per event once warm) and
+ * are valid only until the handler returns. One thread consumes; {@link #wakeup()} and {@link #close()} may come
+ * from any thread. Events still held at close are discarded: call {@link #flush} first to get them.
+ */
+public final class OrderedPerfBuffer implements AutoCloseable {
+    /** DEFAULT_WINDOW is the reorder window used when none is given: 5 ms. */
+    public static final Duration DEFAULT_WINDOW = Duration.ofMillis(5);
+    /** MAX_HELD_BYTES_PER_CPU is how much payload a CPU may hold before its oldest events are released early. */
+    public static final long MAX_HELD_BYTES_PER_CPU = 64L << 20;
+
+    /** Handler receives events in timestamp order; {@code late} marks one that arrived after newer ones left. */
+    @FunctionalInterface
+    public interface Handler {
+        /** Handles one event; {@code payload} is valid only during this call. */
+        void onRecord(int cpu, MemorySegment payload, long timestamp, boolean late);
+    }
+
+    private final PerfBuffer buffer;
+    private final TimestampMerge merge;
+    private final ConsumerGate gate;
+    private final Sink sink = new Sink();
+    private volatile boolean wakeRequested;
+
+    /** Adapts the perf buffer's handler to the merge; stamps each read batch with one clock reading. */
+    private final class Sink implements PerfBuffer.Handler {
+        Handler handler;
+        long arrivedAt;
+        boolean stamped;
+        int delivered;
+
+        void begin(Handler h) {
+            handler = h;
+            stamped = false;
+        }
+
+        int take() {
+            int n = delivered;
+            delivered = 0;
+            return n;
+        }
+
+        @Override
+        public void onRecord(int cpu, MemorySegment payload, long timestamp) {
+            if (!stamped) {
+                arrivedAt = System.nanoTime();
+                stamped = true;
+            }
+            delivered += merge.add(cpu, payload, timestamp, arrivedAt, handler);
+        }
+    }
+
+    private OrderedPerfBuffer(PerfBuffer buffer, Duration window) {
+        this.buffer = buffer;
+        int[] cpus = buffer.cpus().stream().mapToInt(Integer::intValue).toArray();
+        this.merge = new TimestampMerge(cpus, window.toNanos(), MAX_HELD_BYTES_PER_CPU);
+        this.gate = new ConsumerGate("ordered " + buffer, buffer::close);
+    }
+
+    /** Opens a perf buffer on {@code map} as {@link PerfBuffer#of} does, with timestamps, ordered over {@link #DEFAULT_WINDOW}. */
+    public static OrderedPerfBuffer of(BpfMap map, PerfBuffer.Options options) {
+        return of(map, options, DEFAULT_WINDOW);
+    }
+
+    /**
+     * Opens a perf buffer on {@code map} as {@link PerfBuffer#of} does (timestamps are switched on whatever the
+     * options say) and orders its events, holding each at most {@code reorderWindow} after it was read.
+     */
+    public static OrderedPerfBuffer of(BpfMap map, PerfBuffer.Options options, Duration reorderWindow) {
+        if (reorderWindow.isNegative()) {
+            throw new IllegalArgumentException("reorderWindow must not be negative: " + reorderWindow);
+        }
+        PerfBuffer buffer = PerfBuffer.of(map, options.timestamps(true));
+        try {
+            return new OrderedPerfBuffer(buffer, reorderWindow);
+        } catch (RuntimeException | Error e) {
+            buffer.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Reads every CPU's ring and releases what the ordering rule allows, waiting up to {@code timeout} for
+     * something to release (new events, or held ones whose window closes). Returns the number of events handed
+     * to {@code handler}, late ones included; 0 on timeout, {@link #wakeup()} or close.
+     */
+    public int poll(Handler handler, Duration timeout) {
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("timeout must not be negative: " + timeout);
+        }
+        if (!gate.enter()) {
+            return 0;
+        }
+        try {
+            long deadline = System.nanoTime() + Math.min(timeout.toNanos(), Long.MAX_VALUE / 4);
+            int total = 0;
+            while (true) {
+                // Read everything before releasing, so a window that closed while nobody polled lets no event out
+                // ahead of an older one already sitting in another CPU's ring.
+                sink.begin(handler);
+                buffer.consume(sink);
+                long now = System.nanoTime();
+                total += merge.release(now, false, handler) + sink.take();
+                if (total > 0 || gate.isClosed() || wakeRequested || now - deadline >= 0) {
+                    wakeRequested = false;
+                    return total;
+                }
+                long until = Math.min(deadline - now, merge.nextDeadline() - now);
+                sink.begin(handler);
+                buffer.poll(sink, Duration.ofNanos(Math.max(0, until)));
+                total += sink.take();
+            }
+        } finally {
+            sink.handler = null;
+            gate.exit();
+        }
+    }
+
+    /** Reads every ring and releases every held event in timestamp order, window or not; returns how many. */
+    public int flush(Handler handler) {
+        if (!gate.enter()) {
+            return 0;
+        }
+        try {
+            sink.begin(handler);
+            buffer.consume(sink);
+            return merge.release(System.nanoTime(), true, handler) + sink.take();
+        } finally {
+            sink.handler = null;
+            gate.exit();
+        }
+    }
+
+    /** Releases a thread blocked in {@link #poll}, which returns what it has (maybe 0); safe from any thread. */
+    public void wakeup() {
+        wakeRequested = true;
+        buffer.wakeup();
+    }
+
+    /** The CPUs read, ascending. */
+    public List<Integer> cpus() {
+        return buffer.cpus();
+    }
+
+    /** Events handed to handlers so far, late ones included. */
+    public long delivered() {
+        return merge.released();
+    }
+
+    /** Events delivered late (flagged), see the class comment. */
+    public long late() {
+        return merge.late();
+    }
+
+    /** Events read but not yet released. */
+    public long held() {
+        return merge.held();
+    }
+
+    /** Events the kernel dropped on all CPUs because a ring was full. */
+    public long lost() {
+        return buffer.lost();
+    }
+
+    /** Events the kernel dropped on {@code cpu}. */
+    public long lost(int cpu) {
+        return buffer.lost(cpu);
+    }
+
+    /** Whether {@link #close()} was called. */
+    public boolean isClosed() {
+        return gate.isClosed();
+    }
+
+    /** Closes the underlying perf buffer (held events are discarded); safe from another thread while poll waits. */
+    @Override
+    public void close() {
+        if (gate.close()) {
+            buffer.wakeup();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ordered " + buffer;
+    }
+}

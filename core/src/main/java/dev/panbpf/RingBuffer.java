@@ -1,0 +1,220 @@
+package dev.panbpf;
+
+import dev.panbpf.bindings.sys_epoll_h;
+import dev.panbpf.internal.ConsumerGate;
+import dev.panbpf.internal.Deadline;
+import dev.panbpf.internal.Epoll;
+import dev.panbpf.internal.RingClaims;
+import dev.panbpf.internal.RingMapping;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * RingBuffer reads a {@code BPF_MAP_TYPE_RINGBUF} map: records that BPF programs reserve and submit, delivered in
+ * order, once each, straight from the shared mapping without copies.
+ *
+ * <pre>{@code
+ * try (RingBuffer ring = RingBuffer.of(object.map("events"))) {
+ *     while (running) {
+ *         ring.poll(record -> { handle(record.get(JAVA_LONG, 0)); return true; }, Duration.ofMillis(100));
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p>One thread at a time may consume (call {@link #consume} or {@link #poll}); a second concurrent consumer is
+ * refused with an exception, and so is a second RingBuffer (or {@link RingBufferPoller}) on the same map in this
+ * process. {@link #wakeup()}, {@link #close()} and the queries are safe from any thread; {@code close()} from
+ * another thread releases a blocked {@code poll} at once and unmaps the ring when that consumer has left. The map
+ * itself stays open: it belongs to whoever created it.
+ */
+public final class RingBuffer implements AutoCloseable {
+    private final String name;
+    private final RingReader reader;
+    private final Epoll epoll;
+    private final ConsumerGate gate;
+
+    private RingBuffer(String name, RingMapping mapping, RingReader reader, Epoll epoll, int claim) {
+        this.name = name;
+        this.reader = reader;
+        this.epoll = epoll;
+        this.gate = new ConsumerGate(name, () -> {
+            epoll.close();
+            mapping.close();
+            RingClaims.release(claim);
+        });
+    }
+
+    /**
+     * Maps {@code map}, which must be a {@code BPF_MAP_TYPE_RINGBUF}, and starts reading where its consumer position
+     * stands (0 for a new map).
+     */
+    public static RingBuffer of(BpfMap map) {
+        String name = "ring buffer '" + map.name() + "'";
+        if (map.mapType() != MapType.RINGBUF) {
+            throw new IllegalArgumentException(map + " is not a ring buffer; RingBuffer reads BPF_MAP_TYPE_RINGBUF "
+                    + "maps" + (map.mapType() == MapType.USER_RINGBUF ? " (write a USER_RINGBUF with UserRingBuffer)"
+                    : map.mapType() == MapType.PERF_EVENT_ARRAY ? " (read a PERF_EVENT_ARRAY with PerfBuffer)" : ""));
+        }
+        BpfMap.checkRingSize(map.name(), map.maxEntries());
+        int fd = map.fd();
+        int claim = RingClaims.claim(fd, name);
+        RingMapping mapping = null;
+        Epoll epoll = null;
+        try {
+            mapping = RingMapping.forConsumer(fd, map.maxEntries(), name);
+            RingReader reader = new RingReader(name, mapping.consumerPage(), mapping.producerPage(), mapping.data(),
+                    mapping.size());
+            epoll = new Epoll(1);
+            epoll.add(fd, sys_epoll_h.EPOLLIN(), 0);
+            return new RingBuffer(name, mapping, reader, epoll, claim);
+        } catch (RuntimeException e) {
+            if (epoll != null) {
+                epoll.close();
+            }
+            if (mapping != null) {
+                mapping.close();
+            }
+            RingClaims.release(claim);
+            throw e;
+        }
+    }
+
+    /**
+     * Delivers the records published so far to {@code handler} and returns how many it delivered, without
+     * waiting. Records published while it runs are left for the next call, so one call is bounded by the ring size.
+     */
+    public int consume(RecordHandler handler) {
+        return consume(handler, Integer.MAX_VALUE);
+    }
+
+    /** Like {@link #consume(RecordHandler)}, delivering at most {@code limit} records; the rest stay in the ring. */
+    public int consume(RecordHandler handler, int limit) {
+        Objects.requireNonNull(handler, "handler");
+        if (limit < 0) {
+            throw new IllegalArgumentException("limit " + limit + " is negative");
+        }
+        enter();
+        try {
+            return reader.drain(handler, limit);
+        } finally {
+            gate.exit();
+        }
+    }
+
+    /**
+     * Delivers the records published so far; if there are none, waits up to {@code timeout} for some and delivers
+     * those. Returns how many it delivered: 0 when the timeout passed, or when {@link #wakeup()} or {@link #close()}
+     * was called meanwhile. {@code Duration.ZERO} never waits.
+     */
+    public int poll(RecordHandler handler, Duration timeout) {
+        Objects.requireNonNull(handler, "handler");
+        long deadline = Deadline.after(timeout);
+        enter();
+        try {
+            while (true) {
+                int n = reader.drain(handler, Integer.MAX_VALUE);
+                if (n > 0 || gate.isClosed() || Deadline.passed(deadline)) {
+                    return n;
+                }
+                // Only sleep if nothing can be lost by it; otherwise read again (records arrived, or the pass only
+                // skipped discarded ones).
+                if (reader.idle() && awaitWokenUp(deadline)) {
+                    return 0;
+                }
+            }
+        } finally {
+            gate.exit();
+        }
+    }
+
+    /** Waits for the ring's fd or the wakeup eventfd; true when it was {@link #wakeup()} (or close) that woke us. */
+    private boolean awaitWokenUp(long deadline) {
+        int ready = epoll.await(Deadline.millisLeft(deadline));
+        for (int i = 0; i < ready; i++) {
+            if (epoll.tag(i) == Epoll.WAKEUP_TAG) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Makes a {@code poll} that is waiting now return 0 at once; if none is waiting, the next {@code poll} that
+     * would wait returns 0 instead. Safe from any thread.
+     */
+    public void wakeup() {
+        epoll.wakeup();
+    }
+
+    /**
+     * Closes this reader: a consumer blocked in {@code poll} returns at once, and the mappings and epoll are
+     * released as soon as no consumer is inside. Later calls to consume or poll throw. Idempotent; the map stays
+     * open.
+     */
+    @Override
+    public void close() {
+        if (gate.close()) {
+            epoll.wakeup();
+        }
+    }
+
+    /** Whether {@link #close()} was called. */
+    public boolean isClosed() {
+        return gate.isClosed();
+    }
+
+    /** The size of the data area in bytes (the map's max_entries). */
+    public long size() {
+        return reader.size();
+    }
+
+    /** Bytes published and not yet consumed, record headers and discarded records included. */
+    public long availableBytes() {
+        checkOpen();
+        return reader.availableBytes();
+    }
+
+    /** The producer position: total bytes ever reserved in this ring, headers and padding included. */
+    public long producerPosition() {
+        checkOpen();
+        return reader.producerPosition();
+    }
+
+    /** The consumer position: total bytes consumed so far. */
+    public long consumerPosition() {
+        checkOpen();
+        return reader.consumerPosition();
+    }
+
+    /** The number of records handed to a handler since this reader was opened. */
+    public long delivered() {
+        return reader.delivered();
+    }
+
+    /** The number of records the producer discarded, skipped since this reader was opened. */
+    public long discarded() {
+        return reader.discarded();
+    }
+
+    @Override
+    public String toString() {
+        return name + (isClosed() ? " (closed)" : "");
+    }
+
+    private void enter() {
+        if (!gate.enter()) {
+            throw closed();
+        }
+    }
+
+    private void checkOpen() {
+        if (gate.isClosed()) {
+            throw closed();
+        }
+    }
+
+    private BpfException closed() {
+        return new BpfException(name + " is closed; open a new RingBuffer on the map to read it again");
+    }
+}

@@ -1,0 +1,113 @@
+package dev.panbpf.internal;
+
+import dev.panbpf.BpfMap;
+import dev.panbpf.PerfBuffer;
+import dev.panbpf.bindings.sys_epoll_h;
+import dev.panbpf.bindings.sys_mman_h;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+
+/**
+ * PerfCpuSet owns what a perf buffer holds per CPU: the perf event fd, its mapped ring, the scratch segment for
+ * wrapped records, and the fd's entry in the PERF_EVENT_ARRAY. It opens them in the order
+ * open, map, watch, enable, publish in the map, and {@link #close()} undoes them in the order that keeps every
+ * step safe: remove the map entries (no program reaches the events any more), disable, unmap, close.
+ */
+public final class PerfCpuSet implements AutoCloseable {
+    private final BpfMap map;
+    private final int[] cpus;
+    private final int[] indexOfCpu;
+    private final PerfRing[] rings;
+    private final Fd[] fds;
+    private final boolean[] inMap;
+    private final Arena arena = Arena.ofShared();
+
+    /**
+     * Opens one event per CPU of {@code cpus} (ascending, distinct) as {@code options} say, registers each on
+     * {@code epoll} with its index as tag and stores it in {@code map}; on failure releases what it opened.
+     */
+    public PerfCpuSet(BpfMap map, int[] cpus, PerfBuffer.Options options, Epoll epoll) {
+        this.map = map;
+        this.cpus = cpus.clone();
+        this.rings = new PerfRing[cpus.length];
+        this.fds = new Fd[cpus.length];
+        this.inMap = new boolean[cpus.length];
+        this.indexOfCpu = new int[cpus[cpus.length - 1] + 1];
+        Arrays.fill(indexOfCpu, -1);
+        for (int i = 0; i < cpus.length; i++) {
+            indexOfCpu[cpus[i]] = i;
+        }
+        try {
+            open(options, epoll);
+        } catch (RuntimeException | Error e) {
+            close();
+            throw e;
+        }
+    }
+
+    private void open(PerfBuffer.Options o, Epoll epoll) {
+        long mapBytes = (1L + o.pagesPerCpu()) * Sys.PAGE_SIZE;
+        int rw = sys_mman_h.PROT_READ() | sys_mman_h.PROT_WRITE();
+        for (int i = 0; i < cpus.length; i++) {
+            int cpu = cpus[i];
+            fds[i] = new Fd(PerfEvents.open(cpu, o.timestamps(), o.wakeupEvents(), o.wakeupBytes()),
+                    "perf event of CPU " + cpu + " for " + map);
+            int fd = fds[i].get();
+            MemorySegment mapping = Sys.mmap(arena, mapBytes, rw, fd, 0, "perf ring of CPU " + cpu);
+            MemorySegment scratch = arena.allocate(PerfLayout.MAX_RECORD_BYTES, 8);
+            rings[i] = new PerfRing(cpu, mapping, scratch, o.timestamps(), o.payloadSize(), o.payloadLength());
+            epoll.add(fd, sys_epoll_h.EPOLLIN(), i);
+            PerfEvents.enable(fd, cpu);
+            map.update(cpu, fd);
+            inMap[i] = true;
+        }
+    }
+
+    /** The number of CPUs. */
+    public int size() {
+        return cpus.length;
+    }
+
+    /** The CPU at {@code index}. */
+    public int cpu(int index) {
+        return cpus[index];
+    }
+
+    /** The ring at {@code index} (also its epoll tag). */
+    public PerfRing ring(int index) {
+        return rings[index];
+    }
+
+    /** The index of {@code cpu}, or -1 when this set does not read it. */
+    public int indexOf(int cpu) {
+        return cpu >= 0 && cpu < indexOfCpu.length ? indexOfCpu[cpu] : -1;
+    }
+
+    /** Releases everything, in the order map entries, disable, unmap, close; safe to call on a partial set. */
+    @Override
+    public void close() {
+        for (int i = 0; i < cpus.length; i++) {
+            if (inMap[i]) {
+                inMap[i] = false;
+                try {
+                    map.delete(cpus[i]);
+                } catch (RuntimeException mapGone) {
+                    // the map (or its object) was closed first: its entries went with it
+                }
+            }
+        }
+        for (Fd fd : fds) {
+            if (fd != null && !fd.isClosed()) {
+                PerfEvents.disableQuietly(fd.get());
+            }
+        }
+        arena.close();
+        for (Fd fd : fds) {
+            if (fd != null) {
+                fd.close();
+            }
+        }
+    }
+}
