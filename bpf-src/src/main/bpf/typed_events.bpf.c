@@ -4,7 +4,7 @@
  *
  * Run program `emit` (XDP) with BPF_PROG_TEST_RUN over a 64-byte packet. It reads the struct net_event that Java
  * wrote into `input` (key 0), derives an output event from it (below), stores that in `last` (key 0) and sends it
- * to the ring buffer `events`; it also stores a struct header in `headers` (key 0). Maps `bits` and `shapes` only
+ * to the ring buffer `events` and the perf event array `perf_events` (current CPU); it also stores a struct header in `headers` (key 0). Maps `bits` and `shapes` only
  * put their value types into the BTF.
  *
  * Output event, from input `in`:
@@ -71,6 +71,12 @@ struct {
 } events SEC(".maps");
 
 struct {
+    __uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+    __uint(key_size, sizeof(__u32));
+    __uint(value_size, sizeof(__u32));
+} perf_events SEC(".maps");
+
+struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
     __uint(max_entries, 1);
     __type(key, __u32);
@@ -127,6 +133,8 @@ int emit(struct xdp_md *ctx)
     out.level = in->level - 1;
     bpf_map_update_elem(&last, &zero, &out, BPF_ANY);
     bpf_map_update_elem(&headers, &zero, &h, BPF_ANY);
+    /* Without a perf reader on this CPU the output fails; the tests that read it install one. */
+    bpf_perf_event_output(ctx, &perf_events, BPF_F_CURRENT_CPU, &out, sizeof(out));
     if (bpf_ringbuf_output(&events, &out, sizeof(out), 0))
         return XDP_DROP;
     return XDP_PASS;
