@@ -40,6 +40,7 @@ public final class StructCodec<R extends Record> {
     private final Class<R> type;
     private final StructShape shape;
     private final long size;
+    private final StructLayout layout;
     private final MethodHandle decoder;     // (MemorySegment, long) Object
     private final MethodHandle[] writers;   // each (MemorySegment, long, Object) void
 
@@ -47,6 +48,7 @@ public final class StructCodec<R extends Record> {
         this.type = type;
         this.shape = shape;
         this.size = shape.size();
+        this.layout = Layouts.of(shape);
         this.decoder = decoder;
         this.writers = writers;
     }
@@ -82,7 +84,7 @@ public final class StructCodec<R extends Record> {
 
     /** The C layout as a named FFM layout with natural alignment and explicit padding members. */
     public StructLayout layout() {
-        return Layouts.of(shape);
+        return layout;
     }
 
     /** Decodes the struct at the start of {@code segment}; the segment may be longer than the struct. */
@@ -131,7 +133,7 @@ public final class StructCodec<R extends Record> {
 
     /** Encodes {@code value} into a new segment of {@link #byteSize()} bytes from {@code allocator}. */
     public MemorySegment encode(R value, SegmentAllocator allocator) {
-        MemorySegment s = allocator.allocate(layout());
+        MemorySegment s = allocator.allocate(layout);
         encode(value, s, 0);
         return s;
     }
@@ -193,7 +195,7 @@ public final class StructCodec<R extends Record> {
     public R lookup(BpfMap map, MemorySegment key) {
         checkValueSize(map);
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment value = a.allocate(size, 8);
+            MemorySegment value = a.allocate(layout);
             return map.lookup(key, value) ? decode(value) : null;
         }
     }
