@@ -6,6 +6,7 @@ import dev.panbpf.internal.ElfCheck;
 import dev.panbpf.internal.Errno;
 import dev.panbpf.internal.Libbpf;
 import dev.panbpf.internal.LibbpfLog;
+import dev.panbpf.internal.ObjectBtf;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,6 +19,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * BpfObject is a compiled BPF object ({@code .bpf.o}) opened with libbpf: open it, optionally configure it (map
@@ -333,6 +335,16 @@ public final class BpfObject implements AutoCloseable {
     }
 
     // ------------------------------------------------------------------------------------ package plumbing
+
+    static {
+        ObjectBtf.register(BpfObject::withBtf);
+    }
+
+    /** Runs {@code reader} on the object's BTF (NULL when it has none) while no other thread can close it. */
+    private synchronized Object withBtf(Function<MemorySegment, Object> reader) {
+        requireOpen();
+        return reader.apply(libbpf_h.bpf_object__btf(object));
+    }
 
     /** Keeps {@code link} to detach it when the object closes. */
     synchronized void adopt(BpfLink link) {

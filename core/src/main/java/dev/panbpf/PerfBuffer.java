@@ -1,5 +1,6 @@
 package dev.panbpf;
 
+import dev.panbpf.event.StructCodec;
 import dev.panbpf.internal.ConsumerGate;
 import dev.panbpf.internal.Epoll;
 import dev.panbpf.internal.PerfCpuSet;
@@ -12,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.ToIntFunction;
 
 /**
@@ -138,6 +140,19 @@ public final class PerfBuffer implements AutoCloseable {
         } finally {
             gate.exit();
         }
+    }
+
+    /**
+     * Like {@link #poll(Handler, Duration)}, decoding each payload into a Java record with {@code codec}; verify the
+     * codec against the program's struct once first ({@link StructCodec#verify}).
+     */
+    public <R extends Record> int poll(StructCodec<R> codec, Consumer<? super R> handler, Duration timeout) {
+        return poll(codec.perfHandler(handler), timeout);
+    }
+
+    /** Like {@link #consume(Handler)}, decoding each payload into a Java record with {@code codec}. */
+    public <R extends Record> int consume(StructCodec<R> codec, Consumer<? super R> handler) {
+        return consume(codec.perfHandler(handler));
     }
 
     /** Reads every CPU's ring to its end without waiting; returns the number of samples handled. */

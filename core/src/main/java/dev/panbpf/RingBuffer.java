@@ -1,6 +1,7 @@
 package dev.panbpf;
 
 import dev.panbpf.bindings.sys_epoll_h;
+import dev.panbpf.event.StructCodec;
 import dev.panbpf.internal.ConsumerGate;
 import dev.panbpf.internal.Deadline;
 import dev.panbpf.internal.Epoll;
@@ -9,6 +10,7 @@ import dev.panbpf.internal.RingMapping;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * RingBuffer reads a {@code BPF_MAP_TYPE_RINGBUF} map: records that BPF programs reserve and submit, delivered in
@@ -105,6 +107,19 @@ public final class RingBuffer implements AutoCloseable {
         } finally {
             gate.exit();
         }
+    }
+
+    /**
+     * Like {@link #consume(RecordHandler)}, decoding each record into a Java record with {@code codec}; verify the
+     * codec against the program's struct once first ({@link StructCodec#verify}).
+     */
+    public <R extends Record> int consume(StructCodec<R> codec, Consumer<? super R> handler) {
+        return consume(codec.ringHandler(handler));
+    }
+
+    /** Like {@link #poll(RecordHandler, Duration)}, decoding each record into a Java record with {@code codec}. */
+    public <R extends Record> int poll(StructCodec<R> codec, Consumer<? super R> handler, Duration timeout) {
+        return poll(codec.ringHandler(handler), timeout);
     }
 
     /**

@@ -352,6 +352,12 @@ class LayoutProofTest {
         Process run = new ProcessBuilder(exe.toString()).start();
         String out = new String(run.getInputStream().readAllBytes());
         assertTrue(run.waitFor(30, TimeUnit.SECONDS));
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                Files.delete(f);
+            }
+        }
+        Files.delete(dir);
         Map<String, Long> actual = new HashMap<>();
         for (String line : out.split("\n")) {
             int eq = line.lastIndexOf('=');

@@ -9,6 +9,8 @@ final class Access {
     /** A private lookup in {@code type} when its package is open to panbpf, else the public lookup. */
     static MethodHandles.Lookup lookupFor(Class<?> type) {
         try {
+            // A named module reads no other module unless told to; panbpf may tell its own module to.
+            Access.class.getModule().addReads(type.getModule());
             return MethodHandles.privateLookupIn(type, MethodHandles.lookup());
         } catch (IllegalAccessException | SecurityException e) {
             return MethodHandles.publicLookup();

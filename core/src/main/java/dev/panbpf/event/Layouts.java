@@ -69,13 +69,14 @@ final class Layouts {
         long at = 0;
         for (Field f : shape.fields()) {
             if (f.offset() > at) {
-                line(b, indent, "/* " + (f.offset() - at) + " bytes padding */", at, f.offset() - at);
+                line(b, indent, padding(f.offset() - at), at, f.offset() - at);
             }
             if (f.kind() == Field.Kind.STRUCT) {
                 b.append(indent).append("    ");
                 describe(f.nested(), indent + "    ", b);
-                b.setLength(b.length() - 2);     // drop "};\n" newline to name the member
-                b.append(" ").append(f.name()).append(";\n");
+                b.setLength(b.length() - 2);     // reopen "};\n" to name the member after the brace
+                b.append(" ").append(f.name()).append(";   /* offset ").append(f.offset()).append(", size ")
+                        .append(f.size()).append(" */\n");
             } else {
                 line(b, indent, cType(f) + " " + f.name() + (f.count() > 1 || f.kind() == Field.Kind.ARRAY
                         || f.kind() == Field.Kind.STRING ? "[" + f.count() + "]" : "") + ";", f.offset(), f.size());
@@ -83,9 +84,13 @@ final class Layouts {
             at = f.offset() + f.size();
         }
         if (shape.size() > at) {
-            line(b, indent, "/* " + (shape.size() - at) + " bytes padding */", at, shape.size() - at);
+            line(b, indent, padding(shape.size() - at), at, shape.size() - at);
         }
         b.append(indent).append("};\n");
+    }
+
+    private static String padding(long n) {
+        return "/* " + n + (n == 1 ? " byte" : " bytes") + " of padding */";
     }
 
     private static void line(StringBuilder b, String indent, String text, long offset, long size) {

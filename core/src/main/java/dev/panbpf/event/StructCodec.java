@@ -1,11 +1,24 @@
 package dev.panbpf.event;
 
+import dev.panbpf.BpfMap;
+import dev.panbpf.BpfObject;
+import dev.panbpf.PerfBuffer;
+import dev.panbpf.RecordHandler;
+import dev.panbpf.RingBuffer;
+import dev.panbpf.internal.BtfTypes;
+import dev.panbpf.internal.CType;
+import dev.panbpf.internal.ObjectBtf;
+
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.StructLayout;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
+import java.util.List;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * StructCodec reads and writes a Java record as the C struct it describes: {@link #of} derives the layout (gcc's
@@ -27,6 +40,7 @@ public final class StructCodec<R extends Record> {
     private final Class<R> type;
     private final StructShape shape;
     private final long size;
+    private final StructLayout layout;
     private final MethodHandle decoder;     // (MemorySegment, long) Object
     private final MethodHandle[] writers;   // each (MemorySegment, long, Object) void
 
@@ -34,6 +48,7 @@ public final class StructCodec<R extends Record> {
         this.type = type;
         this.shape = shape;
         this.size = shape.size();
+        this.layout = Layouts.of(shape);
         this.decoder = decoder;
         this.writers = writers;
     }
@@ -69,7 +84,7 @@ public final class StructCodec<R extends Record> {
 
     /** The C layout as a named FFM layout with natural alignment and explicit padding members. */
     public StructLayout layout() {
-        return Layouts.of(shape);
+        return layout;
     }
 
     /** Decodes the struct at the start of {@code segment}; the segment may be longer than the struct. */
@@ -118,9 +133,94 @@ public final class StructCodec<R extends Record> {
 
     /** Encodes {@code value} into a new segment of {@link #byteSize()} bytes from {@code allocator}. */
     public MemorySegment encode(R value, SegmentAllocator allocator) {
-        MemorySegment s = allocator.allocate(layout());
+        MemorySegment s = allocator.allocate(layout);
         encode(value, s, 0);
         return s;
+    }
+
+    /**
+     * Proves this record lays out like {@code struct} in the BTF of {@code object} (opened or loaded): same size,
+     * and for every component a member of the same name (exactly, or as snake_case of a camelCase name) at the same
+     * offset with the same size and a compatible kind, nested records member by member, and no C member left
+     * unaccounted for. Signedness is not compared: {@code int} may read a {@code __u32}. Returns this codec.
+     *
+     * @throws StructMismatchException listing every difference
+     * @throws dev.panbpf.BpfException when the object has no BTF or no such struct
+     */
+    public StructCodec<R> verify(BpfObject object, String struct) {
+        Objects.requireNonNull(struct, "struct");
+        String owner = "BPF object '" + object.name() + "'";
+        CType.Struct c = ObjectBtf.read(object, btf -> BtfTypes.struct(btf, struct, owner));
+        List<String> differences = BtfCheck.compare(shape, c);
+        if (!differences.isEmpty()) {
+            throw new StructMismatchException("record " + type.getName() + " does not match struct " + struct
+                    + " of " + owner + " (" + differences.size() + " difference" + (differences.size() == 1 ? "" : "s")
+                    + "):\n  - " + String.join("\n  - ", differences) + "\nJava layout:\n" + describe()
+                    + "C layout:\n" + BtfCheck.describe(c), differences);
+        }
+        return this;
+    }
+
+    // ------------------------------------------------------------------------------------- buffers and maps
+
+    /**
+     * A ring buffer handler that decodes each record and gives it to {@code consumer}, taking every record;
+     * see {@link RingBuffer#poll(StructCodec, Consumer, java.time.Duration)}.
+     */
+    public RecordHandler ringHandler(Consumer<? super R> consumer) {
+        Objects.requireNonNull(consumer, "consumer");
+        return record -> {
+            consumer.accept(decode(record));
+            return true;
+        };
+    }
+
+    /**
+     * A perf buffer handler that decodes each sample's payload and gives it to {@code consumer}; the CPU and the
+     * time are dropped (use a {@link PerfBuffer.Handler} calling {@link #decode} to keep them).
+     */
+    public PerfBuffer.Handler perfHandler(Consumer<? super R> consumer) {
+        Objects.requireNonNull(consumer, "consumer");
+        return (cpu, payload, timestamp) -> consumer.accept(decode(payload));
+    }
+
+    /** Looks up the 4-byte {@code key} in {@code map} and decodes the value, or returns null when absent. */
+    public R lookup(BpfMap map, int key) {
+        try (Arena a = Arena.ofConfined()) {
+            return lookup(map, a.allocateFrom(ValueLayout.JAVA_INT, key));
+        }
+    }
+
+    /** Looks up {@code key} in {@code map} and decodes the value, or returns null when absent. */
+    public R lookup(BpfMap map, MemorySegment key) {
+        checkValueSize(map);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment value = a.allocate(layout);
+            return map.lookup(key, value) ? decode(value) : null;
+        }
+    }
+
+    /** Encodes {@code value} and stores it at the 4-byte {@code key} of {@code map}. */
+    public void update(BpfMap map, int key, R value) {
+        try (Arena a = Arena.ofConfined()) {
+            update(map, a.allocateFrom(ValueLayout.JAVA_INT, key), value);
+        }
+    }
+
+    /** Encodes {@code value} and stores it at {@code key} of {@code map}, creating or replacing the entry. */
+    public void update(BpfMap map, MemorySegment key, R value) {
+        checkValueSize(map);
+        try (Arena a = Arena.ofConfined()) {
+            map.update(key, encode(value, a));
+        }
+    }
+
+    private void checkValueSize(BpfMap map) {
+        if (map.valueSize() != size) {
+            throw new IllegalArgumentException(map + " has " + map.valueSize() + "-byte values, but struct "
+                    + type.getSimpleName() + " has " + size + " bytes; verify the record against the map's value "
+                    + "struct (StructCodec.verify)");
+        }
     }
 
     /** The layout as C-like text with every member's offset and size, for logs and error messages. */

@@ -1,0 +1,93 @@
+package dev.panbpf.event;
+
+import dev.panbpf.BpfObject;
+import dev.panbpf.PerfBuffer;
+import dev.panbpf.RingBuffer;
+import dev.panbpf.bpf.BpfPrograms;
+import dev.panbpf.event.EventStructs.*;
+import dev.panbpf.testing.Kernel;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Typed records delivered by the ring buffer, the perf buffer and map lookups, from typed_events.bpf.o. */
+class TypedBuffersTest {
+    private BpfObject obj;
+    private StructCodec<NetEvent> codec;
+
+    @BeforeEach
+    void load() {
+        Kernel.requireRoot();
+        obj = BpfObject.open(BpfPrograms.bytes("typed_events.bpf.o"), "typed_events");
+        codec = StructCodec.of(NetEvent.class).verify(obj, "net_event");
+        obj.load();
+    }
+
+    @AfterEach
+    void close() {
+        if (obj != null) {
+            obj.close();
+        }
+    }
+
+    private void run(int times) {
+        for (int i = 0; i < times; i++) {
+            assertEquals(2, obj.program("emit").testRun(new byte[64], 1).retval(), "XDP_PASS");
+        }
+    }
+
+    private static void assertDerivedFromInput(NetEvent e) {
+        assertEquals(0xFFFF_FFF1L, e.pid());
+        assertEquals("java-agent", e.comm());
+        assertEquals(new Endpoint(0xC0A8_0001L, 444, 17), e.dst());
+        assertEquals(Kind.EXEC, e.kind());
+        assertEquals(Long.MIN_VALUE + 10 + 64, e.bytes());
+    }
+
+    @Test
+    void ringBufferDeliversTypedRecordsInOrder() {
+        codec.update(obj.map("input"), 0, TypedEventsTest.INPUT);
+        try (RingBuffer ring = RingBuffer.of(obj.map("events"))) {
+            run(3);
+            List<NetEvent> got = new ArrayList<>();
+            assertEquals(3, ring.poll(codec, got::add, Duration.ofSeconds(5)));
+            assertEquals(3, got.size());
+            got.forEach(TypedBuffersTest::assertDerivedFromInput);
+            assertTrue(got.get(0).ts() < got.get(1).ts() && got.get(1).ts() < got.get(2).ts(), "in order");
+            assertEquals(got.get(2), codec.lookup(obj.map("last"), 0), "the ring carried what the map holds");
+            assertEquals(0, ring.consume(codec, got::add));
+        }
+    }
+
+    @Test
+    void perfBufferDeliversTypedRecordsDespiteItsPaddedPayloads() {
+        codec.update(obj.map("input"), 0, TypedEventsTest.INPUT);
+        try (PerfBuffer perf = PerfBuffer.of(obj.map("perf_events"), PerfBuffer.Options.defaults())) {
+            run(2);
+            List<NetEvent> got = new ArrayList<>();
+            assertEquals(2, perf.consume(codec, got::add));
+            got.forEach(TypedBuffersTest::assertDerivedFromInput);
+            assertEquals(got.get(1), codec.lookup(obj.map("last"), 0));
+        }
+    }
+
+    @Test
+    void typedMapUpdateAndLookupRoundTripAndRefuseTheWrongValueSize() {
+        // A fresh array holds zeros, and 0 is no event_kind: decoding says so instead of inventing a constant.
+        String zero = assertThrows(IllegalArgumentException.class, () -> codec.lookup(obj.map("input"), 0))
+                .getMessage();
+        assertTrue(zero.contains("'kind': value 0 has no constant in Kind"), zero);
+        codec.update(obj.map("input"), 0, TypedEventsTest.INPUT);
+        assertEquals(TypedEventsTest.INPUT, codec.lookup(obj.map("input"), 0));
+        assertNull(codec.lookup(obj.map("input"), 1), "an ARRAY map has no key 1");
+        String msg = assertThrows(IllegalArgumentException.class,
+                () -> StructCodec.of(Header.class).lookup(obj.map("input"), 0)).getMessage();
+        assertTrue(msg.contains("72-byte values") && msg.contains("Header has 16 bytes"), msg);
+    }
+}
