@@ -56,6 +56,15 @@ static void count_drop(__u32 slot)
 		__sync_fetch_and_add(n, 1);
 }
 
+// Fills the reserved event. A function of its own (not inlined) puts struct deletion_event into the object's
+// BTF, where Java checks its record against the C layout before reading any event.
+static __noinline int fill(struct deletion_event *e, const char *pathname)
+{
+	e->pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	return bpf_probe_read_user_str(e->filename, sizeof(e->filename), pathname);
+}
+
 static int report(const char *pathname)
 {
 	// Each record costs its size plus an 8-byte header. Data not yet consumed is AVAIL_DATA; the rest is free.
@@ -73,9 +82,7 @@ static int report(const char *pathname)
 		count_drop(DROP_RESERVE_FAILED);
 		return 0;
 	}
-	e->pid = bpf_get_current_pid_tgid() >> 32;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	if (bpf_probe_read_user_str(e->filename, sizeof(e->filename), pathname) < 0) {
+	if (fill(e, pathname) < 0) {
 		// Reserved space must be either submitted or discarded; the verifier rejects a program that leaks it.
 		bpf_ringbuf_discard(e, 0);
 		count_drop(DROP_BAD_PATH);

@@ -189,6 +189,8 @@ public final class Compare implements Command {
         try {
             producer.setMaxEntries("rb", s.ringBytes());
             producer.load();
+            CONFIG.verify(producer, "producer_config");
+            COUNTERS.verify(producer, "producer_counters");
             try (Arena a = Arena.ofConfined()) {
                 producer.map("config").update(a.allocate(4),
                         CONFIG.encode(new ProducerConfig(s.perRun(), s.size(), 0, 0, target, 0), a));

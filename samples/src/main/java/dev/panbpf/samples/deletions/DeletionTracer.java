@@ -46,6 +46,7 @@ public final class DeletionTracer implements AutoCloseable {
         RingBuffer ring = null;
         try {
             object.load();
+            EVENT.verify(object, "deletion_event"); // fails, listing each difference, if record and struct disagree
             ring = RingBuffer.of(object.map("deletions"));
             // The links belong to the object, which detaches them when it closes.
             object.program("trace_unlinkat").attach();
@@ -60,10 +61,7 @@ public final class DeletionTracer implements AutoCloseable {
 
     /** Waits up to {@code timeout} for deletions and hands each to {@code onDeletion}; returns how many. */
     public int poll(Consumer<DeletionEvent> onDeletion, Duration timeout) {
-        return ring.poll(record -> {
-            onDeletion.accept(EVENT.decode(record));
-            return true;
-        }, timeout);
+        return ring.poll(EVENT, onDeletion, timeout);
     }
 
     /** Releases a thread waiting in {@link #poll} (for Ctrl-C). */

@@ -37,6 +37,7 @@ public final class FizzBuzzQueue implements AutoCloseable {
         BpfObject object = BpfObject.open(elf, "sample_fizzbuzz");
         try {
             object.load();
+            ENTRY.verify(object, "fizzbuzz_entry");
             return new FizzBuzzQueue(object);
         } catch (RuntimeException e) {
             object.close();

@@ -41,6 +41,7 @@ public final class PacketTracer implements AutoCloseable {
         PerfBuffer perf = null;
         try {
             object.load();
+            EVENT.verify(object, "packet_event"); // fails, listing each difference, if record and struct disagree
             ring = RingBuffer.of(object.map("packets_ring"));
             perf = PerfBuffer.of(object.map("packets_perf"),
                     PerfBuffer.Options.defaults().payloadSize((int) EVENT.byteSize()));
@@ -59,10 +60,7 @@ public final class PacketTracer implements AutoCloseable {
      * perf buffer holds, handing each to {@code onPerf} with its CPU. Returns the number of events handled.
      */
     public int poll(Consumer<PacketEvent> onRing, BiConsumer<Integer, PacketEvent> onPerf, Duration timeout) {
-        int n = ring.poll(record -> {
-            onRing.accept(EVENT.decode(record));
-            return true;
-        }, timeout);
+        int n = ring.poll(EVENT, onRing, timeout);
         return n + perf.consume((cpu, payload, time) -> onPerf.accept(cpu, EVENT.decode(payload)));
     }
 
