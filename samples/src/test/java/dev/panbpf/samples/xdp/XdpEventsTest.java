@@ -76,6 +76,32 @@ class XdpEventsTest {
     }
 
     @Test
+    void watchModePrintsWhatAGivenInterfaceReceivesUntilItsTimeIsUp() throws Exception {
+        try (VethLab lab = VethLab.create()) { // the "given" interface is one this test owns
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            int[] status = {-1};
+            Thread watcher = new Thread(() -> status[0] = new Main().run(
+                    List.of("xdp-events", "--interface", lab.hostEnd(), "--seconds", "3"),
+                    new PrintStream(out, true, StandardCharsets.UTF_8), System.err, new Host(), StopSignal.manual()));
+            watcher.start();
+            long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+            while (!out.toString(StandardCharsets.UTF_8).contains("XDP program on") && System.nanoTime() < deadline) {
+                Thread.sleep(10); // attached once the banner is out
+            }
+            lab.sendToHost(List.of(100, 200));
+            watcher.join(10_000);
+            String text = out.toString(StandardCharsets.UTF_8);
+            assertEquals(0, status[0], text);
+            String from = Ipv4.text(lab.peerAddress()) + " +-> " + Ipv4.text(lab.hostAddress());
+            assertEquals(2, text.lines().filter(l -> l.startsWith("ring buffer ") && l.matches(".*" + from + ".*"))
+                    .count(), text);
+            assertEquals(2, text.lines().filter(l -> l.startsWith("perf buffer cpu") && l.matches(".*" + from + ".*"))
+                    .count(), text);
+            assertTrue(text.contains("142 bytes") && text.contains("242 bytes"), text);
+        }
+    }
+
+    @Test
     void anUnknownInterfaceIsAClearError() {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int status = new Main().run(List.of("xdp-events", "--interface", "nosuchif0"), System.out,
