@@ -1,0 +1,305 @@
+package dev.panbpf.bench;
+
+import dev.panbpf.PerfBuffer;
+import dev.panbpf.RecordHandler;
+import dev.panbpf.RingBuffer;
+import dev.panbpf.event.StructCodec;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+
+/**
+ * DrainBenchmark times draining a buffer the kernel has just filled with {@link #RECORDS} records (the shared
+ * producer, run by BPF_PROG_TEST_RUN on CPU 0, no wakeups): panbpf's RingBuffer and PerfBuffer against libbpf's
+ * ring_buffer__consume and perf_buffer__consume on identically filled buffers, plus the typed path that decodes
+ * each record into a Java record. Every handler reads the record's first 8 bytes and its last byte. The score is
+ * ns per record (one invocation drains RECORDS records).
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+public class DrainBenchmark {
+    /** RECORDS is how many records each fill writes and each drain must read: 4000 × 4104 bytes fit 16 MiB. */
+    public static final int RECORDS = 4000;
+    /** BUFFER_BYTES is the ring buffer size and each CPU's perf buffer size: 16 MiB. */
+    public static final int BUFFER_BYTES = 16 << 20;
+    static final int PERF_PAGES = BUFFER_BYTES / 4096;
+
+    static final StructCodec<Stamp> STAMP = StructCodec.of(Stamp.class, MethodHandles.lookup());
+
+    /** Reads a record the way the C callback does: first 8 bytes plus last byte. */
+    static long touch(MemorySegment record) {
+        return record.get(JAVA_LONG_UNALIGNED, 0) + (record.get(JAVA_BYTE, record.byteSize() - 1) & 0xff);
+    }
+
+    /** JavaRing: panbpf's RingBuffer on a filled ring. */
+    @State(Scope.Thread)
+    public static class JavaRing extends Filled implements RecordHandler {
+        @Param({"8", "64", "512", "4096"})
+        public int size;
+        RingBuffer ring;
+
+        @Setup(Level.Trial)
+        public void open() {
+            startProducer(ProducerConfig.RING);
+            ring = RingBuffer.of(producer.ring());
+        }
+
+        @TearDown(Level.Trial)
+        public void close() {
+            ring.close();
+            producer.close();
+        }
+
+        @Override
+        public boolean onRecord(MemorySegment record) {
+            sum += touch(record);
+            return true;
+        }
+
+        @Override
+        int size() {
+            return size;
+        }
+
+        @Override
+        long lostByReader() {
+            return 0;
+        }
+    }
+
+    /** LibbpfRing: libbpf's ring_buffer__consume on a filled ring. */
+    @State(Scope.Thread)
+    public static class LibbpfRing extends Filled {
+        @Param({"8", "64", "512", "4096"})
+        public int size;
+        LibbpfDrain ring;
+
+        @Setup(Level.Trial)
+        public void open() {
+            startProducer(ProducerConfig.RING);
+            ring = LibbpfDrain.ring(producer.ring().fd());
+        }
+
+        @TearDown(Level.Trial)
+        public void close() {
+            ring.close();
+            producer.close();
+        }
+
+        @Override
+        int size() {
+            return size;
+        }
+
+        @Override
+        long lostByReader() {
+            return 0;
+        }
+    }
+
+    /** TypedRing: panbpf's RingBuffer decoding each record's head into a {@link Stamp}. */
+    @State(Scope.Thread)
+    public static class TypedRing extends Filled implements Consumer<Stamp> {
+        @Param({"64", "512", "4096"}) // a Stamp needs 24 bytes
+        public int size;
+        RingBuffer ring;
+
+        @Setup(Level.Trial)
+        public void open() {
+            startProducer(ProducerConfig.RING);
+            ring = RingBuffer.of(producer.ring());
+        }
+
+        @TearDown(Level.Trial)
+        public void close() {
+            ring.close();
+            producer.close();
+        }
+
+        @Override
+        public void accept(Stamp stamp) {
+            sum += stamp.seq() + stamp.cpuSeq();
+        }
+
+        @Override
+        int size() {
+            return size;
+        }
+
+        @Override
+        long lostByReader() {
+            return 0;
+        }
+    }
+
+    /** JavaPerf: panbpf's PerfBuffer on filled per-CPU rings. */
+    @State(Scope.Thread)
+    public static class JavaPerf extends Filled implements PerfBuffer.Handler {
+        @Param({"8", "64", "512", "4096"})
+        public int size;
+        PerfBuffer perf;
+
+        @Setup(Level.Trial)
+        public void open() {
+            startProducer(ProducerConfig.PERF);
+            perf = PerfBuffer.of(producer.perf(), PerfBuffer.Options.defaults().pagesPerCpu(PERF_PAGES));
+        }
+
+        @TearDown(Level.Trial)
+        public void close() {
+            perf.close();
+            producer.close();
+        }
+
+        @Override
+        public void onRecord(int cpu, MemorySegment payload, long timestamp) {
+            sum += touch(payload);
+        }
+
+        @Override
+        int size() {
+            return size;
+        }
+
+        @Override
+        long lostByReader() {
+            return perf.lost();
+        }
+    }
+
+    /** LibbpfPerf: libbpf's perf_buffer__consume on filled per-CPU rings. */
+    @State(Scope.Thread)
+    public static class LibbpfPerf extends Filled {
+        @Param({"8", "64", "512", "4096"})
+        public int size;
+        LibbpfDrain perf;
+
+        @Setup(Level.Trial)
+        public void open() {
+            startProducer(ProducerConfig.PERF);
+            perf = LibbpfDrain.perf(producer.perf().fd(), PERF_PAGES);
+        }
+
+        @TearDown(Level.Trial)
+        public void close() {
+            perf.close();
+            producer.close();
+        }
+
+        @Override
+        int size() {
+            return size;
+        }
+
+        @Override
+        long lostByReader() {
+            return perf.lost();
+        }
+    }
+
+    /** TypedPerf: panbpf's PerfBuffer decoding each payload's head into a {@link Stamp}. */
+    @State(Scope.Thread)
+    public static class TypedPerf extends Filled implements Consumer<Stamp> {
+        @Param({"64", "512", "4096"})
+        public int size;
+        PerfBuffer perf;
+
+        @Setup(Level.Trial)
+        public void open() {
+            startProducer(ProducerConfig.PERF);
+            perf = PerfBuffer.of(producer.perf(), PerfBuffer.Options.defaults().pagesPerCpu(PERF_PAGES));
+        }
+
+        @TearDown(Level.Trial)
+        public void close() {
+            perf.close();
+            producer.close();
+        }
+
+        @Override
+        public void accept(Stamp stamp) {
+            sum += stamp.seq() + stamp.cpuSeq();
+        }
+
+        @Override
+        int size() {
+            return size;
+        }
+
+        @Override
+        long lostByReader() {
+            return perf.lost();
+        }
+    }
+
+    /** ringJava: RingBuffer.consume with a RecordHandler. */
+    @Benchmark
+    @OperationsPerInvocation(RECORDS)
+    public long ringJava(JavaRing s) {
+        s.drained = s.ring.consume(s);
+        return s.sum;
+    }
+
+    /** ringLibbpf: ring_buffer__consume with a C callback. */
+    @Benchmark
+    @OperationsPerInvocation(RECORDS)
+    public long ringLibbpf(LibbpfRing s) {
+        s.drained = s.ring.drain();
+        return s.drained;
+    }
+
+    /** ringTyped: RingBuffer.consume decoding each record with a StructCodec. */
+    @Benchmark
+    @OperationsPerInvocation(RECORDS)
+    public long ringTyped(TypedRing s) {
+        s.drained = s.ring.consume(STAMP, s);
+        return s.sum;
+    }
+
+    /** perfJava: PerfBuffer.consume with a Handler. */
+    @Benchmark
+    @OperationsPerInvocation(RECORDS)
+    public long perfJava(JavaPerf s) {
+        s.drained = s.perf.consume(s);
+        return s.sum;
+    }
+
+    /** perfLibbpf: perf_buffer__consume with a C callback. */
+    @Benchmark
+    @OperationsPerInvocation(RECORDS)
+    public long perfLibbpf(LibbpfPerf s) {
+        s.drained = s.perf.drain();
+        return s.drained;
+    }
+
+    /** perfTyped: PerfBuffer.consume decoding each payload with a StructCodec. */
+    @Benchmark
+    @OperationsPerInvocation(RECORDS)
+    public long perfTyped(TypedPerf s) {
+        s.drained = s.perf.consume(STAMP, s);
+        return s.sum;
+    }
+}

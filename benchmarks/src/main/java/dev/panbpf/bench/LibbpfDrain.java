@@ -1,0 +1,148 @@
+package dev.panbpf.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * LibbpfDrain is libbpf's own ring buffer or perf buffer consumer (benchmarks/src/main/c/libbpf_drain.c, built
+ * by gcc into the jar) on one map: the baseline the Java consumers are measured against. One downcall per drain;
+ * libbpf then calls a plain C callback per record, so no record crosses into Java.
+ */
+final class LibbpfDrain implements AutoCloseable {
+    private static final MethodHandle RING_OPEN;
+    private static final MethodHandle RING_DRAIN;
+    private static final MethodHandle RING_CLOSE;
+    private static final MethodHandle PERF_OPEN;
+    private static final MethodHandle PERF_DRAIN;
+    private static final MethodHandle PERF_LOST;
+    private static final MethodHandle PERF_CLOSE;
+
+    static {
+        SymbolLookup lib = SymbolLookup.libraryLookup(extract(), Arena.global());
+        Linker linker = Linker.nativeLinker();
+        FunctionDescriptor handleToLong = FunctionDescriptor.of(JAVA_LONG, ADDRESS);
+        FunctionDescriptor close = FunctionDescriptor.ofVoid(ADDRESS);
+        RING_OPEN = linker.downcallHandle(find(lib, "ring_open"), FunctionDescriptor.of(ADDRESS, JAVA_INT));
+        RING_DRAIN = linker.downcallHandle(find(lib, "ring_drain"), handleToLong);
+        RING_CLOSE = linker.downcallHandle(find(lib, "ring_close"), close);
+        PERF_OPEN = linker.downcallHandle(find(lib, "perf_open"),
+                FunctionDescriptor.of(ADDRESS, JAVA_INT, JAVA_INT));
+        PERF_DRAIN = linker.downcallHandle(find(lib, "perf_drain"), handleToLong);
+        PERF_LOST = linker.downcallHandle(find(lib, "perf_lost"), handleToLong);
+        PERF_CLOSE = linker.downcallHandle(find(lib, "perf_close"), close);
+    }
+
+    private static MemorySegment find(SymbolLookup lib, String name) {
+        return lib.find(name).orElseThrow(() -> new IllegalStateException("libbpf_drain.so has no " + name));
+    }
+
+    private final MemorySegment handle;
+    private final boolean ring;
+
+    private LibbpfDrain(MemorySegment handle, boolean ring) {
+        this.handle = handle;
+        this.ring = ring;
+    }
+
+    /** Opens libbpf's ring buffer consumer on the BPF_MAP_TYPE_RINGBUF {@code mapFd}. */
+    static LibbpfDrain ring(int mapFd) {
+        try {
+            return new LibbpfDrain(check((MemorySegment) RING_OPEN.invokeExact(mapFd), "ring_buffer__new"), true);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Opens libbpf's perf buffer consumer on the PERF_EVENT_ARRAY {@code mapFd} with {@code pages} per CPU. */
+    static LibbpfDrain perf(int mapFd, int pages) {
+        try {
+            return new LibbpfDrain(check((MemorySegment) PERF_OPEN.invokeExact(mapFd, pages), "perf_buffer__new"),
+                    false);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Consumes everything available with ring_buffer__consume / perf_buffer__consume; returns the record count. */
+    long drain() {
+        long n;
+        try {
+            n = ring ? (long) RING_DRAIN.invokeExact(handle) : (long) PERF_DRAIN.invokeExact(handle);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (n < 0) {
+            throw new IllegalStateException((ring ? "ring_buffer__consume" : "perf_buffer__consume")
+                    + " failed with " + n);
+        }
+        return n;
+    }
+
+    /** Events the kernel reported lost to the perf consumer (0 for a ring). */
+    long lost() {
+        try {
+            return ring ? 0 : (long) PERF_LOST.invokeExact(handle);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (ring) {
+                RING_CLOSE.invokeExact(handle);
+            } else {
+                PERF_CLOSE.invokeExact(handle);
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static MemorySegment check(MemorySegment handle, String what) {
+        if (handle.address() == 0) {
+            throw new IllegalStateException(what + " failed (libbpf printed why on stderr)");
+        }
+        return handle;
+    }
+
+    private static RuntimeException rethrow(Throwable t) {
+        if (t instanceof RuntimeException r) {
+            throw r;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        return new IllegalStateException(t);
+    }
+
+    /** Copies the library out of the jar into a temporary file, since dlopen needs a path. */
+    private static Path extract() {
+        try (InputStream in = LibbpfDrain.class.getResourceAsStream("libbpf_drain.so")) {
+            if (in == null) {
+                throw new IllegalStateException("libbpf_drain.so is missing from the jar; build it with mvn package");
+            }
+            Path file = Files.createTempFile("panbpf-libbpf-drain", ".so");
+            file.toFile().deleteOnExit();
+            Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+            return file;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
