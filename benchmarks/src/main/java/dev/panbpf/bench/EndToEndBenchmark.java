@@ -1,0 +1,164 @@
+package dev.panbpf.bench;
+
+import dev.panbpf.PerfBuffer;
+import dev.panbpf.RecordHandler;
+import dev.panbpf.RingBuffer;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+
+/**
+ * EndToEndBenchmark: producers on 1 or 2 CPUs run program {@code produce} back to back (test runs of 256 64-byte
+ * records, one pinned thread per CPU) while the benchmark thread polls, for as long as the trial lasts. The
+ * {@link Flow} counters give events delivered and lost per second. Buffers: a 16 MiB ring buffer, or a perf
+ * buffer of 16 MiB per CPU. Wakeups: {@code default} is the ring's adaptive wakeup and a perf wakeup per event
+ * (libbpf's default); {@code batched} submits ring records with BPF_RB_NO_WAKEUP (the producer has no "force a
+ * wakeup every N" mode, so an idle consumer wakes on its 1 ms poll timeout) and sets perf wakeup_events to 64.
+ * On a 2-CPU machine the 2-CPU case shares both CPUs between the producers and the consumer.
+ */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 3, time = 2)
+public class EndToEndBenchmark {
+    static final int PER_RUN = 256;
+    static final int SIZE = 64;
+    static final Duration TIMEOUT = Duration.ofMillis(1);
+
+    /** Stream is one buffer kind with its running producers. */
+    @State(Scope.Thread)
+    public static class Stream implements RecordHandler, PerfBuffer.Handler {
+        @Param({"ring", "perf"})
+        public String buffer;
+        @Param({"1", "2"})
+        public int cpus;
+        @Param({"default", "batched"})
+        public String wakeups;
+
+        Producer producer;
+        RingBuffer ring;
+        PerfBuffer perf;
+        long sum;
+        long lostSoFar;
+        private Thread[] threads;
+        private volatile boolean running;
+        private final AtomicReference<RuntimeException> failure = new AtomicReference<>();
+
+        @Setup(Level.Trial)
+        public void start() {
+            boolean batched = wakeups.equals("batched");
+            boolean isRing = buffer.equals("ring");
+            producer = new Producer(DrainBenchmark.BUFFER_BYTES, new ProducerConfig(PER_RUN, SIZE, 0,
+                    batched ? ProducerConfig.NO_WAKEUP : 0, isRing ? ProducerConfig.RING : ProducerConfig.PERF, 0));
+            if (isRing) {
+                ring = RingBuffer.of(producer.ring());
+            } else {
+                perf = PerfBuffer.of(producer.perf(), PerfBuffer.Options.defaults()
+                        .pagesPerCpu(DrainBenchmark.PERF_PAGES).wakeupEvents(batched ? 64 : 1));
+            }
+            running = true;
+            threads = new Thread[cpus];
+            for (int cpu = 0; cpu < cpus; cpu++) {
+                int c = cpu;
+                threads[cpu] = new Thread(() -> {
+                    try {
+                        while (running) {
+                            producer.fill(c);
+                        }
+                    } catch (RuntimeException e) {
+                        failure.set(e);
+                    }
+                }, "producer-cpu-" + cpu);
+                threads[cpu].setDaemon(true);
+                threads[cpu].start();
+            }
+        }
+
+        /** Stops the producers, drains the rest, and checks that every event stored reached Java exactly once. */
+        @TearDown(Level.Trial)
+        public void stop() throws InterruptedException {
+            running = false;
+            for (Thread t : threads) {
+                t.join();
+            }
+            try {
+                if (failure.get() != null) {
+                    throw failure.get();
+                }
+                while (poll() > 0) {
+                    // drain what the producers left
+                }
+                ProducerCounters c = producer.counters();
+                long stored = ring != null ? c.ringOk() : c.perfOk();
+                long delivered = ring != null ? ring.delivered() : perf.delivered();
+                if (stored != delivered) {
+                    throw new IllegalStateException(buffer + ": the kernel stored " + stored + " events but "
+                            + delivered + " reached Java; " + c);
+                }
+            } finally {
+                if (ring != null) {
+                    ring.close();
+                }
+                if (perf != null) {
+                    perf.close();
+                }
+                producer.close();
+            }
+        }
+
+        int poll() {
+            return ring != null ? ring.poll(this, TIMEOUT) : perf.poll(this, TIMEOUT);
+        }
+
+        /** Events lost since the last call: failed ring reserves, or perf events the kernel dropped. */
+        long newLost() {
+            long now;
+            if (ring != null) {
+                now = producer.counters().ringFailed();
+            } else {
+                now = Math.max(perf.lost(), producer.counters().perfFailed());
+            }
+            long d = now - lostSoFar;
+            lostSoFar = now;
+            return d;
+        }
+
+        @Override
+        public boolean onRecord(MemorySegment record) {
+            sum += record.get(JAVA_LONG_UNALIGNED, 0);
+            return true;
+        }
+
+        @Override
+        public void onRecord(int cpu, MemorySegment payload, long timestamp) {
+            sum += payload.get(JAVA_LONG_UNALIGNED, 0);
+        }
+    }
+
+    /** poll: one poll of the Java consumer (up to 1 ms wait); the Flow counters carry the results. */
+    @Benchmark
+    public long poll(Stream s, Flow f) {
+        f.delivered += s.poll();
+        f.lost += s.newLost();
+        return s.sum;
+    }
+}
