@@ -1,5 +1,7 @@
 package dev.panbpf.bench;
 
+import dev.panbpf.internal.Sys;
+
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.TearDown;
@@ -25,17 +27,23 @@ public abstract class Filled {
     /** Records the reader was told the kernel dropped (perf LOST records); 0 for a ring. */
     abstract long lostByReader();
 
-    /** Loads a producer that writes RECORDS records of size() bytes per run to {@code target}, without wakeups. */
+    /**
+     * Loads a producer that writes RECORDS records of size() bytes per run to {@code target}, without wakeups, and
+     * pins the benchmark thread to CPU 1: records are written on CPU 0 and read on CPU 1 by every consumer alike,
+     * rather than wherever the scheduler happens to put each trial. (Sys is not exported by panbpf's module; the
+     * benchmarks run on the class path, where it is reachable.)
+     */
     final void startProducer(int target) {
+        Sys.pinToCpu(DrainBenchmark.CONSUMER_CPU);
         producer = new Producer(DrainBenchmark.BUFFER_BYTES, new ProducerConfig(DrainBenchmark.RECORDS, size(), 0,
                 ProducerConfig.NO_WAKEUP, target, 0));
     }
 
-    /** Refills the buffer: one program run on CPU 0. Not timed. */
+    /** Refills the buffer: one program run on the producer CPU (the test run pins it there and back). Not timed. */
     @Setup(Level.Invocation)
     public void fill() {
         drained = 0;
-        producer.fill(0);
+        producer.fill(DrainBenchmark.PRODUCER_CPU);
     }
 
     /** The correctness check the quick mode relies on: every record produced was drained, none lost. */

@@ -152,7 +152,7 @@ public final class Report {
 
     /** A grouped bar chart of the drain results: one group per payload size, one bar per consumer. */
     CategoryChart chart() {
-        CategoryChart chart = new CategoryChartBuilder().width(900).height(500)
+        CategoryChart chart = new CategoryChartBuilder().width(1100).height(550)
                 .title("Draining a filled buffer: ns per record (lower is better)")
                 .xAxisTitle("payload bytes").yAxisTitle("ns per record").build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
