@@ -20,4 +20,8 @@ if [ "$status" -ne 0 ] || grep -q '<failure>' "$log"; then
     echo "quick.sh: a benchmark failed (see above)" >&2
     exit 1
 fi
+# The memory sweep with 0.2 s runs: its check is that every event the kernel stored reached Java.
+"$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.panbpf.bench.MemorySweep "$log.memory.md" 0.2 \
+    || { echo "quick.sh: the memory sweep failed (see above)" >&2; exit 1; }
+rm -f "$log.memory.md"
 echo "quick.sh: every benchmark ran and its checks held"

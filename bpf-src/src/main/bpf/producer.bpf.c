@@ -13,6 +13,10 @@
  *
  * Discards: with discard_every = k > 0, the ring record whose seq % k == k - 1 is reserved, filled and then
  * discarded (counted in ring_discarded, not in ring_ok). The perf buffer has no discard.
+ *
+ * Batched wakeups: with wakeup_every = n > 0, the ring record whose seq % n == n - 1 is submitted with
+ * BPF_RB_FORCE_WAKEUP and every other one with rb_flags (typically BPF_RB_NO_WAKEUP), so a sleeping consumer
+ * is woken once per n records instead of per record.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -33,7 +37,7 @@ struct producer_config {
     __u32 discard_every; /* discard every k-th ring record, 0 = never */
     __u32 rb_flags;      /* flags for ringbuf submit/discard: 0, BPF_RB_NO_WAKEUP, BPF_RB_FORCE_WAKEUP */
     __u32 target;        /* bit 0: ring buffer, bit 1: perf buffer */
-    __u32 pad;
+    __u32 wakeup_every;  /* force a ring wakeup on every n-th record, 0 = never */
 };
 
 struct producer_counters {
@@ -106,6 +110,7 @@ struct run {
     __u32 discard_every;
     __u32 rb_flags;
     __u32 target;
+    __u32 wakeup_every;
 };
 
 static long fill_pattern(__u32 i, struct run *r)
@@ -135,7 +140,11 @@ static void emit_ring(struct run *r, struct producer_record *rec)
         bpf_ringbuf_discard_dynptr(&dp, r->rb_flags);
         __sync_fetch_and_add(&r->counters->ring_discarded, 1);
     } else {
-        bpf_ringbuf_submit_dynptr(&dp, r->rb_flags);
+        __u64 flags = r->rb_flags;
+
+        if (r->wakeup_every && rec->seq % r->wakeup_every == r->wakeup_every - 1)
+            flags = BPF_RB_FORCE_WAKEUP;
+        bpf_ringbuf_submit_dynptr(&dp, flags);
         __sync_fetch_and_add(&r->counters->ring_ok, 1);
     }
 }
@@ -201,6 +210,7 @@ int produce(struct xdp_md *ctx)
     r.discard_every = cfg->discard_every;
     r.rb_flags = cfg->rb_flags;
     r.target = cfg->target;
+    r.wakeup_every = cfg->wakeup_every;
     bpf_loop(cfg->count, emit, &r, 0);
     return XDP_PASS;
 }

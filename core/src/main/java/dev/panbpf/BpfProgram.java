@@ -144,11 +144,17 @@ public final class BpfProgram {
                 r = Sys.bpfNoThrow(bpf_h.BPF_PROG_TEST_RUN(), attr);
             } else {
                 BitSet before = Sys.affinity();
-                Sys.pinToCpu(cpu);
+                // A thread already pinned there (a producer loop) keeps its place: no migration per run.
+                boolean move = before.cardinality() != 1 || !before.get(cpu);
+                if (move) {
+                    Sys.pinToCpu(cpu);
+                }
                 try {
                     r = Sys.bpfNoThrow(bpf_h.BPF_PROG_TEST_RUN(), attr);
                 } finally {
-                    Sys.setAffinity(before);
+                    if (move) {
+                        Sys.setAffinity(before);
+                    }
                 }
             }
             if (r < 0) {

@@ -32,15 +32,24 @@ class ProducerProgramTest {
         Kernel.requireRoot();
     }
 
-    /** Writes struct producer_config { count, size, discard_every, rb_flags, target, pad } into map config. */
     static void configure(BpfObject obj, int count, int size, int discardEvery, int target) {
+        configure(obj, count, size, discardEvery, 0, target, 0);
+    }
+
+    /**
+     * Writes struct producer_config { count, size, discard_every, rb_flags, target, wakeup_every } into map
+     * config.
+     */
+    static void configure(BpfObject obj, int count, int size, int discardEvery, int rbFlags, int target,
+                          int wakeupEvery) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment cfg = a.allocate(24);
             cfg.set(ValueLayout.JAVA_INT, 0, count);
             cfg.set(ValueLayout.JAVA_INT, 4, size);
             cfg.set(ValueLayout.JAVA_INT, 8, discardEvery);
-            cfg.set(ValueLayout.JAVA_INT, 12, 0);
+            cfg.set(ValueLayout.JAVA_INT, 12, rbFlags);
             cfg.set(ValueLayout.JAVA_INT, 16, target);
+            cfg.set(ValueLayout.JAVA_INT, 20, wakeupEvery);
             obj.map("config").update(a.allocateFrom(ValueLayout.JAVA_INT, 0), cfg);
         }
     }
@@ -77,6 +86,28 @@ class ProducerProgramTest {
             assertEquals(16, counter(obj, RING_OK));
             // No perf event is installed in pb for this CPU, so every output fails (and is counted).
             assertEquals(20, counter(obj, PERF_FAILED));
+        }
+    }
+
+    /**
+     * epoll hears of a ring only through the kernel's wakeups (its ready list is filled by wakeup callbacks), so
+     * after records submitted with BPF_RB_NO_WAKEUP an epoll that registered the empty ring stays silent, and a
+     * wakeup_every of n makes the n-th record wake it.
+     */
+    @Test
+    void wakeupEveryForcesAWakeupOnTheNthRecordOnly() {
+        int noWakeup = 1;
+        for (int every : new int[] {0, 4}) {
+            try (BpfObject obj = BpfObject.open(BpfPrograms.bytes("producer.bpf.o"), "producer");
+                 dev.panbpf.internal.Epoll epoll = new dev.panbpf.internal.Epoll(4)) {
+                obj.load();
+                epoll.add(obj.map("rb").fd(), 1 /* EPOLLIN */, 7);
+                configure(obj, 3, 16, 0, noWakeup, 1, every);
+                obj.program("produce").testRun(new byte[64], 1);
+                assertEquals(0, epoll.await(0), "three records, none the 4th: no wakeup (wakeup_every " + every + ")");
+                obj.program("produce").testRun(new byte[64], 1);
+                assertEquals(every == 0 ? 0 : 1, epoll.await(0), "six records, wakeup_every " + every);
+            }
         }
     }
 

@@ -3,6 +3,7 @@ package dev.panbpf.bench;
 import dev.panbpf.PerfBuffer;
 import dev.panbpf.RecordHandler;
 import dev.panbpf.RingBuffer;
+import dev.panbpf.internal.Sys;
 
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -30,8 +31,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * records, one pinned thread per CPU) while the benchmark thread polls, for as long as the trial lasts. The
  * {@link Flow} counters give events delivered and lost per second. Buffers: a 16 MiB ring buffer, or a perf
  * buffer of 16 MiB per CPU. Wakeups: {@code default} is the ring's adaptive wakeup and a perf wakeup per event
- * (libbpf's default); {@code batched} submits ring records with BPF_RB_NO_WAKEUP (the producer has no "force a
- * wakeup every N" mode, so an idle consumer wakes on its 1 ms poll timeout) and sets perf wakeup_events to 64.
+ * (libbpf's default); {@code batched} submits ring records with BPF_RB_NO_WAKEUP and forces a wakeup on every
+ * {@link #BATCH}-th record (the producer's wakeup_every), and sets perf wakeup_events to {@link #BATCH}.
  * On a 2-CPU machine the 2-CPU case shares both CPUs between the producers and the consumer.
  */
 @BenchmarkMode(Mode.Throughput)
@@ -42,6 +43,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 public class EndToEndBenchmark {
     static final int PER_RUN = 256;
     static final int SIZE = 64;
+    /** BATCH is how many records a batched wakeup covers. */
+    static final int BATCH = 64;
     static final Duration TIMEOUT = Duration.ofMillis(1);
 
     /** Stream is one buffer kind with its running producers. */
@@ -68,12 +71,13 @@ public class EndToEndBenchmark {
             boolean batched = wakeups.equals("batched");
             boolean isRing = buffer.equals("ring");
             producer = new Producer(DrainBenchmark.BUFFER_BYTES, new ProducerConfig(PER_RUN, SIZE, 0,
-                    batched ? ProducerConfig.NO_WAKEUP : 0, isRing ? ProducerConfig.RING : ProducerConfig.PERF, 0));
+                    batched ? ProducerConfig.NO_WAKEUP : 0, isRing ? ProducerConfig.RING : ProducerConfig.PERF,
+                    batched ? BATCH : 0));
             if (isRing) {
                 ring = RingBuffer.of(producer.ring());
             } else {
                 perf = PerfBuffer.of(producer.perf(), PerfBuffer.Options.defaults()
-                        .pagesPerCpu(DrainBenchmark.PERF_PAGES).wakeupEvents(batched ? 64 : 1));
+                        .pagesPerCpu(DrainBenchmark.PERF_PAGES).wakeupEvents(batched ? BATCH : 1));
             }
             running = true;
             threads = new Thread[cpus];
@@ -81,6 +85,7 @@ public class EndToEndBenchmark {
                 int c = cpu;
                 threads[cpu] = new Thread(() -> {
                     try {
+                        Sys.pinToCpu(c);  // once, so each fill runs where it is without moving the thread
                         while (running) {
                             producer.fill(c);
                         }

@@ -7,7 +7,7 @@ import dev.panbpf.event.Unsigned;
  * {@code produce} emits (records per run, payload size, discards, ring submit flags, target buffers).
  */
 public record ProducerConfig(@Unsigned int count, @Unsigned int size, @Unsigned int discardEvery,
-                             @Unsigned int rbFlags, @Unsigned int target, @Unsigned int pad) {
+                             @Unsigned int rbFlags, @Unsigned int target, @Unsigned int wakeupEvery) {
     /** RING targets the ring buffer {@code rb}. */
     public static final int RING = 1;
     /** PERF targets the perf event array {@code pb}. */

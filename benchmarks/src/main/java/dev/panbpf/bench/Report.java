@@ -21,7 +21,8 @@ import java.util.TreeSet;
 
 /**
  * Report turns JMH's JSON results ({@code -rf json -rff results.json}) into {@code results.md} (the drain table
- * with the panbpf/libbpf ratio per payload size, and the ordering table) and {@code drain.png} (the drain chart).
+ * with the panbpf/libbpf ratio per payload size, the ordering and end-to-end tables, and {@link MemorySweep}'s
+ * table when {@code memory.md} is next to it) and {@code drain.png} (the drain chart).
  * Usage: {@code java -cp benchmarks.jar dev.panbpf.bench.Report results.json [out-dir]}.
  */
 public final class Report {
@@ -74,6 +75,10 @@ public final class Report {
         String md = "Measured " + when + " on " + machine() + ", JDK: " + jvm + ".\n\n" + report.drainTable()
                 + "\n" + report.orderingTable() + "\n"
                 + report.endToEndTable();
+        Path memory = out.resolve("memory.md");
+        if (Files.exists(memory)) {  // MemorySweep's table: a size per rate, not a JMH score
+            md += "\n" + Files.readString(memory);
+        }
         Files.writeString(out.resolve("results.md"), md);
         BitmapEncoder.saveBitmap(report.chart(), out.resolve("drain.png").toString(), BitmapEncoder.BitmapFormat.PNG);
         System.out.print(md);

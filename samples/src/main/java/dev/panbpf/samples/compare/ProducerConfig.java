@@ -11,10 +11,10 @@ import dev.panbpf.event.Unsigned;
  * @param discardEvery discard every k-th ring record (0: never)
  * @param rbFlags      flags for ring buffer submit (0: adaptive wakeup)
  * @param target       bit 0: ring buffer {@code rb}; bit 1: perf buffer {@code pb}
- * @param pad          unused
+ * @param wakeupEvery  force a ring wakeup on every n-th record (0: never)
  */
 record ProducerConfig(@Unsigned int count, @Unsigned int size, @Unsigned int discardEvery, @Unsigned int rbFlags,
-                      @Unsigned int target, @Unsigned int pad) {
+                      @Unsigned int target, @Unsigned int wakeupEvery) {
     static final int RING = 1;
     static final int PERF = 2;
 }
