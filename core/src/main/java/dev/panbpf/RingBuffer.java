@@ -139,24 +139,13 @@ public final class RingBuffer implements AutoCloseable {
                 }
                 // Only sleep if nothing can be lost by it; otherwise read again (records arrived, or the pass only
                 // skipped discarded ones).
-                if (reader.idle() && awaitWokenUp(deadline)) {
+                if (reader.idle() && epoll.awaitWokenUp(deadline)) {
                     return 0;
                 }
             }
         } finally {
             gate.exit();
         }
-    }
-
-    /** Waits for the ring's fd or the wakeup eventfd; true when it was {@link #wakeup()} (or close) that woke us. */
-    private boolean awaitWokenUp(long deadline) {
-        int ready = epoll.await(Deadline.millisLeft(deadline));
-        for (int i = 0; i < ready; i++) {
-            if (epoll.tag(i) == Epoll.WAKEUP_TAG) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /**

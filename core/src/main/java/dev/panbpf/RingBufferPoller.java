@@ -105,7 +105,7 @@ public final class RingBufferPoller implements AutoCloseable {
                 if (n > 0 || gate.isClosed() || Deadline.passed(deadline)) {
                     return n;
                 }
-                if (allIdle() && awaitWokenUp(deadline)) {
+                if (allIdle() && epoll.awaitWokenUp(deadline)) {
                     return 0;
                 }
             }
@@ -149,16 +149,6 @@ public final class RingBufferPoller implements AutoCloseable {
             }
         }
         return true;
-    }
-
-    private boolean awaitWokenUp(long deadline) {
-        int ready = epoll.await(Deadline.millisLeft(deadline));
-        for (int i = 0; i < ready; i++) {
-            if (epoll.tag(i) == Epoll.WAKEUP_TAG) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** Makes a {@code poll} waiting now return 0 at once (or the next one that would wait). Any thread. */

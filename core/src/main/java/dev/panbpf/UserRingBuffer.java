@@ -137,7 +137,7 @@ public final class UserRingBuffer implements AutoCloseable {
                 if (sample != null || gate.isClosed() || Deadline.passed(deadline)) {
                     return sample;
                 }
-                if (awaitWokenUp(deadline)) {
+                if (epoll.awaitWokenUp(deadline)) {
                     return null;
                 }
             }
@@ -166,16 +166,6 @@ public final class UserRingBuffer implements AutoCloseable {
         // Release: the BUSY header is visible before the kernel can see the space as reserved.
         POSITION.setRelease(producerPage, PRODUCER_POS, producerPos);
         return data.asSlice(offset + HEADER_SIZE, length);
-    }
-
-    private boolean awaitWokenUp(long deadline) {
-        int ready = epoll.await(Deadline.millisLeft(deadline));
-        for (int i = 0; i < ready; i++) {
-            if (epoll.tag(i) == Epoll.WAKEUP_TAG) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** Hands {@code sample}, as returned by reserve and filled in, to the BPF side. Any thread. */

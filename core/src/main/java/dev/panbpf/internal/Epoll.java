@@ -73,6 +73,20 @@ public final class Epoll implements AutoCloseable {
         return n;
     }
 
+    /**
+     * Waits until {@code deadlineNanos} (from {@link Deadline#after}) for
+     * any source; true when it was {@link #wakeup()} (or a close) that ended the wait.
+     */
+    public boolean awaitWokenUp(long deadlineNanos) {
+        int ready = await(Deadline.millisLeft(deadlineNanos));
+        for (int i = 0; i < ready; i++) {
+            if (tag(i) == WAKEUP_TAG) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The tag of ready entry {@code i} of the last {@link #await}. */
     public long tag(int i) {
         MemorySegment ev = events.asSlice(i * epoll_event.sizeof(), epoll_event.sizeof());
