@@ -21,7 +21,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 /**
  * MemorySweep answers "how much buffer does zero loss take?": for each buffer kind and target event rate, it
  * runs a paced producer on CPU 0 (bursts of {@link #BURST} 64-byte records) against one Java consumer pinned on
- * CPU 1 (ring: its default adaptive wakeups; perf: a wakeup per {@link #PERF_WAKEUP} events), doubling the buffer from {@link #MIN_BYTES} until {@link #CLEAN_RUNS} runs in a
+ * CPU 1 woken once per {@link #WAKEUP_EVERY} events, doubling the buffer from {@link #MIN_BYTES} until {@link #CLEAN_RUNS} runs in a
  * row lose nothing. One producer CPU keeps the consumer from competing with producers for a CPU (on this 2-CPU
  * machine that competition, not the buffer, would decide the loss). A perf buffer is allocated on every online
  * CPU whether or not that CPU produces, so its memory is the per-CPU size times the CPUs. Not a JMH score: the
@@ -30,8 +30,12 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  */
 public final class MemorySweep {
     static final int BURST = 256;
-    /** PERF_WAKEUP is the perf buffer's wakeup_events: one wakeup per event would cap its rate far below the ring's. */
-    static final int PERF_WAKEUP = 64;
+    /**
+     * WAKEUP_EVERY is how many events each wakeup covers, the same for both buffers (ring: BPF_RB_NO_WAKEUP with a
+     * forced wakeup on every 64th record; perf: wakeup_events 64): a wakeup per event costs the producer more than
+     * the buffer's size matters, and the ring's adaptive wakeup degrades to that when the consumer keeps up.
+     */
+    static final int WAKEUP_EVERY = 64;
     static final int SIZE = 64;
     static final int CPUS = dev.panbpf.Cpus.online().size();
     static final int PRODUCER_CPU = 0;
@@ -57,8 +61,8 @@ public final class MemorySweep {
         Sys.pinToCpu(CONSUMER_CPU);
         List<String> lines = new ArrayList<>();
         lines.add("Buffer memory for zero loss: a producer on CPU " + PRODUCER_CPU + " writing bursts of " + BURST
-                + " " + SIZE + "-byte records, one Java consumer on CPU " + CONSUMER_CPU + " (ring: default wakeups; perf: "
-                + "wakeup_events " + PERF_WAKEUP + "), "
+                + " " + SIZE + "-byte records, one Java consumer on CPU " + CONSUMER_CPU + " woken once per "
+                + WAKEUP_EVERY + " events, "
                 + "the smallest power-of-two size with " + CLEAN_RUNS + " loss-free runs of "
                 + each.toMillis() / 1000.0 + " s in a row (a perf buffer is per CPU: its total is " + CPUS
                 + " times that here, and grows with the machine's CPU count):");
@@ -102,7 +106,8 @@ public final class MemorySweep {
         int page = (int) Sys.PAGE_SIZE;
         int perfBytes = Math.max(bytes, page);
         try (Producer producer = new Producer(ring ? bytes : page,
-                new ProducerConfig(BURST, SIZE, 0, 0, ring ? ProducerConfig.RING : ProducerConfig.PERF, 0));
+                new ProducerConfig(BURST, SIZE, 0, ring ? ProducerConfig.NO_WAKEUP : 0,
+                        ring ? ProducerConfig.RING : ProducerConfig.PERF, ring ? WAKEUP_EVERY : 0));
              Sink sink = new Sink(producer, ring, perfBytes / page)) {
             long gapNanos = rate == Long.MAX_VALUE ? 0 : 1_000_000_000L * BURST / rate;
             long start = System.nanoTime();
@@ -155,7 +160,7 @@ public final class MemorySweep {
         Sink(Producer producer, boolean isRing, int pagesPerCpu) {
             ring = isRing ? RingBuffer.of(producer.ring()) : null;
             perf = isRing ? null : PerfBuffer.of(producer.perf(), PerfBuffer.Options.defaults().pagesPerCpu(pagesPerCpu)
-                    .wakeupEvents(PERF_WAKEUP));
+                    .wakeupEvents(WAKEUP_EVERY));
         }
 
         int poll(Duration timeout) {
