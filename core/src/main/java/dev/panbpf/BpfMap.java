@@ -202,6 +202,7 @@ public class BpfMap implements AutoCloseable {
 
     /** Looks up a 4-byte key and returns the 4-byte value, or null when absent. */
     public Integer lookupInt(int key) {
+        checkScalarValue(4, "lookupInt");
         try (Arena a = Arena.ofConfined()) {
             MemorySegment v = a.allocate(valueBufferSize());
             return lookup(a.allocateFrom(ValueLayout.JAVA_INT, key), v) ? v.get(ValueLayout.JAVA_INT, 0) : null;
@@ -210,6 +211,7 @@ public class BpfMap implements AutoCloseable {
 
     /** Looks up a 4-byte key and returns the 8-byte value, or null when absent. */
     public Long lookupLong(int key) {
+        checkScalarValue(8, "lookupLong");
         try (Arena a = Arena.ofConfined()) {
             MemorySegment v = a.allocate(valueBufferSize());
             return lookup(a.allocateFrom(ValueLayout.JAVA_INT, key), v) ? v.get(ValueLayout.JAVA_LONG, 0) : null;
@@ -218,6 +220,7 @@ public class BpfMap implements AutoCloseable {
 
     /** Looks up an 8-byte key and returns the 8-byte value, or null when absent. */
     public Long lookupLong(long key) {
+        checkScalarValue(8, "lookupLong");
         try (Arena a = Arena.ofConfined()) {
             MemorySegment v = a.allocate(valueBufferSize());
             return lookup(a.allocateFrom(ValueLayout.JAVA_LONG, key), v) ? v.get(ValueLayout.JAVA_LONG, 0) : null;
@@ -299,6 +302,14 @@ public class BpfMap implements AutoCloseable {
         }
     }
 
+    /** Reads the next 4-byte value of a queue or stack map without taking it, or null when it is empty. */
+    public Integer peekInt() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment v = a.allocate(ValueLayout.JAVA_INT);
+            return peek(v) ? v.get(ValueLayout.JAVA_INT, 0) : null;
+        }
+    }
+
     /** Reads the next 8-byte value of a queue or stack map without taking it, or null when it is empty. */
     public Long peekLong() {
         try (Arena a = Arena.ofConfined()) {
@@ -315,6 +326,20 @@ public class BpfMap implements AutoCloseable {
                     + key.byteSize() + " bytes");
         }
         checkNative(key, "key");
+    }
+
+    /** The int/long lookups read one value of {@code bytes}: say so before any syscall when the map's differ. */
+    private void checkScalarValue(int bytes, String method) {
+        if (valueBufferSize() != valueSize) {
+            throw new IllegalArgumentException(this + " is a per-CPU map: " + method + " would read only one CPU's "
+                    + "value; use lookup(key, value) with a " + valueBufferSize() + "-byte buffer (one 8-byte-aligned "
+                    + "slot per possible CPU)");
+        }
+        if (valueSize != bytes) {
+            throw new IllegalArgumentException(this + " has " + valueSize + "-byte values; " + method + " reads "
+                    + bytes + " bytes. Use " + (valueSize == 4 ? "lookupInt" : valueSize == 8 ? "lookupLong"
+                    : "lookup(key, value) with a " + valueSize + "-byte segment") + " instead");
+        }
     }
 
     void checkSizes(MemorySegment key, MemorySegment value) {

@@ -54,6 +54,21 @@ class MapElementsTest {
     }
 
     @Test
+    void intAndLongLookupsRefuseAMapWhoseValuesAreAnotherWidth() {
+        try (BpfMap narrow = BpfMap.create(MapType.HASH, 4, 4, 8, 0, "narrow");
+             BpfMap wide = BpfMap.create(MapType.HASH, 8, 8, 8, 0, "wide");
+             BpfMap percpu = BpfMap.create(MapType.PERCPU_ARRAY, 4, 4, 1, 0, "pc")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> narrow.lookupLong(1));
+            assertTrue(e.getMessage().contains("4-byte values") && e.getMessage().contains("Use lookupInt"),
+                    e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> wide.lookupInt(1));
+            assertTrue(e.getMessage().contains("'wide'") && e.getMessage().contains("Use lookupLong"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> percpu.lookupInt(0));
+            assertTrue(e.getMessage().contains("per-CPU"), e.getMessage());
+        }
+    }
+
+    @Test
     void perCpuValuesHaveOneSlotPerPossibleCpu() {
         int cpus = Cpus.possible().size();
         try (BpfMap percpu = BpfMap.create(MapType.PERCPU_ARRAY, 4, 4, 1, 0, "p"); Arena a = Arena.ofConfined()) {

@@ -36,6 +36,20 @@ class QueueMapTest {
     }
 
     @Test
+    void intValuesPeekAndPopWithoutTakingTwice() {
+        try (BpfMap queue = BpfMap.create(MapType.QUEUE, 0, 4, 4, 0, "q")) {
+            queue.push(7);
+            queue.push(8);
+            assertEquals(7, queue.peekInt());
+            assertEquals(7, queue.popInt());
+            assertEquals(8, queue.peekInt());
+            assertEquals(8, queue.popInt());
+            assertNull(queue.peekInt());
+            assertThrows(IllegalArgumentException.class, queue::peekLong, "8 bytes from a queue of 4-byte values");
+        }
+    }
+
+    @Test
     void fullQueueRefusesAPushUnlessAskedToDropTheOldest() {
         try (BpfMap queue = BpfMap.create(MapType.QUEUE, 0, 4, 4, 0, "q")) {
             for (int v = 0; v < 4; v++) {

@@ -22,17 +22,25 @@ public final class Epoll implements AutoCloseable {
     private final MemorySegment events;
     private final MemorySegment one = Arena.ofAuto().allocate(8);
     private final int capacity;
+    // wakeup() and close() hold it around the eventfd, so a wakeup never writes to a number close() just freed.
+    private final Object wakeLock = new Object();
 
     /** An epoll able to report {@code capacity} ready sources per wait. */
     public Epoll(int capacity) {
         this.capacity = capacity + 1;
         this.epfd = new Fd(Sys.epollCreate(), "epoll");
+        Fd eventfd = null;
         try {
-            this.wake = new Fd(Sys.eventfd(), "wakeup eventfd");
+            eventfd = new Fd(Sys.eventfd(), "wakeup eventfd");
+            this.wake = eventfd;
             this.events = epoll_event.allocateArray(this.capacity, arena);
             add(wake.get(), sys_epoll_h.EPOLLIN(), WAKEUP_TAG);
         } catch (RuntimeException e) {
+            if (eventfd != null) {
+                eventfd.close();
+            }
             epfd.close();
+            arena.close();
             throw e;
         }
     }
@@ -100,21 +108,23 @@ public final class Epoll implements AutoCloseable {
 
     /** Releases a thread blocked in {@link #await}; safe from any thread, and a no-op once closed. */
     public void wakeup() {
-        if (wake.isClosed()) {
-            return;
-        }
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment v = a.allocate(ValueLayout.JAVA_LONG);
-            v.set(ValueLayout.JAVA_LONG, 0, 1L);
-            Sys.write(wake.get(), v);
-        } catch (BpfException closedMeanwhile) {
-            // closed between the check and the write: nobody is left to wake
+        synchronized (wakeLock) {
+            if (wake.isClosed()) {
+                return;
+            }
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment v = a.allocate(ValueLayout.JAVA_LONG);
+                v.set(ValueLayout.JAVA_LONG, 0, 1L);
+                Sys.write(wake.get(), v);
+            }
         }
     }
 
     @Override
     public void close() {
-        wake.close();
+        synchronized (wakeLock) {
+            wake.close();
+        }
         epfd.close();
         arena.close();
     }

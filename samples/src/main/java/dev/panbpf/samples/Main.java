@@ -100,6 +100,10 @@ public final class Main {
         for (Command c : commands) {
             describe(c, out);
         }
+        // These two live in the ./panbpf launcher (they run Maven and the JMH jar, not this CLI).
+        out.printf("  %-12s %s%n%n", "test", "build and run the test suite against this kernel (./panbpf test)");
+        out.printf("  %-12s %s%n", "bench", "run the JMH suite and write benchmarks/results/ (./panbpf bench; "
+                + "./panbpf bench quick for a smoke run)");
     }
 
     private void help(Command c, PrintStream out) {

@@ -29,6 +29,7 @@ class MainTest {
                 assertTrue(help.contains(o.synopsis()), c.name() + " " + o.synopsis());
             }
         }
+        assertTrue(help.contains("./panbpf test") && help.contains("./panbpf bench"), "the launcher's own commands");
     }
 
     @Test
