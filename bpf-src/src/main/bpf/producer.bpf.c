@@ -120,7 +120,8 @@ static long fill_pattern(__u32 i, struct run *r)
     return 0;
 }
 
-static void emit_ring(struct run *r, struct producer_record *rec)
+/* Not inlined, so struct producer_record stays in the object's BTF, where Java verifies its record against it. */
+static __noinline void emit_ring(struct run *r, struct producer_record *rec)
 {
     struct bpf_dynptr dp;
     __u32 size = r->size;

@@ -144,7 +144,8 @@ public final class PerfBuffer implements AutoCloseable {
 
     /**
      * Like {@link #poll(Handler, Duration)}, decoding each payload into a Java record with {@code codec}; verify the
-     * codec against the program's struct once first ({@link StructCodec#verify}).
+     * codec against the program's struct once first ({@link StructCodec#verify}); an unverified codec is refused
+     * with an IllegalStateException.
      */
     public <R extends Record> int poll(StructCodec<R> codec, Consumer<? super R> handler, Duration timeout) {
         return poll(codec.perfHandler(handler), timeout);

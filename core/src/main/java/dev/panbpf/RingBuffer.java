@@ -111,7 +111,8 @@ public final class RingBuffer implements AutoCloseable {
 
     /**
      * Like {@link #consume(RecordHandler)}, decoding each record into a Java record with {@code codec}; verify the
-     * codec against the program's struct once first ({@link StructCodec#verify}).
+     * codec against the program's struct once first ({@link StructCodec#verify}); an unverified codec is refused
+     * with an IllegalStateException.
      */
     public <R extends Record> int consume(StructCodec<R> codec, Consumer<? super R> handler) {
         return consume(codec.ringHandler(handler));

@@ -37,6 +37,7 @@ final class Producer implements AutoCloseable {
             object.load();
             CONFIG.verify(object, "producer_config");
             COUNTERS.verify(object, "producer_counters");
+            DrainBenchmark.STAMP.verify(object, "producer_record");
             object.map("config").update(key, CONFIG.encode(config, arena));
             program = object.program("produce");
         } catch (RuntimeException e) {

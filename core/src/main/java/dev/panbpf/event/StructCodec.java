@@ -25,7 +25,8 @@ import java.util.function.Consumer;
  * x86-64 placement, see {@link Unsigned}, {@link Size}, {@link Padding}, {@link EnumValue}), {@link #verify}
  * proves it against the struct in a BPF object's BTF, and {@link #decode}/{@link #encode} convert between a
  * {@link MemorySegment} and the record through method handles built once, so an event costs only its reads and
- * the constructor call. Codecs are immutable and thread-safe.
+ * the constructor call. Codecs are thread-safe; their only state is whether they were verified, which the typed
+ * buffer views ({@link #ringHandler}, {@link #perfHandler}, {@code RingBuffer.consume(codec, ...)}) require.
  *
  * @param <R> the record type
  */
@@ -43,6 +44,7 @@ public final class StructCodec<R extends Record> {
     private final StructLayout layout;
     private final MethodHandle decoder;     // (MemorySegment, long) Object
     private final MethodHandle[] writers;   // each (MemorySegment, long, Object) void
+    private volatile boolean verified;      // by verify() or assumeVerified(); typed buffer views require it
 
     private StructCodec(Class<R> type, StructShape shape, MethodHandle decoder, MethodHandle[] writers) {
         this.type = type;
@@ -158,7 +160,31 @@ public final class StructCodec<R extends Record> {
                     + "):\n  - " + String.join("\n  - ", differences) + "\nJava layout:\n" + describe()
                     + "C layout:\n" + BtfCheck.describe(c), differences);
         }
+        verified = true;
         return this;
+    }
+
+    /**
+     * Marks this codec as checked by other means, for objects built without BTF (no {@code -g}): the typed buffer
+     * views then accept it. Prefer {@link #verify}, which proves the layout instead of trusting it.
+     */
+    public StructCodec<R> assumeVerified() {
+        verified = true;
+        return this;
+    }
+
+    /** Whether {@link #verify} succeeded (or {@link #assumeVerified} was called) for this record type. */
+    public boolean isVerified() {
+        return verified;
+    }
+
+    private void requireVerified(String view) {
+        if (!verified) {
+            throw new IllegalStateException("a " + view + " of " + type.getName() + " needs its codec proven against "
+                    + "the BPF program's struct first: call StructCodec.of(" + type.getSimpleName() + ".class)"
+                    + ".verify(object, \"<struct name>\") once after loading (or assumeVerified() for an object "
+                    + "without BTF), so a layout drift fails loudly instead of decoding wrong values");
+        }
     }
 
     // ------------------------------------------------------------------------------------- buffers and maps
@@ -166,9 +192,12 @@ public final class StructCodec<R extends Record> {
     /**
      * A ring buffer handler that decodes each record and gives it to {@code consumer}, taking every record;
      * see {@link RingBuffer#poll(StructCodec, Consumer, java.time.Duration)}.
+     *
+     * @throws IllegalStateException when this codec was not {@link #verify verified}
      */
     public RecordHandler ringHandler(Consumer<? super R> consumer) {
         Objects.requireNonNull(consumer, "consumer");
+        requireVerified("typed ring buffer view");
         return record -> {
             consumer.accept(decode(record));
             return true;
@@ -178,9 +207,12 @@ public final class StructCodec<R extends Record> {
     /**
      * A perf buffer handler that decodes each sample's payload and gives it to {@code consumer}; the CPU and the
      * time are dropped (use a {@link PerfBuffer.Handler} calling {@link #decode} to keep them).
+     *
+     * @throws IllegalStateException when this codec was not {@link #verify verified}
      */
     public PerfBuffer.Handler perfHandler(Consumer<? super R> consumer) {
         Objects.requireNonNull(consumer, "consumer");
+        requireVerified("typed perf buffer view");
         return (cpu, payload, timestamp) -> consumer.accept(decode(payload));
     }
 

@@ -50,6 +50,22 @@ class TypedBuffersTest {
         assertEquals(Long.MIN_VALUE + 10 + 64, e.bytes());
     }
 
+    /** A record no test verifies, so its codec stays unproven. */
+    record Unproven(long a, long b) {}
+
+    @Test
+    void typedViewsRefuseACodecThatWasNeverVerified() {
+        StructCodec<Unproven> unproven = StructCodec.of(Unproven.class);
+        assertFalse(unproven.isVerified());
+        try (RingBuffer ring = RingBuffer.of(obj.map("events"));
+             PerfBuffer perf = PerfBuffer.of(obj.map("perf_events"), PerfBuffer.Options.defaults())) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> ring.consume(unproven, x -> { }));
+            assertTrue(e.getMessage().contains(".verify(object"), e.getMessage());
+            assertThrows(IllegalStateException.class, () -> perf.poll(unproven, x -> { }, Duration.ZERO));
+            assertEquals(0, ring.consume(unproven.assumeVerified(), x -> { }), "accepted once vouched for");
+        }
+    }
+
     @Test
     void ringBufferDeliversTypedRecordsInOrder() {
         codec.update(obj.map("input"), 0, TypedEventsTest.INPUT);
