@@ -247,6 +247,23 @@ public final class StructCodec<R extends Record> {
         }
     }
 
+    /**
+     * Looks up a struct key, encoded by {@code keyCodec}, in {@code map} and decodes the value, or returns null when
+     * absent. A key codec whose size is not the map's key size is refused before any syscall.
+     */
+    public <K extends Record> R lookup(BpfMap map, StructCodec<K> keyCodec, K key) {
+        try (Arena a = Arena.ofConfined()) {
+            return lookup(map, keyCodec.encode(key, a));
+        }
+    }
+
+    /** Encodes the struct {@code key} with {@code keyCodec} and {@code value} with this codec, and stores them. */
+    public <K extends Record> void update(BpfMap map, StructCodec<K> keyCodec, K key, R value) {
+        try (Arena a = Arena.ofConfined()) {
+            update(map, keyCodec.encode(key, a), value);
+        }
+    }
+
     private void checkValueSize(BpfMap map) {
         if (map.valueSize() != size) {
             throw new IllegalArgumentException(map + " has " + map.valueSize() + "-byte values, but struct "

@@ -50,6 +50,29 @@ class TypedBuffersTest {
         assertEquals(Long.MIN_VALUE + 10 + 64, e.bytes());
     }
 
+    /** A C struct key: struct flow { __u32 saddr; __u32 daddr; __u16 port; __u8 proto; } (12 bytes). */
+    record Flow(@Unsigned(4) long saddr, @Unsigned(4) long daddr, @Unsigned(2) int port, @Unsigned(1) int proto) { }
+
+    @Test
+    void hashMapsTakeRecordKeysAndValues() {
+        StructCodec<Flow> keys = StructCodec.of(Flow.class);
+        StructCodec<Endpoint> values = StructCodec.of(Endpoint.class);
+        try (dev.panbpf.BpfMap hash = dev.panbpf.BpfMap.create(dev.panbpf.MapType.HASH, (int) keys.byteSize(),
+                (int) values.byteSize(), 16, 0, "flows")) {
+            Flow a = new Flow(0xC0A8_0001L, 0x0A00_0001L, 443, 6);
+            Flow b = new Flow(0xC0A8_0001L, 0x0A00_0001L, 443, 17);
+            values.update(hash, keys, a, new Endpoint(1, 2, 3));
+            values.update(hash, keys, b, new Endpoint(4, 5, 6));
+            assertEquals(new Endpoint(1, 2, 3), values.lookup(hash, keys, a));
+            assertEquals(new Endpoint(4, 5, 6), values.lookup(hash, keys, b), "keys differing in one field");
+            assertNull(values.lookup(hash, keys, new Flow(0xC0A8_0001L, 0x0A00_0001L, 444, 6)));
+            StructCodec<Endpoint> wrongKey = StructCodec.of(Endpoint.class);
+            assertEquals(12, keys.byteSize());
+            assertThrows(IllegalArgumentException.class, () -> values.lookup(hash, wrongKey, new Endpoint(1, 2, 3)),
+                    "an 8-byte key for 12-byte keys never reaches the kernel");
+        }
+    }
+
     /** A record no test verifies, so its codec stays unproven. */
     record Unproven(long a, long b) {}
 
