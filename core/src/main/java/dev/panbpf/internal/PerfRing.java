@@ -186,4 +186,170 @@ public final class PerfRing {
                 + lo + ".." + raw + " bytes, but the " + option + " option says " + declared + "; the record was "
                 + "skipped. Make the option match what the BPF program passes to bpf_perf_event_output");
     }
+
+    // ------------------------------------------------------------------ stepping, for a merge across rings
+
+    // Stepping reads the same records as read, one sample at a time under the caller's control: look at the next
+    // sample (time, payload) without taking it, take it when the caller decides, publish the tail once at the end.
+    // The ordered reader merges the CPUs' rings this way, delivering straight from the mappings. Same thread rules
+    // as read, and the two are never interleaved: stepBegin ... stepEnd is one pass.
+
+    private long stepHead;
+    private long stepPos;
+    private int stepSize;
+    private int stepTaken;
+    private long stepLost;
+    private MemorySegment stepRecord;
+    private long stepPayloadAt;
+    private long stepLength;
+    private long stepTime;
+
+    /** Starts a stepping pass over what the kernel has published now (its head, loaded with acquire). */
+    public void stepBegin() {
+        stepHead = (long) POSITION.getAcquire(page, DATA_HEAD);
+        stepPos = page.get(JAVA_LONG, DATA_TAIL);  // only this consumer writes it
+        stepSize = 0;
+    }
+
+    /**
+     * Whether the pass's samples have non-decreasing times (needs timestamps). The kernel writes a CPU's samples
+     * in time order except when an output nests inside another (it takes its time first, its space second). A
+     * record that cannot be parsed ends the check; {@link #stepNext} reports it.
+     */
+    public boolean stepSorted() {
+        final MemorySegment data = this.data;
+        final long mask = this.mask;
+        final long head = stepHead;
+        long last = Long.MIN_VALUE;
+        for (long pos = stepPos; pos < head; ) {
+            long at = pos & mask;
+            int size = Short.toUnsignedInt(data.get(JAVA_SHORT, at + SIZE));
+            if (size < HEADER_BYTES || (size & 7) != 0 || size > head - pos) {
+                return true;
+            }
+            if (data.get(JAVA_INT, at + TYPE) == RECORD_SAMPLE) {
+                // Records are 8-aligned, so the u64 time lies whole at the end or whole at the start.
+                long t = data.get(JAVA_LONG, (at + SAMPLE_TIME) & mask);
+                if (t < last) {
+                    return false;
+                }
+                last = t;
+            }
+            pos += size;
+        }
+        return true;
+    }
+
+    /**
+     * Moves to the next sample of the pass without taking it: LOST records on the way are counted and reported to
+     * {@code onLost} (may be null), other types stepped over. Returns false when the pass has no more samples.
+     * Throws, as read does, on a record that cannot be (it and what follows up to the head are skipped) or a
+     * sample whose size contradicts the options (it alone is skipped).
+     */
+    public boolean stepNext(PerfBuffer.LostHandler onLost) {
+        final MemorySegment data = this.data;
+        final long head = stepHead;
+        long pos = stepPos;
+        stepSize = 0;
+        while (pos < head) {
+            long at = pos & mask;
+            int size = Short.toUnsignedInt(data.get(JAVA_SHORT, at + SIZE));
+            int type = data.get(JAVA_INT, at + TYPE);
+            if (size < HEADER_BYTES || (size & 7) != 0 || size > head - pos) {
+                stepPos = head;
+                throw new BpfException("perf ring of CPU " + cpu + " holds a record of type " + type + " and size "
+                        + size + " at position " + pos + ", which cannot be; " + (head - pos) + " bytes were "
+                        + "skipped to resynchronise (was the mapping written by someone else?)");
+            }
+            MemorySegment record = data;
+            long base = at;
+            if (at + size > dataSize) {
+                long first = dataSize - at;
+                MemorySegment.copy(data, at, scratch, 0, first);
+                MemorySegment.copy(data, 0, scratch, first, size - first);
+                record = scratch;
+                base = 0;
+            }
+            stepPos = pos + size;  // a record that fails below, or a LOST whose handler throws, counts as read
+            if (type == RECORD_SAMPLE) {
+                stepTaken++;  // a sample that fails below counts as delivered, as in read
+                stepLocate(record, base, size);
+                stepTaken--;
+                stepPos = pos;
+                stepSize = size;
+                stepRecord = record;
+                return true;
+            }
+            if (type == RECORD_LOST) {
+                long n = record.get(JAVA_LONG, base + LOST_COUNT);
+                stepLost += n;
+                if (onLost != null) {
+                    onLost.onLost(cpu, n);
+                }
+            }
+            pos += size;
+        }
+        return false;
+    }
+
+    private void stepLocate(MemorySegment record, long base, int size) {
+        long sizeAt = base + rawSizeAt;
+        long raw = Integer.toUnsignedLong(record.get(JAVA_INT, sizeAt));
+        long payloadAt = sizeAt + RAW_SIZE_BYTES;
+        if (payloadAt + raw > base + size) {
+            throw new BpfException("perf sample on CPU " + cpu + " claims " + raw + " raw bytes in a record of "
+                    + size + " bytes; the record was skipped (are timestamps configured as the event was opened?)");
+        }
+        long length = raw;
+        if (fixedSize >= 0) {
+            if (rawSizeFor(fixedSize) != raw) {
+                throw sizeMismatch(raw, fixedSize, "payloadSize");
+            }
+            length = fixedSize;
+        } else if (payloadLength != null) {
+            int n = payloadLength.applyAsInt(record.asSlice(payloadAt, raw));
+            if (n < 0 || rawSizeFor(n) != raw) {
+                throw sizeMismatch(raw, n, "payloadLength");
+            }
+            length = n;
+        }
+        stepTime = timestamps ? record.get(JAVA_LONG, base + SAMPLE_TIME) : 0L;
+        stepPayloadAt = payloadAt;
+        stepLength = length;
+    }
+
+    /** The time of the sample {@link #stepNext} moved to (0 without timestamps). */
+    public long stepTime() {
+        return stepTime;
+    }
+
+    /** The payload of the sample {@link #stepNext} moved to: valid until the next stepNext or stepEnd. */
+    public MemorySegment stepPayload() {
+        return stepRecord.asSlice(stepPayloadAt, stepLength);
+    }
+
+    /** Takes the sample {@link #stepNext} moved to: it counts as delivered, and the tail will pass it. */
+    public void stepTake() {
+        stepPos += stepSize;
+        stepSize = 0;
+        stepTaken++;
+    }
+
+    /**
+     * Ends the pass: publishes the tail (release) behind the samples taken, so the ones not taken stay in the ring
+     * for the next pass, and adds to the counters.
+     */
+    public void stepEnd() {
+        POSITION.setRelease(page, DATA_TAIL, stepPos);
+        stepSize = 0;
+        stepRecord = null;
+        if (stepTaken != 0) {
+            delivered += stepTaken;
+            stepTaken = 0;
+        }
+        if (stepLost != 0) {
+            lost += stepLost;
+            stepLost = 0;
+        }
+    }
 }
