@@ -1,6 +1,7 @@
 package dev.panbpf.internal;
 
 import dev.panbpf.BpfException;
+import dev.panbpf.OrderedPerfBuffer;
 import dev.panbpf.PerfBuffer;
 
 import java.lang.foreign.MemorySegment;
@@ -199,7 +200,7 @@ public final class PerfRing {
     private int stepSize;
     private int stepTaken;
     private long stepLost;
-    private MemorySegment stepRecord;
+    private boolean stepInScratch;
     private long stepPayloadAt;
     private long stepLength;
     private long stepTime;
@@ -247,6 +248,33 @@ public final class PerfRing {
      * sample whose size contradicts the options (it alone is skipped).
      */
     public boolean stepNext(PerfBuffer.LostHandler onLost) {
+        // The common case kept small enough for the JIT to inline into the merge: a well-formed sample that lies
+        // whole in the data area, with no length function to call. Anything else takes the full path below.
+        final long pos = stepPos;
+        final long head = stepHead;
+        if (pos < head && payloadLength == null) {
+            final MemorySegment data = this.data;
+            final long at = pos & mask;
+            final int size = Short.toUnsignedInt(data.get(JAVA_SHORT, at + SIZE));
+            if (data.get(JAVA_INT, at + TYPE) == RECORD_SAMPLE && size >= HEADER_BYTES && (size & 7) == 0
+                    && size <= head - pos && at + size <= dataSize) {
+                final long sizeAt = at + rawSizeAt;
+                final long raw = Integer.toUnsignedLong(data.get(JAVA_INT, sizeAt));
+                final long length = fixedSize >= 0 ? fixedSize : raw;
+                if (sizeAt + RAW_SIZE_BYTES + raw <= at + size && (fixedSize < 0 || rawSizeFor(fixedSize) == raw)) {
+                    stepTime = timestamps ? data.get(JAVA_LONG, at + SAMPLE_TIME) : 0L;
+                    stepPayloadAt = sizeAt + RAW_SIZE_BYTES;
+                    stepLength = length;
+                    stepSize = size;
+                    stepInScratch = false;
+                    return true;
+                }
+            }
+        }
+        return stepNextSlowly(onLost);
+    }
+
+    private boolean stepNextSlowly(PerfBuffer.LostHandler onLost) {
         final MemorySegment data = this.data;
         final long head = stepHead;
         long pos = stepPos;
@@ -277,7 +305,7 @@ public final class PerfRing {
                 stepTaken--;
                 stepPos = pos;
                 stepSize = size;
-                stepRecord = record;
+                stepInScratch = record == scratch;
                 return true;
             }
             if (type == RECORD_LOST) {
@@ -318,6 +346,110 @@ public final class PerfRing {
         stepLength = length;
     }
 
+    /** Samples delivered by the last {@link #stepRun}, of which {@link #runLate} late; {@link #runLast} the last one's time. */
+    private int runCount;
+    private int runLate;
+    private long runLast;
+
+    /**
+     * Delivers the sample {@link #stepNext} moved to, and the ones after it, straight from the mapping, while
+     * their times are at most {@code bound}; each with a time below {@code lateBelow} is flagged late. This is
+     * one CPU's turn in a merge, kept in one tight loop. It stops positioned on the first later sample, or not
+     * positioned (call stepNext) at the end of the pass or at a record it leaves to stepNext (a LOST or other
+     * record, one that wraps the end, a payload length function). A sample whose handler throws counts as taken.
+     * The counts are in {@link #runCount()}, {@link #runLate()}, {@link #runLast()} even when the handler throws.
+     */
+    public void stepRun(long bound, long lateBelow, OrderedPerfBuffer.Handler handler) {
+        final MemorySegment data = this.data;
+        final long mask = this.mask;
+        final long head = stepHead;
+        final long dataSize = this.dataSize;
+        final long rawSizeAt = this.rawSizeAt;
+        final int fixedSize = this.fixedSize;
+        final boolean simple = payloadLength == null && timestamps;
+        final int cpu = this.cpu;
+        long pos = stepPos;
+        int size = stepSize;
+        long ts = stepTime;
+        long payloadAt = stepPayloadAt;
+        long length = stepLength;
+        MemorySegment record = stepInScratch ? scratch : data;
+        boolean positioned = false;
+        int n = 0;
+        int late = 0;
+        long last = Long.MIN_VALUE;
+        try {
+            while (true) {
+                pos += size;  // taken before the handler sees it
+                n++;
+                last = ts;
+                boolean isLate = ts < lateBelow;
+                if (isLate) {
+                    late++;
+                }
+                handler.onRecord(cpu, record.asSlice(payloadAt, length), ts, isLate);
+                // The next sample, if it is a plain one (as in stepNext's fast path).
+                if (pos >= head || !simple) {
+                    break;
+                }
+                long at = pos & mask;
+                size = Short.toUnsignedInt(data.get(JAVA_SHORT, at + SIZE));
+                if (data.get(JAVA_INT, at + TYPE) != RECORD_SAMPLE || size < HEADER_BYTES || (size & 7) != 0
+                        || size > head - pos || at + size > dataSize) {
+                    break;
+                }
+                long sizeAt = at + rawSizeAt;
+                long raw = Integer.toUnsignedLong(data.get(JAVA_INT, sizeAt));
+                if (sizeAt + RAW_SIZE_BYTES + raw > at + size || (fixedSize >= 0 && rawSizeFor(fixedSize) != raw)) {
+                    break;
+                }
+                ts = data.get(JAVA_LONG, at + SAMPLE_TIME);
+                payloadAt = sizeAt + RAW_SIZE_BYTES;
+                length = fixedSize >= 0 ? fixedSize : raw;
+                record = data;
+                if (ts > bound) {
+                    positioned = true;
+                    break;
+                }
+            }
+        } finally {
+            stepPos = pos;
+            runCount = n;
+            runLate = late;
+            runLast = last;
+            stepTaken += n;
+            if (positioned) {
+                stepSize = size;
+                stepTime = ts;
+                stepPayloadAt = payloadAt;
+                stepLength = length;
+                stepInScratch = false;
+            } else {
+                stepSize = 0;
+            }
+        }
+    }
+
+    /** Whether the pass stands on a sample not yet taken (after stepNext returned true, or a stepRun that stopped at one). */
+    public boolean stepPositioned() {
+        return stepSize != 0;
+    }
+
+    /** Samples the last {@link #stepRun} delivered. */
+    public int runCount() {
+        return runCount;
+    }
+
+    /** Of those, the ones flagged late. */
+    public int runLate() {
+        return runLate;
+    }
+
+    /** The time of the last sample the last {@link #stepRun} delivered (Long.MIN_VALUE when none). */
+    public long runLast() {
+        return runLast;
+    }
+
     /** The time of the sample {@link #stepNext} moved to (0 without timestamps). */
     public long stepTime() {
         return stepTime;
@@ -325,7 +457,7 @@ public final class PerfRing {
 
     /** The payload of the sample {@link #stepNext} moved to: valid until the next stepNext or stepEnd. */
     public MemorySegment stepPayload() {
-        return stepRecord.asSlice(stepPayloadAt, stepLength);
+        return (stepInScratch ? scratch : data).asSlice(stepPayloadAt, stepLength);
     }
 
     /** Takes the sample {@link #stepNext} moved to: it counts as delivered, and the tail will pass it. */
@@ -342,7 +474,6 @@ public final class PerfRing {
     public void stepEnd() {
         POSITION.setRelease(page, DATA_TAIL, stepPos);
         stepSize = 0;
-        stepRecord = null;
         if (stepTaken != 0) {
             delivered += stepTaken;
             stepTaken = 0;

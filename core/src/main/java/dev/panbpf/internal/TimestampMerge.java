@@ -163,9 +163,42 @@ public final class TimestampMerge {
                     break;  // a CPU that ran dry might still produce something older: hold the rest
                 }
                 int li = active[bi];
+                final MergeLane lane = lanes[li];
+                final PerfRing ring = li < rings.length ? rings[li] : null;
                 while (true) {
-                    n += take(li, handler);
-                    if (!ringHas[li] && lanes[li].isEmpty()) {
+                    // The ring's samples, straight from the mapping, as long as they come before the runner-up, before a
+                    // held event of this CPU (held ones first on a tie) and within the rule.
+                    if (ringHas[li] && (lane.isEmpty() || ringTs[li] < lane.headTs())) {
+                        long lateBelow = lastReleased;
+                        long allowed = Math.max(limit, lateBelow == Long.MIN_VALUE ? lateBelow : lateBelow - 1);
+                        long runBound = Math.min(Math.min(second, allowed),
+                                lane.isEmpty() ? Long.MAX_VALUE : lane.headTs() - 1);
+                        ringHas[li] = false;
+                        try {
+                            ring.stepRun(runBound, lateBelow, handler);
+                        } finally {
+                            int k = ring.runCount();
+                            n += k;
+                            released += k;
+                            late += ring.runLate();
+                            if (k > 0) {
+                                long lastTs = ring.runLast();
+                                lastReleased = Math.max(lastReleased, lastTs);
+                                lane.maxSeen = Math.max(lane.maxSeen, lastTs);
+                            }
+                        }
+                        if (ring.stepPositioned()) {
+                            ringHas[li] = true;
+                            ringTs[li] = ring.stepTime();
+                            lane.maxSeen = Math.max(lane.maxSeen, ringTs[li]);
+                        } else {
+                            peek(li);
+                        }
+                    } else {
+                        takeHeld(li, handler);
+                        n++;
+                    }
+                    if (!ringHas[li] && lane.isEmpty()) {
                         active[bi] = active[--na];
                         quiet = Math.min(quiet, lanes[li].maxSeen);
                         break;
@@ -210,22 +243,11 @@ public final class TimestampMerge {
         return lane.isEmpty() ? t : Math.min(t, lane.headTs());
     }
 
-    /** Hands lane {@code li}'s smallest event to {@code handler}: the held one on a tie, as it was read first. */
-    private int take(int li, OrderedPerfBuffer.Handler handler) {
+    /** Hands lane {@code li}'s held head to {@code handler}. */
+    private void takeHeld(int li, OrderedPerfBuffer.Handler handler) {
         MergeLane lane = lanes[li];
-        long ts;
-        MemorySegment payload;
-        boolean fromRing = ringHas[li] && (lane.isEmpty() || ringTs[li] < lane.headTs());
-        if (fromRing) {
-            PerfRing ring = rings[li];
-            ts = ringTs[li];
-            payload = ring.stepPayload();
-            ring.stepTake();
-            ringHas[li] = false;
-        } else {
-            ts = lane.headTs();
-            payload = lane.takeHead();
-        }
+        long ts = lane.headTs();
+        MemorySegment payload = lane.takeHead();
         boolean isLate = ts < lastReleased;
         if (isLate) {
             late++;
@@ -234,10 +256,6 @@ public final class TimestampMerge {
         }
         released++;
         handler.onRecord(lane.cpu, payload, ts, isLate);
-        if (fromRing) {
-            peek(li);
-        }
-        return 1;
     }
 
     /** Copies what is left of lane {@code li}'s ring this pass into the lane, stamped {@code now}. */
