@@ -346,108 +346,156 @@ public final class PerfRing {
         stepLength = length;
     }
 
-    /** Samples delivered by the last {@link #stepRun}, of which {@link #runLate} late; {@link #runLast} the last one's time. */
-    private int runCount;
-    private int runLate;
-    private long runLast;
+    /** The time of the last sample taken by {@link #stepMerge} from this ring (Long.MIN_VALUE before any). */
+    private long stepLastTime = Long.MIN_VALUE;
+
+    /** Tally counts what one {@link #stepMerge} delivered, filled in even when a handler throws. */
+    public static final class Tally {
+        /** Samples delivered. */
+        public int count;
+        /** Of those, the ones flagged late. */
+        public int late;
+        /** The time of the last one delivered (Long.MIN_VALUE when none). */
+        public long last;
+    }
 
     /**
-     * Delivers the sample {@link #stepNext} moved to, and the ones after it, straight from the mapping, while
-     * their times are at most {@code bound}; each with a time below {@code lateBelow} is flagged late. This is
-     * one CPU's turn in a merge, kept in one tight loop. It stops positioned on the first later sample, or not
-     * positioned (call stepNext) at the end of the pass or at a record it leaves to stepNext (a LOST or other
-     * record, one that wraps the end, a payload length function). A sample whose handler throws counts as taken.
-     * The counts are in {@link #runCount()}, {@link #runLate()}, {@link #runLast()} even when the handler throws.
+     * Merges the passes of {@code rings[active[0..n)]}, each positioned on a sample (after stepNext returned true),
+     * delivering the smallest time first straight from the mappings while it is at most {@code cap}; a sample
+     * with a time below {@code lateBelow} is flagged late. Each ring's samples must be in time order
+     * ({@link #stepSorted}). The delivery loop keeps the current ring's state in locals and leaves it only when
+     * another ring's head comes first, so a merge costs little more than reading. Returns the index in
+     * {@code active} of a ring left without a position (its pass ended, or the next record is one for stepNext:
+     * LOST or other types, one that wraps the end, a payload length function), or -1 when the smallest head is
+     * above {@code cap}. A sample whose handler throws counts as taken; {@code tally} says what went out.
      */
-    public void stepRun(long bound, long lateBelow, OrderedPerfBuffer.Handler handler) {
-        final MemorySegment data = this.data;
-        final long mask = this.mask;
-        final long head = stepHead;
-        final long dataSize = this.dataSize;
-        final long rawSizeAt = this.rawSizeAt;
-        final int fixedSize = this.fixedSize;
-        final boolean simple = payloadLength == null && timestamps;
-        final int cpu = this.cpu;
-        long pos = stepPos;
-        int size = stepSize;
-        long ts = stepTime;
-        long payloadAt = stepPayloadAt;
-        long length = stepLength;
-        MemorySegment record = stepInScratch ? scratch : data;
-        boolean positioned = false;
-        int n = 0;
+    public static int stepMerge(PerfRing[] rings, int[] active, int n, long cap, long lateBelow,
+                                OrderedPerfBuffer.Handler handler, Tally tally) {
+        int count = 0;
         int late = 0;
         long last = Long.MIN_VALUE;
+        PerfRing r = null;
+        long pos = 0;
+        int size = 0;
+        long ts = 0;
+        long payloadAt = 0;
+        long length = 0;
+        boolean positioned = true;
+        int taken = 0;
         try {
             while (true) {
-                pos += size;  // taken before the handler sees it
-                n++;
-                last = ts;
-                boolean isLate = ts < lateBelow;
-                if (isLate) {
-                    late++;
+                int bj = 0;
+                long best = rings[active[0]].stepTime;
+                long second = Long.MAX_VALUE;
+                for (int k = 1; k < n; k++) {
+                    long t = rings[active[k]].stepTime;
+                    if (t < best) {
+                        second = best;
+                        best = t;
+                        bj = k;
+                    } else if (t < second) {
+                        second = t;
+                    }
                 }
-                handler.onRecord(cpu, record.asSlice(payloadAt, length), ts, isLate);
-                // The next sample, if it is a plain one (as in stepNext's fast path).
-                if (pos >= head || !simple) {
-                    break;
+                if (best > cap) {
+                    return -1;
                 }
-                long at = pos & mask;
-                size = Short.toUnsignedInt(data.get(JAVA_SHORT, at + SIZE));
-                if (data.get(JAVA_INT, at + TYPE) != RECORD_SAMPLE || size < HEADER_BYTES || (size & 7) != 0
-                        || size > head - pos || at + size > dataSize) {
-                    break;
-                }
-                long sizeAt = at + rawSizeAt;
-                long raw = Integer.toUnsignedLong(data.get(JAVA_INT, sizeAt));
-                if (sizeAt + RAW_SIZE_BYTES + raw > at + size || (fixedSize >= 0 && rawSizeFor(fixedSize) != raw)) {
-                    break;
-                }
-                ts = data.get(JAVA_LONG, at + SAMPLE_TIME);
-                payloadAt = sizeAt + RAW_SIZE_BYTES;
-                length = fixedSize >= 0 ? fixedSize : raw;
-                record = data;
-                if (ts > bound) {
+                final long runBound = Math.min(second, cap);
+                r = rings[active[bj]];
+                final MemorySegment data = r.data;
+                final long mask = r.mask;
+                final long head = r.stepHead;
+                final long dataSize = r.dataSize;
+                final long rawSizeAt = r.rawSizeAt;
+                final int fixedSize = r.fixedSize;
+                final boolean simple = r.payloadLength == null && r.timestamps;
+                final int cpu = r.cpu;
+                pos = r.stepPos;
+                size = r.stepSize;
+                ts = r.stepTime;
+                payloadAt = r.stepPayloadAt;
+                length = r.stepLength;
+                MemorySegment record = r.stepInScratch ? r.scratch : data;
+                taken = 0;
+                while (true) {
+                    pos += size;  // taken before the handler sees it
+                    positioned = false;
+                    taken++;
+                    count++;
+                    last = ts;
+                    boolean isLate = ts < lateBelow;
+                    if (isLate) {
+                        late++;
+                    }
+                    handler.onRecord(cpu, record.asSlice(payloadAt, length), ts, isLate);
+                    // The next sample, if it is a plain one (as in stepNext's fast path).
+                    if (pos >= head || !simple) {
+                        break;
+                    }
+                    long at = pos & mask;
+                    size = Short.toUnsignedInt(data.get(JAVA_SHORT, at + SIZE));
+                    if (data.get(JAVA_INT, at + TYPE) != RECORD_SAMPLE || size < HEADER_BYTES || (size & 7) != 0
+                            || size > head - pos || at + size > dataSize) {
+                        break;
+                    }
+                    long sizeAt = at + rawSizeAt;
+                    long raw = Integer.toUnsignedLong(data.get(JAVA_INT, sizeAt));
+                    if (sizeAt + RAW_SIZE_BYTES + raw > at + size
+                            || (fixedSize >= 0 && rawSizeFor(fixedSize) != raw)) {
+                        break;
+                    }
+                    ts = data.get(JAVA_LONG, at + SAMPLE_TIME);
+                    payloadAt = sizeAt + RAW_SIZE_BYTES;
+                    length = fixedSize >= 0 ? fixedSize : raw;
+                    record = data;
                     positioned = true;
-                    break;
+                    if (ts > runBound) {
+                        break;
+                    }
+                }
+                r.park(pos, size, ts, payloadAt, length, positioned, taken, last);
+                r = null;
+                if (!positioned) {
+                    return bj;
                 }
             }
         } finally {
-            stepPos = pos;
-            runCount = n;
-            runLate = late;
-            runLast = last;
-            stepTaken += n;
-            if (positioned) {
-                stepSize = size;
-                stepTime = ts;
-                stepPayloadAt = payloadAt;
-                stepLength = length;
-                stepInScratch = false;
-            } else {
-                stepSize = 0;
+            if (r != null) {
+                r.park(pos, size, ts, payloadAt, length, positioned, taken, last);
             }
+            tally.count = count;
+            tally.late = late;
+            tally.last = last;
         }
     }
 
-    /** Whether the pass stands on a sample not yet taken (after stepNext returned true, or a stepRun that stopped at one). */
+    /** Stores where a {@link #stepMerge} run left this ring. */
+    private void park(long pos, int size, long ts, long payloadAt, long length, boolean positioned, int taken,
+                      long last) {
+        stepPos = pos;
+        stepTaken += taken;
+        if (taken > 0) {
+            stepLastTime = last;
+        }
+        if (positioned) {
+            stepSize = size;
+            stepTime = ts;
+            stepPayloadAt = payloadAt;
+            stepLength = length;
+            stepInScratch = false;
+        } else {
+            stepSize = 0;
+        }
+    }
+
+    /** Whether the pass stands on a sample not yet taken (stepNext returned true, or a merge stopped at one). */
     public boolean stepPositioned() {
         return stepSize != 0;
     }
 
-    /** Samples the last {@link #stepRun} delivered. */
-    public int runCount() {
-        return runCount;
-    }
-
-    /** Of those, the ones flagged late. */
-    public int runLate() {
-        return runLate;
-    }
-
-    /** The time of the last sample the last {@link #stepRun} delivered (Long.MIN_VALUE when none). */
-    public long runLast() {
-        return runLast;
+    /** The time of the last sample {@link #stepMerge} took from this ring (Long.MIN_VALUE before any). */
+    public long stepLastTime() {
+        return stepLastTime;
     }
 
     /** The time of the sample {@link #stepNext} moved to (0 without timestamps). */

@@ -41,6 +41,8 @@ public final class TimestampMerge {
     private final long[] ringTs;
     /** The lanes that still have something to merge in the current pass. */
     private final int[] active;
+    private final int[] single = new int[1];
+    private final PerfRing.Tally tally = new PerfRing.Tally();
     private long lastReleased = Long.MIN_VALUE;
     private long expired = Long.MIN_VALUE;
     private long released;
@@ -136,15 +138,17 @@ public final class TimestampMerge {
             long bound = all || windowNanos == 0 ? Long.MAX_VALUE : expiredBound(now);
             long quiet = Long.MAX_VALUE;
             int na = 0;
+            int holding = 0;  // active lanes with held events
             for (int i = 0; i < lanes.length; i++) {
                 if (ringHas[i] || !lanes[i].isEmpty()) {
                     active[na++] = i;
+                    holding += lanes[i].isEmpty() ? 0 : 1;
                 } else {
                     quiet = Math.min(quiet, lanes[i].maxSeen);
                 }
             }
             while (na > 0) {
-                // The smallest head, and the runner-up that ends its run.
+                // The smallest head, and the runner-up.
                 int bi = 0;
                 long best = head(active[0]);
                 long second = Long.MAX_VALUE;
@@ -162,50 +166,36 @@ public final class TimestampMerge {
                 if (best > limit && best >= lastReleased) {
                     break;  // a CPU that ran dry might still produce something older: hold the rest
                 }
+                // What may go: within the rule, or late (below the last released, which only grows meanwhile).
+                long lateBelow = lastReleased;
+                long cap = Math.max(limit, lateBelow == Long.MIN_VALUE ? lateBelow : lateBelow - 1);
                 int li = active[bi];
-                final MergeLane lane = lanes[li];
-                final PerfRing ring = li < rings.length ? rings[li] : null;
-                while (true) {
-                    // The ring's samples, straight from the mapping, as long as they come before the runner-up, before a
-                    // held event of this CPU (held ones first on a tie) and within the rule.
-                    if (ringHas[li] && (lane.isEmpty() || ringTs[li] < lane.headTs())) {
-                        long lateBelow = lastReleased;
-                        long allowed = Math.max(limit, lateBelow == Long.MIN_VALUE ? lateBelow : lateBelow - 1);
-                        long runBound = Math.min(Math.min(second, allowed),
-                                lane.isEmpty() ? Long.MAX_VALUE : lane.headTs() - 1);
-                        ringHas[li] = false;
-                        try {
-                            ring.stepRun(runBound, lateBelow, handler);
-                        } finally {
-                            int k = ring.runCount();
-                            n += k;
-                            released += k;
-                            late += ring.runLate();
-                            if (k > 0) {
-                                long lastTs = ring.runLast();
-                                lastReleased = Math.max(lastReleased, lastTs);
-                                lane.maxSeen = Math.max(lane.maxSeen, lastTs);
-                            }
-                        }
-                        if (ring.stepPositioned()) {
-                            ringHas[li] = true;
-                            ringTs[li] = ring.stepTime();
-                            lane.maxSeen = Math.max(lane.maxSeen, ringTs[li]);
-                        } else {
-                            peek(li);
-                        }
-                    } else {
-                        takeHeld(li, handler);
-                        n++;
+                MergeLane lane = lanes[li];
+                int stopped;
+                if (holding == 0) {
+                    // Only ring samples: merge all the rings in one loop until the rule stops it or a ring needs stepNext.
+                    stopped = mergeRings(active, na, cap, lateBelow, handler);
+                    n += tally.count;
+                } else if (ringHas[li] && (lane.isEmpty() || ringTs[li] < lane.headTs())) {
+                    // This CPU's ring comes first, before its held head (held ones first on a tie) and the runner-up.
+                    single[0] = li;
+                    long laneBound = lane.isEmpty() ? Long.MAX_VALUE : lane.headTs() - 1;
+                    stopped = mergeRings(single, 1, Math.min(cap, Math.min(second, laneBound)), lateBelow, handler);
+                    stopped = stopped < 0 ? -1 : bi;
+                    n += tally.count;
+                } else {
+                    takeHeld(li, handler);
+                    n++;
+                    if (lane.isEmpty()) {
+                        holding--;
                     }
-                    if (!ringHas[li] && lane.isEmpty()) {
-                        active[bi] = active[--na];
-                        quiet = Math.min(quiet, lanes[li].maxSeen);
-                        break;
-                    }
-                    long t = head(li);
-                    if (t > second || (t > limit && t >= lastReleased)) {
-                        break;
+                    stopped = ringHas[li] || !lane.isEmpty() ? -1 : bi;
+                }
+                if (stopped >= 0) {
+                    int sl = active[stopped];
+                    if (!ringHas[sl] && lanes[sl].isEmpty()) {
+                        active[stopped] = active[--na];
+                        quiet = Math.min(quiet, lanes[sl].maxSeen);
                     }
                 }
             }
@@ -219,6 +209,38 @@ public final class TimestampMerge {
             }
         }
         return n;
+    }
+
+    /**
+     * Runs {@link PerfRing#stepMerge} over the rings of {@code lanes[0..n)} (all positioned) and accounts for what
+     * it delivered, even if a handler throws. Returns the index in {@code lanes} of a lane whose ring was left
+     * without a position (moved on with stepNext here), or -1.
+     */
+    private int mergeRings(int[] laneIdx, int n, long cap, long lateBelow, OrderedPerfBuffer.Handler handler) {
+        int stopped;
+        PerfRing.Tally t = tally;
+        try {
+            stopped = PerfRing.stepMerge(rings, laneIdx, n, cap, lateBelow, handler, t);
+        } finally {
+            released += t.count;
+            late += t.late;
+            if (t.count > 0) {
+                lastReleased = Math.max(lastReleased, t.last);
+            }
+            for (int j = 0; j < n; j++) {
+                int li = laneIdx[j];
+                PerfRing ring = rings[li];
+                ringHas[li] = ring.stepPositioned();
+                ringTs[li] = ring.stepTime();
+            }
+        }
+        if (stopped >= 0) {
+            int li = laneIdx[stopped];
+            MergeLane lane = lanes[li];
+            lane.maxSeen = Math.max(lane.maxSeen, rings[li].stepLastTime());
+            peek(li);
+        }
+        return stopped;
     }
 
     /** Moves lane {@code li}'s ring to its next sample and notes its time. */
