@@ -17,12 +17,12 @@ import java.util.Arrays;
  * The first bound is the merge proper: once every CPU has shown a stamp {@code >= t}, no CPU will (in order)
  * produce anything older than {@code t}. The second bounds the delay when some CPU is idle.
  *
- * <p>A pass ({@link #release}) reads each ring up to the head it finds, streaming: the smallest head among the
- * CPUs is delivered straight from its mapping, and the rule needs checking only against CPUs whose sources ran
- * dry (every other CPU's head is already {@code >= t}); the CPU just delivered from keeps going while its next
- * head is no later than the runner-up's. What the rule holds back at the end of the pass is copied into the
- * lanes, stamped with the pass's clock reading, and the rings' tails move past it. A ring whose own samples are
- * out of order (an output nested inside another) goes through its lane, which sorts, before the merge.
+ * <p>A pass ({@link #release}) reads each ring up to the head it finds, streaming through {@link PerfCursor}s: the
+ * smallest head among the CPUs is delivered straight from its mapping, and the rule needs checking only against
+ * CPUs whose sources ran dry (every other CPU's head is already {@code >= t}). What the rule holds back at the end
+ * of the pass is copied into the lanes, stamped with the pass's clock reading, and the rings' tails move past it.
+ * A ring's own samples are in time order except for outputs nested inside others (the kernel takes the time
+ * first and the space second); such a sample, found after a newer one went out, is flagged late.
  *
  * <p>An event read with a timestamp below the last one released is late: it is handed out at once, flagged,
  * and counted, never dropped. Everything else comes out in non-decreasing timestamp order.
@@ -31,7 +31,7 @@ import java.util.Arrays;
  */
 public final class TimestampMerge {
     private final MergeLane[] lanes;
-    private final PerfRing[] rings;
+    private final PerfCursor[] rings;
     private final PerfBuffer.LostHandler onLost;
     private final int[] laneOfCpu;
     private final long windowNanos;
@@ -42,7 +42,7 @@ public final class TimestampMerge {
     /** The lanes that still have something to merge in the current pass. */
     private final int[] active;
     private final int[] single = new int[1];
-    private final PerfRing.Tally tally = new PerfRing.Tally();
+    private final PerfCursor.Tally tally = new PerfCursor.Tally();
     private long lastReleased = Long.MIN_VALUE;
     private long expired = Long.MIN_VALUE;
     private long released;
@@ -51,7 +51,7 @@ public final class TimestampMerge {
 
     /** A merge over events {@link #add}ed for {@code cpus}, holding them up to {@code windowNanos}, at most {@code maxLaneBytes} per CPU. */
     public TimestampMerge(int[] cpus, long windowNanos, long maxLaneBytes) {
-        this(cpus, new PerfRing[0], null, windowNanos, maxLaneBytes);
+        this(cpus, new PerfCursor[0], null, windowNanos, maxLaneBytes);
     }
 
     /**
@@ -59,10 +59,11 @@ public final class TimestampMerge {
      * records to {@code onLost} (may be null); otherwise as {@link #TimestampMerge(int[], long, long)}.
      */
     public TimestampMerge(PerfRing[] rings, PerfBuffer.LostHandler onLost, long windowNanos, long maxLaneBytes) {
-        this(Arrays.stream(rings).mapToInt(PerfRing::cpu).toArray(), rings, onLost, windowNanos, maxLaneBytes);
+        this(Arrays.stream(rings).mapToInt(PerfRing::cpu).toArray(),
+                Arrays.stream(rings).map(PerfCursor::new).toArray(PerfCursor[]::new), onLost, windowNanos, maxLaneBytes);
     }
 
-    private TimestampMerge(int[] cpus, PerfRing[] rings, PerfBuffer.LostHandler onLost, long windowNanos,
+    private TimestampMerge(int[] cpus, PerfCursor[] rings, PerfBuffer.LostHandler onLost, long windowNanos,
                            long maxLaneBytes) {
         int max = 0;
         for (int c : cpus) {
@@ -75,7 +76,7 @@ public final class TimestampMerge {
             lanes[i] = new MergeLane(cpus[i]);
             laneOfCpu[cpus[i]] = i;
         }
-        this.rings = rings.clone();
+        this.rings = rings;
         this.onLost = onLost;
         this.windowNanos = windowNanos;
         this.maxLaneBytes = maxLaneBytes;
@@ -121,18 +122,14 @@ public final class TimestampMerge {
      */
     public int release(long now, boolean all, OrderedPerfBuffer.Handler handler) {
         final MergeLane[] lanes = this.lanes;
-        final PerfRing[] rings = this.rings;
+        final PerfCursor[] rings = this.rings;
         int n = 0;
         int begun = 0;
         try {
             for (int i = 0; i < rings.length; i++) {
-                rings[i].stepBegin();
+                rings[i].begin();
                 begun = i + 1;
-                if (rings[i].stepSorted()) {
-                    peek(i);
-                } else {
-                    n += spill(i, now, handler);
-                }
+                peek(i);
             }
             // Everything read this pass arrived at (about) now: with no window it has all expired already.
             long bound = all || windowNanos == 0 ? Long.MAX_VALUE : expiredBound(now);
@@ -167,20 +164,20 @@ public final class TimestampMerge {
                     break;  // a CPU that ran dry might still produce something older: hold the rest
                 }
                 // What may go: within the rule, or late (below the last released, which only grows meanwhile).
-                long lateBelow = lastReleased;
-                long cap = Math.max(limit, lateBelow == Long.MIN_VALUE ? lateBelow : lateBelow - 1);
+                long floor = lastReleased;
+                long cap = Math.max(limit, floor == Long.MIN_VALUE ? floor : floor - 1);
                 int li = active[bi];
                 MergeLane lane = lanes[li];
                 int stopped;
                 if (holding == 0) {
-                    // Only ring samples: merge all the rings in one loop until the rule stops it or a ring needs stepNext.
-                    stopped = mergeRings(active, na, cap, lateBelow, handler);
+                    // Only ring samples: merge all the rings in one loop until the rule stops it or a ring needs next().
+                    stopped = mergeRings(active, na, cap, floor, handler);
                     n += tally.count;
                 } else if (ringHas[li] && (lane.isEmpty() || ringTs[li] < lane.headTs())) {
                     // This CPU's ring comes first, before its held head (held ones first on a tie) and the runner-up.
                     single[0] = li;
                     long laneBound = lane.isEmpty() ? Long.MAX_VALUE : lane.headTs() - 1;
-                    stopped = mergeRings(single, 1, Math.min(cap, Math.min(second, laneBound)), lateBelow, handler);
+                    stopped = mergeRings(single, 1, Math.min(cap, Math.min(second, laneBound)), floor, handler);
                     stopped = stopped < 0 ? -1 : bi;
                     n += tally.count;
                 } else {
@@ -205,39 +202,38 @@ public final class TimestampMerge {
         } finally {
             for (int i = 0; i < begun; i++) {
                 ringHas[i] = false;
-                rings[i].stepEnd();
+                rings[i].end();
             }
         }
         return n;
     }
 
     /**
-     * Runs {@link PerfRing#stepMerge} over the rings of {@code lanes[0..n)} (all positioned) and accounts for what
-     * it delivered, even if a handler throws. Returns the index in {@code lanes} of a lane whose ring was left
-     * without a position (moved on with stepNext here), or -1.
+     * Runs {@link PerfCursor#merge} over the rings of {@code laneIdx[0..n)} (all standing on a sample) and accounts
+     * for what it delivered, even if a handler throws. Returns the index in {@code laneIdx} of a lane whose ring
+     * was left standing on nothing (moved on here with {@link PerfCursor#next}), or -1.
      */
-    private int mergeRings(int[] laneIdx, int n, long cap, long lateBelow, OrderedPerfBuffer.Handler handler) {
+    private int mergeRings(int[] laneIdx, int n, long cap, long floor, OrderedPerfBuffer.Handler handler) {
         int stopped;
-        PerfRing.Tally t = tally;
+        PerfCursor.Tally t = tally;
+        t.count = 0;
         try {
-            stopped = PerfRing.stepMerge(rings, laneIdx, n, cap, lateBelow, handler, t);
+            stopped = PerfCursor.merge(rings, laneIdx, n, cap, floor, handler, t);
         } finally {
             released += t.count;
             late += t.late;
-            if (t.count > 0) {
-                lastReleased = Math.max(lastReleased, t.last);
-            }
+            lastReleased = Math.max(lastReleased, t.floor);
             for (int j = 0; j < n; j++) {
                 int li = laneIdx[j];
-                PerfRing ring = rings[li];
-                ringHas[li] = ring.stepPositioned();
-                ringTs[li] = ring.stepTime();
+                PerfCursor ring = rings[li];
+                ringHas[li] = ring.positioned();
+                ringTs[li] = ring.time();
             }
         }
         if (stopped >= 0) {
             int li = laneIdx[stopped];
             MergeLane lane = lanes[li];
-            lane.maxSeen = Math.max(lane.maxSeen, rings[li].stepLastTime());
+            lane.maxSeen = Math.max(lane.maxSeen, rings[li].lastTime());
             peek(li);
         }
         return stopped;
@@ -245,11 +241,11 @@ public final class TimestampMerge {
 
     /** Moves lane {@code li}'s ring to its next sample and notes its time. */
     private void peek(int li) {
-        PerfRing ring = rings[li];
-        boolean has = ring.stepNext(onLost);
+        PerfCursor ring = rings[li];
+        boolean has = ring.next(onLost);
         ringHas[li] = has;
         if (has) {
-            long ts = ring.stepTime();
+            long ts = ring.time();
             ringTs[li] = ts;
             MergeLane lane = lanes[li];
             if (ts > lane.maxSeen) {
@@ -285,15 +281,12 @@ public final class TimestampMerge {
         if (li >= rings.length) {
             return 0;  // no ring attached: only added events
         }
-        PerfRing ring = rings[li];
+        PerfCursor ring = rings[li];
         int n = 0;
-        if (!ringHas[li]) {
-            peek(li);
-        }
         while (ringHas[li]) {
-            MemorySegment payload = ring.stepPayload();
+            MemorySegment payload = ring.payload();
             long ts = ringTs[li];
-            ring.stepTake();
+            ring.take();
             ringHas[li] = false;
             n += addToLane(li, payload, ts, now, handler);
             peek(li);
