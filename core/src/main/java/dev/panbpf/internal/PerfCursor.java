@@ -212,6 +212,9 @@ public final class PerfCursor {
      */
     public static int merge(PerfCursor[] cursors, int[] active, int n, long cap, long floor,
                             OrderedPerfBuffer.Handler handler, Tally tally) {
+        if (n == 2 && cursors[active[0]].plain && cursors[active[1]].plain) {
+            return merge2(cursors[active[0]], cursors[active[1]], cap, floor, handler, tally);
+        }
         int count = 0;
         int late = 0;
         PerfCursor c = null;
@@ -310,6 +313,113 @@ public final class PerfCursor {
             tally.count = count;
             tally.late = late;
             tally.floor = floor;
+        }
+    }
+
+    /**
+     * {@link #merge} for two plain cursors, the common two-CPU case: both rings' positions and heads stay in locals,
+     * so moving from one CPU to the other costs a comparison. Returns 0 or 1 for the cursor left standing on
+     * nothing, or -1.
+     */
+    private static int merge2(PerfCursor c0, PerfCursor c1, long cap, long floor, OrderedPerfBuffer.Handler handler,
+                              Tally tally) {
+        long pos0 = c0.pos;
+        long pos1 = c1.pos;
+        long ts0 = c0.time;
+        long ts1 = c1.time;
+        int run0 = 0;
+        int run1 = 0;
+        long last0 = Long.MIN_VALUE;
+        long last1 = Long.MIN_VALUE;
+        int late = 0;
+        int stopped = -1;
+        // A cursor's record of the sample it stands on is written back at once (size, payload, scratch), so only
+        // positions and times need carrying; the sample's other fields are read from the cursor when it goes.
+        try {
+            while (true) {
+                boolean first = ts0 <= ts1;
+                PerfCursor c = first ? c0 : c1;
+                long ts = first ? ts0 : ts1;
+                if (ts > cap) {
+                    return -1;
+                }
+                long pos = first ? pos0 : pos1;
+                MemorySegment record = c.inScratch ? c.scratch : c.data;
+                long payloadAt = c.payloadAt;
+                long length = c.length;
+                pos += c.size;  // taken before the handler sees it
+                c.size = 0;
+                if (first) {
+                    pos0 = pos;
+                    run0++;
+                    last0 = ts;
+                } else {
+                    pos1 = pos;
+                    run1++;
+                    last1 = ts;
+                }
+                boolean isLate = ts < floor;
+                if (isLate) {
+                    late++;
+                } else {
+                    floor = ts;
+                }
+                handler.onRecord(c.cpu, record.asSlice(payloadAt, length), ts, isLate);
+                long next = c.peekPlain(pos);
+                if (next == Long.MIN_VALUE) {
+                    stopped = first ? 0 : 1;
+                    return stopped;
+                }
+                if (first) {
+                    ts0 = next;
+                } else {
+                    ts1 = next;
+                }
+            }
+        } finally {
+            c0.settle(pos0, ts0, run0, last0);
+            c1.settle(pos1, ts1, run1, last1);
+            tally.count = run0 + run1;
+            tally.late = late;
+            tally.floor = floor;
+        }
+    }
+
+    /**
+     * Stands this cursor on the plain sample at {@code at} and returns its time, or returns Long.MIN_VALUE and
+     * stands on nothing when there is none or it is not plain (left to {@link #next}).
+     */
+    private long peekPlain(long at0) {
+        final long head = this.head;
+        if (at0 >= head) {
+            return Long.MIN_VALUE;
+        }
+        final MemorySegment data = this.data;
+        long at = at0 & mask;
+        int n = Short.toUnsignedInt(data.get(JAVA_SHORT, at + SIZE));
+        if (data.get(JAVA_INT, at + TYPE) != RECORD_SAMPLE || n < HEADER_BYTES || (n & 7) != 0
+                || n > head - at0 || at + n > dataSize) {
+            return Long.MIN_VALUE;
+        }
+        long sizeAt = at + rawSizeAt;
+        long raw = Integer.toUnsignedLong(data.get(JAVA_INT, sizeAt));
+        if (sizeAt + RAW_SIZE_BYTES + raw > at + n || (fixedSize >= 0 && rawSizeFor(fixedSize) != raw)) {
+            return Long.MIN_VALUE;
+        }
+        size = n;
+        payloadAt = sizeAt + RAW_SIZE_BYTES;
+        length = fixedSize >= 0 ? fixedSize : raw;
+        inScratch = false;
+        return data.get(JAVA_LONG, at + SAMPLE_TIME);
+    }
+
+    /** Writes back where {@link #merge2} left this cursor ({@code size} is already current). */
+    private void settle(long pos, long ts, int run, long last) {
+        this.pos = pos;
+        this.time = ts;
+        taken += run;
+        if (run > 0) {
+            lastTime = Math.max(lastTime, last);
         }
     }
 
