@@ -222,4 +222,23 @@ class TimestampMergeRingsTest {
         assertEquals(a.head, a.tail());
         assertEquals(b.head, b.tail());
     }
+
+    @Test
+    void mergesMoreThanTwoCpusInOrderThroughWrapsAndLostRecords() {
+        Ring a = new Ring(0, 256, 256 - 24);
+        Ring b = new Ring(1, 4096, 0);
+        Ring c = new Ring(2, 4096, 0);
+        a.sample(1).sample(4).lost(2).sample(7).sample(10).publish();
+        b.sample(2).sample(3).sample(8).sample(12).publish();
+        c.sample(5).sample(6).sample(9).sample(11).publish();
+        TimestampMerge m = merge(5 * MS, a, b, c);
+        assertEquals(10, m.release(0, false, collect), "12 waits: CPUs 0 and 2 have shown up to 10 and 11");
+        assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L), times());
+        out.forEach(TimestampMergeRingsTest::assertIntact);
+        assertEquals(2, m.held());
+        assertEquals(2, m.release(0, true, collect));
+        assertEquals(List.of(11L, 12L), times().subList(10, 12));
+        assertEquals(2, a.reader.lost());
+        assertEquals(0, m.late());
+    }
 }
