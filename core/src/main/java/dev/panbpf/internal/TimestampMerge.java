@@ -42,14 +42,17 @@ public final class TimestampMerge {
     /** The lanes that still have something to merge in the current pass. */
     private final int[] active;
     private final int[] single = new int[1];
-    private final PerfCursor.Tally tally = new PerfCursor.Tally();
+    private final CursorMerge.Tally tally = new CursorMerge.Tally();
     private long lastReleased = Long.MIN_VALUE;
     private long expired = Long.MIN_VALUE;
     private long released;
     private long late;
     private long forced;
 
-    /** A merge over events {@link #add}ed for {@code cpus}, holding them up to {@code windowNanos}, at most {@code maxLaneBytes} per CPU. */
+    /**
+     * A merge over events {@link #add}ed for {@code cpus}, holding them up to {@code windowNanos}, at most
+     * {@code maxLaneBytes} per CPU.
+     */
     public TimestampMerge(int[] cpus, long windowNanos, long maxLaneBytes) {
         this(cpus, new PerfCursor[0], null, windowNanos, maxLaneBytes);
     }
@@ -60,7 +63,8 @@ public final class TimestampMerge {
      */
     public TimestampMerge(PerfRing[] rings, PerfBuffer.LostHandler onLost, long windowNanos, long maxLaneBytes) {
         this(Arrays.stream(rings).mapToInt(PerfRing::cpu).toArray(),
-                Arrays.stream(rings).map(PerfCursor::new).toArray(PerfCursor[]::new), onLost, windowNanos, maxLaneBytes);
+                Arrays.stream(rings).map(PerfCursor::new).toArray(PerfCursor[]::new), onLost, windowNanos,
+                maxLaneBytes);
     }
 
     private TimestampMerge(int[] cpus, PerfCursor[] rings, PerfBuffer.LostHandler onLost, long windowNanos,
@@ -170,7 +174,8 @@ public final class TimestampMerge {
                 MergeLane lane = lanes[li];
                 int stopped;
                 if (holding == 0) {
-                    // Only ring samples: merge all the rings in one loop until the rule stops it or a ring needs next().
+                    // Only ring samples: merge all the rings in one loop until the rule stops it or a ring needs
+                    // next().
                     stopped = mergeRings(active, na, cap, floor, handler);
                     n += tally.count;
                 } else if (ringHas[li] && (lane.isEmpty() || ringTs[li] < lane.headTs())) {
@@ -209,16 +214,16 @@ public final class TimestampMerge {
     }
 
     /**
-     * Runs {@link PerfCursor#merge} over the rings of {@code laneIdx[0..n)} (all standing on a sample) and accounts
+     * Runs {@link CursorMerge#merge} over the rings of {@code laneIdx[0..n)} (all standing on a sample) and accounts
      * for what it delivered, even if a handler throws. Returns the index in {@code laneIdx} of a lane whose ring
      * was left standing on nothing (moved on here with {@link PerfCursor#next}), or -1.
      */
     private int mergeRings(int[] laneIdx, int n, long cap, long floor, OrderedPerfBuffer.Handler handler) {
         int stopped;
-        PerfCursor.Tally t = tally;
+        CursorMerge.Tally t = tally;
         t.count = 0;
         try {
-            stopped = PerfCursor.merge(rings, laneIdx, n, cap, floor, handler, t);
+            stopped = CursorMerge.merge(rings, laneIdx, n, cap, floor, handler, t);
         } finally {
             released += t.count;
             late += t.late;
