@@ -32,8 +32,9 @@ import java.util.List;
  *
  * <p>Counters are kept by the consuming thread; read from another thread they may lag a little.
  *
- * <p>Payloads are copied out of the rings into per-CPU reusable space (no allocation per event once warm) and
- * are valid only until the handler returns. One thread consumes; {@link #wakeup()} and {@link #close()} may come
+ * <p>Payloads are handed out straight from the rings' mappings when they can go at once; only events held
+ * past a poll are copied, into per-CPU reusable space (no allocation per event once warm). Either way a payload
+ * is valid only until the handler returns. One thread consumes; {@link #wakeup()} and {@link #close()} may come
  * from any thread. Events still held at close are discarded: call {@link #flush} first to get them.
  */
 public final class OrderedPerfBuffer implements AutoCloseable {
@@ -52,41 +53,13 @@ public final class OrderedPerfBuffer implements AutoCloseable {
     private final PerfBuffer buffer;
     private final TimestampMerge merge;
     private final ConsumerGate gate;
-    private final Sink sink = new Sink();
     private volatile boolean wakeRequested;
-
-    /** Adapts the perf buffer's handler to the merge; stamps each read batch with one clock reading. */
-    private final class Sink implements PerfBuffer.Handler {
-        Handler handler;
-        long arrivedAt;
-        boolean stamped;
-        int delivered;
-
-        void begin(Handler h) {
-            handler = h;
-            stamped = false;
-        }
-
-        int take() {
-            int n = delivered;
-            delivered = 0;
-            return n;
-        }
-
-        @Override
-        public void onRecord(int cpu, MemorySegment payload, long timestamp) {
-            if (!stamped) {
-                arrivedAt = System.nanoTime();
-                stamped = true;
-            }
-            delivered += merge.add(cpu, payload, timestamp, arrivedAt, handler);
-        }
-    }
 
     private OrderedPerfBuffer(PerfBuffer buffer, Duration window) {
         this.buffer = buffer;
-        int[] cpus = buffer.cpus().stream().mapToInt(Integer::intValue).toArray();
-        this.merge = new TimestampMerge(cpus, window.toNanos(), MAX_HELD_BYTES_PER_CPU);
+        this.merge = new TimestampMerge(buffer.rings(), buffer.lostHandler(), window.toNanos(),
+                MAX_HELD_BYTES_PER_CPU);
+        // The merge reads the rings itself; this gate keeps them mapped until it is out, then closes the buffer.
         this.gate = new ConsumerGate("ordered " + buffer, buffer::close);
     }
 
@@ -128,23 +101,18 @@ public final class OrderedPerfBuffer implements AutoCloseable {
             long deadline = System.nanoTime() + Math.min(timeout.toNanos(), Long.MAX_VALUE / 4);
             int total = 0;
             while (true) {
-                // Read everything before releasing, so a window that closed while nobody polled lets no event out
-                // ahead of an older one already sitting in another CPU's ring.
-                sink.begin(handler);
-                buffer.consume(sink);
+                // One pass reads every ring to the head it finds before deciding what goes, so a window that
+                // closed while nobody polled lets no event out ahead of an older one still in another CPU's ring.
                 long now = System.nanoTime();
-                total += merge.release(now, false, handler) + sink.take();
+                total += merge.release(now, false, handler);
                 if (total > 0 || gate.isClosed() || wakeRequested || now - deadline >= 0) {
                     wakeRequested = false;
                     return total;
                 }
                 long until = Math.min(deadline - now, merge.nextDeadline() - now);
-                sink.begin(handler);
-                buffer.poll(sink, Duration.ofNanos(Math.max(0, until)));
-                total += sink.take();
+                buffer.await(Duration.ofNanos(Math.max(0, until)));
             }
         } finally {
-            sink.handler = null;
             gate.exit();
         }
     }
@@ -155,11 +123,8 @@ public final class OrderedPerfBuffer implements AutoCloseable {
             return 0;
         }
         try {
-            sink.begin(handler);
-            buffer.consume(sink);
-            return merge.release(System.nanoTime(), true, handler) + sink.take();
+            return merge.release(System.nanoTime(), true, handler);
         } finally {
-            sink.handler = null;
             gate.exit();
         }
     }

@@ -276,6 +276,45 @@ public final class PerfBuffer implements AutoCloseable {
         return what + " (CPUs " + cpus() + (isClosed() ? ", closed)" : ")");
     }
 
+    // ---------------------------------------------------------------------------------------------- for OrderedPerfBuffer
+
+    /** The rings in the order of {@link #cpus()}, for a reader that steps through them itself (one consumer). */
+    dev.panbpf.internal.PerfRing[] rings() {
+        dev.panbpf.internal.PerfRing[] rings = new dev.panbpf.internal.PerfRing[set.size()];
+        for (int i = 0; i < rings.length; i++) {
+            rings[i] = set.ring(i);
+        }
+        return rings;
+    }
+
+    /** The lost-events callback of the options, or null. */
+    LostHandler lostHandler() {
+        return onLost;
+    }
+
+    /**
+     * Waits up to {@code timeout} for a CPU's ring to signal, reading nothing: returns whether one did (false on
+     * timeout, {@link #wakeup()} or close). The caller reads the rings afterwards.
+     */
+    boolean await(Duration timeout) {
+        int millis = toMillis(timeout);
+        if (!gate.enter()) {
+            return false;
+        }
+        try {
+            // Our data_tail stores must be visible before we sleep, so that a kernel waiting for room sees them.
+            VarHandle.fullFence();
+            int ready = epoll.await(millis);
+            boolean signalled = false;
+            for (int i = 0; i < ready; i++) {
+                signalled |= epoll.tag(i) != Epoll.WAKEUP_TAG;
+            }
+            return signalled;
+        } finally {
+            gate.exit();
+        }
+    }
+
     /**
      * Options configures a {@link PerfBuffer}. Options are immutable: each setter returns a changed copy, and
      * checks its argument at once.

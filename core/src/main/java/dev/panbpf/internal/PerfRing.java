@@ -186,4 +186,51 @@ public final class PerfRing {
                 + lo + ".." + raw + " bytes, but the " + option + " option says " + declared + "; the record was "
                 + "skipped. Make the option match what the BPF program passes to bpf_perf_event_output");
     }
+
+    // ------------------------------------------------------------------ for PerfCursor (the ordered reader)
+
+    /** The metadata page (positions). */
+    MemorySegment page() {
+        return page;
+    }
+
+    /** The data area. */
+    MemorySegment data() {
+        return data;
+    }
+
+    /** This CPU's scratch segment for records that wrap the end. */
+    MemorySegment scratch() {
+        return scratch;
+    }
+
+    /** Whether samples carry a time. */
+    boolean timestamps() {
+        return timestamps;
+    }
+
+    /** The declared fixed payload size, or -1. */
+    int fixedSize() {
+        return fixedSize;
+    }
+
+    /** The declared payload length function, or null. */
+    ToIntFunction<MemorySegment> payloadLength() {
+        return payloadLength;
+    }
+
+    /** Adds what another reader of this ring consumed to the counters (consumer thread only). */
+    void count(long samples, long lostNow) {
+        if (samples != 0) {
+            delivered += samples;
+        }
+        if (lostNow != 0) {
+            lost += lostNow;
+        }
+    }
+
+    /** The error for a sample whose raw size contradicts {@code option}. */
+    BpfException sizeMismatchError(long raw, long declared, String option) {
+        return sizeMismatch(raw, declared, option);
+    }
 }
