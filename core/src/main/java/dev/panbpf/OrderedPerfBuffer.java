@@ -2,6 +2,8 @@ package dev.panbpf;
 
 import dev.panbpf.internal.ConsumerGate;
 import dev.panbpf.internal.TimestampMerge;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
@@ -35,9 +37,11 @@ import java.util.List;
  * <p>Payloads are handed out straight from the rings' mappings when they can go at once; only events held
  * past a poll are copied, into per-CPU reusable space (no allocation per event once warm). Either way a payload
  * is valid only until the handler returns. One thread consumes; {@link #wakeup()} and {@link #close()} may come
- * from any thread. Events still held at close are discarded: call {@link #flush} first to get them.
+ * from any thread. Events still held at close are dropped, counted in {@link #droppedAtClose()} and logged: call
+ * {@link #flush} first to get them.
  */
 public final class OrderedPerfBuffer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(OrderedPerfBuffer.class);
     /** DEFAULT_WINDOW is the reorder window used when none is given: 5 ms. */
     public static final Duration DEFAULT_WINDOW = Duration.ofMillis(5);
     /** MAX_HELD_BYTES_PER_CPU is how much payload a CPU may hold before its oldest events are released early. */
@@ -54,13 +58,25 @@ public final class OrderedPerfBuffer implements AutoCloseable {
     private final TimestampMerge merge;
     private final ConsumerGate gate;
     private volatile boolean wakeRequested;
+    private volatile long droppedAtClose;
 
     private OrderedPerfBuffer(PerfBuffer buffer, Duration window) {
         this.buffer = buffer;
         this.merge = new TimestampMerge(buffer.rings(), buffer.lostHandler(), window.toNanos(),
                 MAX_HELD_BYTES_PER_CPU);
         // The merge reads the rings itself; this gate keeps them mapped until it is out, then closes the buffer.
-        this.gate = new ConsumerGate("ordered " + buffer, buffer::close);
+        this.gate = new ConsumerGate("ordered " + buffer, this::release);
+    }
+
+    /** Runs once the consumer is out: says what the close dropped, then closes the perf buffer. */
+    private void release() {
+        long held = merge.held();
+        if (held > 0) {
+            droppedAtClose = held;
+            LOG.warn("{}: closed with {} events held for ordering; they were dropped (call flush() before close() "
+                    + "to receive them)", this, held);
+        }
+        buffer.close();
     }
 
     /** Opens a perf buffer on {@code map} as {@link PerfBuffer#of} does, with timestamps, ordered over {@link #DEFAULT_WINDOW}. */
@@ -165,12 +181,20 @@ public final class OrderedPerfBuffer implements AutoCloseable {
         return buffer.lost(cpu);
     }
 
+    /** Events that were held for ordering when the buffer closed, and so never delivered (0 before close). */
+    public long droppedAtClose() {
+        return droppedAtClose;
+    }
+
     /** Whether {@link #close()} was called. */
     public boolean isClosed() {
         return gate.isClosed();
     }
 
-    /** Closes the underlying perf buffer (held events are discarded); safe from another thread while poll waits. */
+    /**
+     * Closes the underlying perf buffer; held events are dropped and counted ({@link #droppedAtClose()}). Safe
+     * from another thread while poll waits.
+     */
     @Override
     public void close() {
         if (gate.close()) {

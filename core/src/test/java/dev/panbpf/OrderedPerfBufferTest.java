@@ -143,6 +143,26 @@ class OrderedPerfBufferTest {
     }
 
     @Test
+    void closeCountsTheEventsItDropsUnlessTheyWereFlushed() {
+        List<Integer> cpus = twoCpus();
+        producer.configure(3, SIZE);
+        OrderedPerfBuffer held = OrderedPerfBuffer.of(producer.pb(), PerfBuffer.Options.defaults().cpus(cpus),
+                Duration.ofHours(1));
+        producer.run(cpus.get(0), 1);
+        assertEquals(0, held.poll(collect, Duration.ZERO));
+        assertEquals(0, held.droppedAtClose());
+        held.close();
+        assertEquals(3, held.droppedAtClose(), "the three held events are reported, not silently lost");
+        OrderedPerfBuffer flushed = OrderedPerfBuffer.of(producer.pb(), PerfBuffer.Options.defaults().cpus(cpus),
+                Duration.ofHours(1));
+        producer.run(cpus.get(0), 1);
+        assertEquals(0, flushed.poll(collect, Duration.ZERO));
+        assertEquals(3, flushed.flush(collect));
+        flushed.close();
+        assertEquals(0, flushed.droppedAtClose());
+    }
+
+    @Test
     void flushReleasesEverythingHeldInOrder() {
         List<Integer> cpus = twoCpus();
         producer.configure(4, SIZE);
