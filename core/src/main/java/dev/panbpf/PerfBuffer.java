@@ -71,6 +71,11 @@ public final class PerfBuffer implements AutoCloseable {
         this.gate = new ConsumerGate(what, this::release);
     }
 
+    /** Opens the buffer with {@link Options#defaults()}: 64 pages on every online CPU, a wakeup per event. */
+    public static PerfBuffer of(BpfMap map) {
+        return of(map, Options.defaults());
+    }
+
     /**
      * Opens a perf event on each chosen CPU (every online CPU by default; offline ones are skipped), maps its ring,
      * enables it, and stores its fd in {@code map} at key = CPU, so that {@code bpf_perf_event_output(...,

@@ -81,7 +81,7 @@ class TypedBuffersTest {
         StructCodec<Unproven> unproven = StructCodec.of(Unproven.class);
         assertFalse(unproven.isVerified());
         try (RingBuffer ring = RingBuffer.of(obj.map("events"));
-             PerfBuffer perf = PerfBuffer.of(obj.map("perf_events"), PerfBuffer.Options.defaults())) {
+             PerfBuffer perf = PerfBuffer.of(obj.map("perf_events"))) {
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> ring.consume(unproven, x -> { }));
             assertTrue(e.getMessage().contains(".verify(object"), e.getMessage());
             assertThrows(IllegalStateException.class, () -> perf.poll(unproven, x -> { }, Duration.ZERO));
