@@ -4,12 +4,13 @@ import dev.panbpf.BpfException;
 import dev.panbpf.PerfBuffer;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import java.util.function.ToIntFunction;
 
 import static dev.panbpf.internal.PerfLayout.*;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 /**
  * PerfRing reads the records of one CPU's perf ring (see {@link PerfLayout} for the layout) and hands them to a
@@ -24,6 +25,16 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * read so other threads may look at them.
  */
 public final class PerfRing {
+    /*
+     * The hot loop reads each record's 8-byte header as one u64 and takes type and size out of it: one load and one
+     * bounds check instead of two. The *_UNALIGNED layouts are for speed, not because anything is misaligned:
+     * records are 8-byte aligned in a page-aligned area, and the aligned layouts would add an alignment test to
+     * every read. (Measured with HotDrainBenchmark: these checks were a good part of the Java loop's extra
+     * instructions over libbpf's.)
+     */
+    private static final boolean LITTLE = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
+    private static final int TYPE_SHIFT = (int) (LITTLE ? TYPE * 8 : 32 - TYPE * 8);
+    private static final int SIZE_SHIFT = (int) (LITTLE ? SIZE * 8 : 48 - SIZE * 8);
     private final int cpu;
     private final MemorySegment page;
     private final MemorySegment data;
@@ -110,8 +121,9 @@ public final class PerfRing {
             while (tail < head) {
                 long at = tail & mask;
                 // Records are 8-aligned and the data size is a power of two, so a header never wraps.
-                int size = Short.toUnsignedInt(data.get(JAVA_SHORT, at + SIZE));
-                int type = data.get(JAVA_INT, at + TYPE);
+                long header = data.get(JAVA_LONG_UNALIGNED, at);
+                int size = (int) (header >>> SIZE_SHIFT) & 0xFFFF;
+                int type = (int) (header >>> TYPE_SHIFT);
                 if (size < HEADER_BYTES || (size & 7) != 0 || size > head - tail) {
                     long skipped = head - tail;
                     tail = head;  // resynchronise on the kernel's head rather than stay stuck here
@@ -134,7 +146,7 @@ public final class PerfRing {
                     samples++;
                     deliver(record, base, size, handler);
                 } else if (type == RECORD_LOST) {
-                    long n = record.get(JAVA_LONG, base + LOST_COUNT);
+                    long n = record.get(JAVA_LONG_UNALIGNED, base + LOST_COUNT);
                     lostNow += n;
                     if (onLost != null) {
                         onLost.onLost(cpu, n);
@@ -157,13 +169,13 @@ public final class PerfRing {
 
     private void deliver(MemorySegment record, long base, int size, PerfBuffer.Handler handler) {
         long sizeAt = base + rawSizeAt;
-        long raw = Integer.toUnsignedLong(record.get(JAVA_INT, sizeAt));
+        long raw = Integer.toUnsignedLong(record.get(JAVA_INT_UNALIGNED, sizeAt));
         long payloadAt = sizeAt + RAW_SIZE_BYTES;
         if (payloadAt + raw > base + size) {
             throw new BpfException("perf sample on CPU " + cpu + " claims " + raw + " raw bytes in a record of "
                     + size + " bytes; the record was skipped (are timestamps configured as the event was opened?)");
         }
-        long timestamp = timestamps ? record.get(JAVA_LONG, base + SAMPLE_TIME) : 0L;
+        long timestamp = timestamps ? record.get(JAVA_LONG_UNALIGNED, base + SAMPLE_TIME) : 0L;
         long length = raw;
         if (fixedSize >= 0) {
             if (rawSizeFor(fixedSize) != raw) {
