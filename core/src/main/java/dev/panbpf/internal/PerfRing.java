@@ -132,6 +132,15 @@ public final class PerfRing {
                             + skipped + " bytes were skipped to resynchronise (was the mapping written by "
                             + "someone else?)");
                 }
+                tail += size;
+                if (type == RECORD_SAMPLE && at + size <= dataSize) {
+                    // The common case, kept apart so that the JIT sees only the mapping here (not "the mapping or
+                    // the scratch copy"): it then keeps the mapping's bounds in registers across records, and the
+                    // loop stays short enough for the CPU to overlap the cache misses of several records.
+                    samples++;
+                    deliver(data, at, size, handler);
+                    continue;
+                }
                 MemorySegment record = data;
                 long base = at;
                 if (at + size > dataSize) {
@@ -141,7 +150,6 @@ public final class PerfRing {
                     record = scratch;
                     base = 0;
                 }
-                tail += size;
                 if (type == RECORD_SAMPLE) {
                     samples++;
                     deliver(record, base, size, handler);
