@@ -46,6 +46,8 @@ public final class PerfRing {
     private final int fixedSize;
     private final ToIntFunction<MemorySegment> payloadLength;
     private volatile long delivered;
+    private int runSamples;   // readRun's results: only the consumer thread touches them
+    private long runTail;
     private volatile long lost;
 
     /**
@@ -117,8 +119,17 @@ public final class PerfRing {
         long tail = page.get(JAVA_LONG, DATA_TAIL);  // only this consumer writes it
         int samples = 0;
         long lostNow = 0;
+        boolean inRun = false;
         try {
             while (tail < head) {
+                inRun = true;
+                tail = readRun(data, tail, head, handler);
+                inRun = false;
+                samples += runSamples;
+                if (tail >= head) {
+                    break;
+                }
+                // The run stopped at a record that is not a whole sample in the mapping: handle that one here.
                 long at = tail & mask;
                 // Records are 8-aligned and the data size is a power of two, so a header never wraps.
                 long header = data.get(JAVA_LONG_UNALIGNED, at);
@@ -132,15 +143,6 @@ public final class PerfRing {
                             + skipped + " bytes were skipped to resynchronise (was the mapping written by "
                             + "someone else?)");
                 }
-                tail += size;
-                if (type == RECORD_SAMPLE && at + size <= dataSize) {
-                    // The common case, kept apart so that the JIT sees only the mapping here (not "the mapping or
-                    // the scratch copy"): it then keeps the mapping's bounds in registers across records, and the
-                    // loop stays short enough for the CPU to overlap the cache misses of several records.
-                    samples++;
-                    deliver(data, at, size, handler);
-                    continue;
-                }
                 MemorySegment record = data;
                 long base = at;
                 if (at + size > dataSize) {
@@ -150,6 +152,7 @@ public final class PerfRing {
                     record = scratch;
                     base = 0;
                 }
+                tail += size;
                 if (type == RECORD_SAMPLE) {
                     samples++;
                     deliver(record, base, size, handler);
@@ -163,6 +166,10 @@ public final class PerfRing {
                 // Other record types (throttling, ...) carry nothing for us and are stepped over.
             }
         } finally {
+            if (inRun) {                  // a handler threw inside the run
+                tail = runTail;
+                samples += runSamples;
+            }
             // Release: our reads of the records happen before the kernel may overwrite them.
             POSITION.setRelease(page, DATA_TAIL, tail);
             if (samples != 0) {
@@ -173,6 +180,37 @@ public final class PerfRing {
             }
         }
         return samples;
+    }
+
+    /**
+     * Delivers the run of well-formed samples that lie whole in the mapping from {@code tail} on, and returns the
+     * position of the first record that is anything else (or {@code head}). Kept apart from the rare cases so the
+     * loop is short and its few values stay in registers: the CPU then overlaps the cache misses of several
+     * records, which is most of a cold drain's time. Leaves the count in runSamples, and on the way out (also when
+     * a handler throws) the position after the last record it consumed in runTail.
+     */
+    private long readRun(MemorySegment data, long tail, long head, PerfBuffer.Handler handler) {
+        final long mask = this.mask;
+        final long dataSize = this.dataSize;
+        int n = 0;
+        try {
+            while (tail < head) {
+                long at = tail & mask;
+                long header = data.get(JAVA_LONG_UNALIGNED, at);
+                int size = (int) (header >>> SIZE_SHIFT) & 0xFFFF;
+                if ((int) (header >>> TYPE_SHIFT) != RECORD_SAMPLE || size < HEADER_BYTES || (size & 7) != 0
+                        || size > head - tail || at + size > dataSize) {
+                    break;
+                }
+                tail += size;             // consumed from here on, even if the handler throws
+                n++;
+                deliver(data, at, size, handler);
+            }
+        } finally {
+            runSamples = n;
+            runTail = tail;
+        }
+        return tail;
     }
 
     private void deliver(MemorySegment record, long base, int size, PerfBuffer.Handler handler) {
