@@ -129,3 +129,14 @@ void perf_close(void *handle)
     perf_buffer__free(d->pb);
     free(d);
 }
+
+/* The mmap'ed perf_event_mmap_page of buffer idx (CPU idx), so a benchmark can rewind data_tail; NULL on error. */
+void *perf_page(void *handle, int idx)
+{
+    struct perf_drain *d = handle;
+    void *buf = NULL;
+    size_t size = 0;
+    if (perf_buffer__buffer(d->pb, idx, &buf, &size) < 0)
+        return NULL;
+    return buf;
+}

@@ -30,6 +30,7 @@ final class LibbpfDrain implements AutoCloseable {
     private static final MethodHandle PERF_DRAIN;
     private static final MethodHandle PERF_LOST;
     private static final MethodHandle PERF_CLOSE;
+    private static final MethodHandle PERF_PAGE;
 
     static {
         SymbolLookup lib = SymbolLookup.libraryLookup(extract(), Arena.global());
@@ -44,6 +45,7 @@ final class LibbpfDrain implements AutoCloseable {
         PERF_DRAIN = linker.downcallHandle(find(lib, "perf_drain"), handleToLong);
         PERF_LOST = linker.downcallHandle(find(lib, "perf_lost"), handleToLong);
         PERF_CLOSE = linker.downcallHandle(find(lib, "perf_close"), close);
+        PERF_PAGE = linker.downcallHandle(find(lib, "perf_page"), FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT));
     }
 
     private static MemorySegment find(SymbolLookup lib, String name) {
@@ -96,6 +98,16 @@ final class LibbpfDrain implements AutoCloseable {
     long lost() {
         try {
             return ring ? 0 : (long) PERF_LOST.invokeExact(handle);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** The metadata page (perf_event_mmap_page, 4 KiB) of libbpf's perf buffer for CPU {@code cpu}. */
+    MemorySegment perfPage(int cpu) {
+        try {
+            MemorySegment p = check((MemorySegment) PERF_PAGE.invokeExact(handle, cpu), "perf_buffer__buffer");
+            return p.reinterpret(4096);
         } catch (Throwable t) {
             throw rethrow(t);
         }
