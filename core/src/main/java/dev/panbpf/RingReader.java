@@ -26,9 +26,9 @@ import static dev.panbpf.internal.RingLayout.PRODUCER_POS;
  *   <li>for each record up to there: acquire-load its header (as one u64 word, see {@link RingLayout#HEADER_WORD}).
  *       BUSY: the producer is still writing it, stop (the records after it wait too, so order is kept). DISCARD:
  *       skip it. Otherwise hand the payload to the handler as a slice of the mapping;</li>
- *   <li>release-store the new {@code consumer_pos} once, at the end of the pass, so the producer may reuse the
- *       space only after we are done reading it. Publishing once per pass rather than per record is what makes
- *       this consumer cheap; the price is paid in {@link #idle()}.</li>
+ *   <li>release-store the new {@code consumer_pos} after each delivered record (and at the end of the pass, which
+ *       covers discarded records and a throwing handler), so the producer may reuse a record's space only after
+ *       the handler is done with it, and gets it back without waiting for the rest of a long pass.</li>
  * </ol>
  * Positions and lengths come from memory the kernel (or, for a map shared with another process, someone else)
  * writes, so they are checked before use: a record must end at or before {@code producer_pos}, the producer may be
@@ -82,7 +82,8 @@ final class RingReader {
     /**
      * Delivers up to {@code limit} records published before this pass started and returns how many it delivered
      * (discarded records are skipped, counted apart, and do not count toward the limit). The consumer position is
-     * published on the way out, also when the handler throws: the record it threw on counts as consumed.
+     * published after each delivered record and on the way out, also when the handler throws: the record it threw
+     * on counts as consumed.
      */
     int drain(RecordHandler handler, int limit) {
         final MemorySegment data = this.data;
@@ -115,7 +116,11 @@ final class RingReader {
                     continue;
                 }
                 handed++;
-                if (!handler.onRecord(data.asSlice(offset + HEADER_SIZE, length))) {
+                boolean more = handler.onRecord(data.asSlice(offset + HEADER_SIZE, length));
+                // Free the record's space at once, as libbpf does, so producers see room while a long pass goes
+                // on. Release: the handler's reads of the record happen before the kernel may reuse it.
+                POSITION.setRelease(consumerPage, CONSUMER_POS, pos);
+                if (!more) {
                     stop = true;
                     break;
                 }

@@ -68,7 +68,11 @@ class PerfBufferKernelTest {
                 producer.run(cpu, runs);
             }
             int total = perRun * runs * cpus.size();
-            assertEquals(total, pb.consume(collect(size)));
+            PerfBuffer.Handler keep = collect(size);
+            assertEquals(total, pb.consume((cpu, p, ts) -> {
+                assertTrue(p.isReadOnly(), "a view of the kernel's pages, not writable");
+                keep.onRecord(cpu, p, ts);
+            }));
             assertEquals(total, got.size());
             Set<Long> seqs = new HashSet<>();
             Map<Integer, Integer> nextCpuSeq = new HashMap<>();

@@ -67,6 +67,19 @@ class RingBufferKernelTest {
     }
 
     @Test
+    void eachRecordsSpaceIsGivenBackAsSoonAsItsHandlerReturns() {
+        try (Producer producer = Producer.load(0); RingBuffer ring = RingBuffer.of(producer.ring())) {
+            producer.configure(4, 24, 0, 0).run(1);
+            long start = ring.consumerPosition();
+            List<Long> seen = new ArrayList<>();
+            assertEquals(4, ring.consume(r -> seen.add(ring.consumerPosition())));
+            // 24-byte payloads take 32 bytes with their header: the kernel may reuse record k once handler k returned.
+            assertEquals(List.of(start, start + 32, start + 64, start + 96), seen);
+            assertEquals(start + 128, ring.consumerPosition());
+        }
+    }
+
+    @Test
     void skipsAndCountsTheRecordsTheProgramDiscards() {
         try (Producer producer = Producer.load(0); RingBuffer ring = RingBuffer.of(producer.ring())) {
             producer.configure(300, 40, 3, 0).run(1);

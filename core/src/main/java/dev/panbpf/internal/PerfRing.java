@@ -74,7 +74,8 @@ public final class PerfRing {
         if (scratch.byteSize() < MAX_RECORD_BYTES || scratch.address() % 8 != 0) {
             throw new IllegalArgumentException("scratch must be 8-byte aligned and hold " + MAX_RECORD_BYTES + " bytes");
         }
-        this.data = mapping.asSlice(offset, size);
+        // Handlers get views of the kernel's pages: read-only, like the ring buffer's.
+        this.data = mapping.asSlice(offset, size).asReadOnly();
         this.dataSize = size;
         this.mask = size - 1;
         this.scratch = scratch;
