@@ -21,12 +21,13 @@ import java.util.TreeSet;
 
 /**
  * Report turns JMH's JSON results ({@code -rf json -rff results.json}) into {@code results.md} (the drain table
- * with the panbpf/libbpf ratio per payload size, the ordering and end-to-end tables, and {@link MemorySweep}'s
+ * with the panbpf/libbpf ratio per payload size, the cached-consume table, the ordering and end-to-end tables, and {@link MemorySweep}'s
  * table when {@code memory.md} is next to it) and {@code drain.png} (the drain chart).
  * Usage: {@code java -cp benchmarks.jar dev.panbpf.bench.Report results.json [out-dir]}.
  */
 public final class Report {
     private static final String DRAIN = "DrainBenchmark.";
+    private static final String CACHED = "CachedConsumeBenchmark.";
     private static final String ORDERING = "OrderingBenchmark.drain";
     private static final String END_TO_END = "EndToEndBenchmark.poll";
     private static final String[] SERIES = {"ringJava", "ringLibbpf", "perfJava", "perfLibbpf", "ringTyped", "perfTyped"};
@@ -73,7 +74,7 @@ public final class Report {
         String when = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'").withZone(ZoneOffset.UTC)
                 .format(Instant.ofEpochMilli(Files.getLastModifiedTime(json).toMillis()));
         String md = "Measured " + when + " on " + machine() + ", JDK: " + jvm + ".\n\n" + report.drainTable()
-                + "\n" + report.orderingTable() + "\n"
+                + "\n" + report.cachedTable() + "\n" + report.orderingTable() + "\n"
                 + report.endToEndTable();
         Path memory = out.resolve("memory.md");
         if (Files.exists(memory)) {  // MemorySweep's table: a size per rate, not a JMH score
@@ -101,6 +102,29 @@ public final class Report {
                     .append(cell(drain("perfTyped", size))).append(" |\n");
         }
         return sb.toString();
+    }
+
+    /** The cached-consume table: the consume loops alone, records already in cache, with panbpf/libbpf ratios. */
+    String cachedTable() {
+        StringBuilder sb = new StringBuilder("Consume loop with the records already in cache, ns per record "
+                + "(CachedConsumeBenchmark; ratio = panbpf / libbpf):\n\n"
+                + "| payload | ring panbpf | ring libbpf | ring ratio | perf panbpf | perf libbpf | perf ratio |\n"
+                + "|---:|---:|---:|---:|---:|---:|---:|\n");
+        boolean any = false;
+        for (int size : sizes()) {
+            Row rj = find(CACHED, "ringJava", size);
+            Row rl = find(CACHED, "ringLibbpf", size);
+            Row pj = find(CACHED, "perfJava", size);
+            Row pl = find(CACHED, "perfLibbpf", size);
+            if (rj == null && rl == null && pj == null && pl == null) {
+                continue;
+            }
+            any = true;
+            sb.append("| ").append(size).append(" B | ").append(cell(rj)).append(" | ").append(cell(rl)).append(" | ")
+                    .append(ratio(rj, rl)).append(" | ").append(cell(pj)).append(" | ").append(cell(pl)).append(" | ")
+                    .append(ratio(pj, pl)).append(" |\n");
+        }
+        return any ? sb.toString() : "";  // a run that left CachedConsumeBenchmark out
     }
 
     /** The ordering table: drain cost and how far delivery strayed from sequence order, per buffer. */
@@ -182,7 +206,7 @@ public final class Report {
     private TreeSet<Integer> sizes() {
         TreeSet<Integer> sizes = new TreeSet<>();
         for (Row r : rows) {
-            if (r.benchmark().contains(DRAIN) && r.param("size") != null) {
+            if ((r.benchmark().contains(DRAIN) || r.benchmark().contains(CACHED)) && r.param("size") != null) {
                 sizes.add(Integer.parseInt(r.param("size")));
             }
         }
@@ -190,8 +214,13 @@ public final class Report {
     }
 
     private Row drain(String method, int size) {
+        return find(DRAIN, method, size);
+    }
+
+    /** The row of benchmark class {@code bench} (e.g. "DrainBenchmark."), method and payload size, or null. */
+    private Row find(String bench, String method, int size) {
         for (Row r : rows) {
-            if (r.benchmark().endsWith(DRAIN + method) && Integer.toString(size).equals(r.param("size"))) {
+            if (r.benchmark().endsWith(bench + method) && Integer.toString(size).equals(r.param("size"))) {
                 return r;
             }
         }
