@@ -10,6 +10,10 @@ if [ ! -f "$jar" ]; then
     echo "quick.sh: $jar is missing; build it with ./panbpf test (mvn verify)" >&2
     exit 2
 fi
+if [ "$(nproc)" -lt 2 ]; then
+    echo "quick.sh: the benchmarks put producers and the consumer on CPUs 0 and 1; this machine has $(nproc) CPU" >&2
+    exit 2
+fi
 java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

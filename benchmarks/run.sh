@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The full benchmark run behind the README's numbers (~20 minutes, as root, on an otherwise idle machine):
-# every JMH benchmark with its annotated iterations, then the memory sweep, then the report
-# (benchmarks/results/: results.json, run.log, memory.md, results.md, drain.png). Extra arguments go to JMH.
+# every JMH benchmark with its annotated iterations, then the memory sweep, then the report. It works in a
+# temporary directory and replaces benchmarks/results/ (environment.txt, results.json, run.log, memory.md,
+# results.md, drain.png) only when everything succeeded. Extra arguments go to JMH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jar=benchmarks/target/benchmarks.jar
@@ -9,9 +10,25 @@ if [ ! -f "$jar" ]; then
     echo "run.sh: $jar is missing; build it with ./panbpf test (mvn verify)" >&2
     exit 2
 fi
+if [ "$(nproc)" -lt 2 ]; then
+    echo "run.sh: the benchmarks put producers and the consumer on CPUs 0 and 1; this machine has $(nproc) CPU" >&2
+    exit 2
+fi
 java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 out=benchmarks/results
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# Where and when, written before the run so the report says where the numbers were measured, not where it was made.
+{
+    echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1) ($(nproc) CPUs)"
+    echo "kernel: Linux $(uname -r)"
+} > "$work/environment.txt"
+# -foe: a benchmark whose correctness check throws fails the run instead of leaving a gap in the tables.
+"$java" -jar "$jar" -rf json -rff "$work/results.json" -foe true "$@" 2>&1 | tee "$work/run.log"
+"$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.panbpf.bench.MemorySweep "$work/memory.md" 2>&1 \
+    | tee -a "$work/run.log"
+"$java" -cp "$jar" dev.panbpf.bench.Report "$work/results.json" "$work"
 mkdir -p "$out"
-"$java" -jar "$jar" -rf json -rff "$out/results.json" "$@" 2>&1 | tee "$out/run.log"
-"$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.panbpf.bench.MemorySweep "$out/memory.md" 2>&1 | tee -a "$out/run.log"
-"$java" -cp "$jar" dev.panbpf.bench.Report "$out/results.json" "$out"
+cp "$work"/* "$out"/
+echo "run.sh: results in $out"

@@ -1,6 +1,7 @@
 /*
  * libbpf_drain: the benchmarks' baseline. libbpf's own ring buffer and perf buffer consumers, each with a plain C
- * callback that counts the record and reads its first 8 bytes and its last byte (what the Java benchmarks read),
+ * callback that counts the record and reads its first 8 bytes and the last byte the program wrote (what the Java
+ * benchmarks read; a perf sample's size includes the kernel's padding, so the program's size is passed in),
  * so the per-record cost is libbpf's loop plus a call. Java calls *_drain once per drain through FFM: no upcall.
  */
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <bpf/libbpf.h>
 
 struct tally {
+    size_t size; /* the program's payload size */
     long records;
     long lost;
     uint64_t sum; /* read back so the compiler cannot drop the payload reads */
@@ -25,24 +27,26 @@ struct perf_drain {
     struct tally t;
 };
 
-static void touch(struct tally *t, const void *data, size_t size)
+static void touch(struct tally *t, const void *data)
 {
     uint64_t first;
     memcpy(&first, data, sizeof(first));
-    t->sum += first + ((const unsigned char *)data)[size - 1];
+    t->sum += first + ((const unsigned char *)data)[t->size - 1];
     t->records++;
 }
 
 static int on_ring_record(void *ctx, void *data, size_t size)
 {
-    touch(ctx, data, size);
+    (void)size;
+    touch(ctx, data);
     return 0;
 }
 
 static void on_perf_sample(void *ctx, int cpu, void *data, __u32 size)
 {
     (void)cpu;
-    touch(ctx, data, size);
+    (void)size;
+    touch(ctx, data);
 }
 
 static void on_perf_lost(void *ctx, int cpu, __u64 count)
@@ -51,12 +55,13 @@ static void on_perf_lost(void *ctx, int cpu, __u64 count)
     ((struct tally *)ctx)->lost += (long)count;
 }
 
-/* Opens libbpf's ring buffer consumer on a BPF_MAP_TYPE_RINGBUF; NULL with errno set on failure. */
-void *ring_open(int map_fd)
+/* Opens libbpf's ring buffer consumer on a BPF_MAP_TYPE_RINGBUF for records of size bytes; NULL with errno set on failure. */
+void *ring_open(int map_fd, int size)
 {
     struct ring_drain *d = calloc(1, sizeof(*d));
     if (!d)
         return NULL;
+    d->t.size = (size_t)size;
     d->rb = ring_buffer__new(map_fd, on_ring_record, &d->t, NULL);
     if (!d->rb) {
         int err = errno;
@@ -88,12 +93,13 @@ void ring_close(void *handle)
     free(d);
 }
 
-/* Opens libbpf's perf buffer consumer on a PERF_EVENT_ARRAY, page_cnt pages per CPU; NULL with errno set. */
-void *perf_open(int map_fd, int page_cnt)
+/* Opens libbpf's perf buffer consumer on a PERF_EVENT_ARRAY, page_cnt pages per CPU, size-byte payloads; NULL with errno set. */
+void *perf_open(int map_fd, int page_cnt, int size)
 {
     struct perf_drain *d = calloc(1, sizeof(*d));
     if (!d)
         return NULL;
+    d->t.size = (size_t)size;
     d->pb = perf_buffer__new(map_fd, (size_t)page_cnt, on_perf_sample, on_perf_lost, &d->t, NULL);
     if (!d->pb) {
         int err = errno;

@@ -69,27 +69,43 @@ public class CachedConsumeBenchmark {
         Producer producer;
         long drained;
         long sum;
+        private long want;      // what one drain of the filled buffer adds to the handler's sum
+        private long sumBefore;
 
         abstract void rewind();
 
         abstract int size();
 
+        /** The handler's running sum (the C callback's, for libbpf). */
+        abstract long sumSoFar();
+
+        /** Loads the producer and fills the buffer once; the same records are drained again and again. */
         final void start(int target) {
             Sys.pinToCpu(DrainBenchmark.CONSUMER_CPU);
             producer = new Producer(DrainBenchmark.BUFFER_BYTES, new ProducerConfig(DrainBenchmark.RECORDS, size(), 0,
                     ProducerConfig.NO_WAKEUP, target, 0));
+            long first = producer.counters().seq();
+            want = 0;
+            for (int i = 0; i < DrainBenchmark.RECORDS; i++) {
+                want += DrainBenchmark.touched(first + i, size());
+            }
         }
 
         @Setup(Level.Invocation)
         public void before() {
             drained = 0;
+            sumBefore = sumSoFar();
             rewind();
         }
 
+        /** Every record once per drain: the count, and the sum of what the handler read from them. */
         @TearDown(Level.Invocation)
         public void after() {
-            if (drained != DrainBenchmark.RECORDS) {
-                throw new IllegalStateException(getClass().getSimpleName() + ": drained " + drained);
+            long got = sumSoFar() - sumBefore;
+            if (drained != DrainBenchmark.RECORDS || got != want) {
+                throw new IllegalStateException(getClass().getSimpleName() + " size " + size() + ": drained "
+                        + drained + " of " + DrainBenchmark.RECORDS + " records, read " + got + " where they hold "
+                        + want + "; producer " + producer.counters());
             }
         }
     }
@@ -121,6 +137,11 @@ public class CachedConsumeBenchmark {
         }
 
         @Override
+        long sumSoFar() {
+            return sum;
+        }
+
+        @Override
         void rewind() {
             POSITION.setRelease(page, CONSUMER_POS, 0L);
             readerPos.set(reader, 0L);
@@ -134,7 +155,7 @@ public class CachedConsumeBenchmark {
 
         @Override
         public boolean onRecord(MemorySegment record) {
-            sum += DrainBenchmark.touch(record);
+            sum += DrainBenchmark.touch(record, size);
             return true;
         }
     }
@@ -151,7 +172,7 @@ public class CachedConsumeBenchmark {
         @Setup(Level.Trial)
         public void open() {
             start(ProducerConfig.RING);
-            ring = LibbpfDrain.ring(producer.ring().fd());
+            ring = LibbpfDrain.ring(producer.ring().fd(), size);
             producer.fill(DrainBenchmark.PRODUCER_CPU);
             arena = Arena.ofShared();
             page = Sys.mmap(arena, Sys.PAGE_SIZE, sys_mman_h.PROT_READ() | sys_mman_h.PROT_WRITE(),
@@ -161,6 +182,11 @@ public class CachedConsumeBenchmark {
         @Override
         int size() {
             return size;
+        }
+
+        @Override
+        long sumSoFar() {
+            return ring.sum();
         }
 
         @Override
@@ -201,6 +227,11 @@ public class CachedConsumeBenchmark {
         }
 
         @Override
+        long sumSoFar() {
+            return sum;
+        }
+
+        @Override
         void rewind() {
             POSITION.setRelease(page, DATA_TAIL, 0L);
         }
@@ -213,7 +244,7 @@ public class CachedConsumeBenchmark {
 
         @Override
         public void onRecord(int cpu, MemorySegment payload, long timestamp) {
-            sum += DrainBenchmark.touch(payload);
+            sum += DrainBenchmark.touch(payload, size);
         }
     }
 
@@ -228,7 +259,7 @@ public class CachedConsumeBenchmark {
         @Setup(Level.Trial)
         public void open() {
             start(ProducerConfig.PERF);
-            perf = LibbpfDrain.perf(producer.perf().fd(), DrainBenchmark.PERF_PAGES);
+            perf = LibbpfDrain.perf(producer.perf().fd(), DrainBenchmark.PERF_PAGES, size);
             producer.fill(DrainBenchmark.PRODUCER_CPU);
             page = perf.perfPage(0);
         }
@@ -236,6 +267,11 @@ public class CachedConsumeBenchmark {
         @Override
         int size() {
             return size;
+        }
+
+        @Override
+        long sumSoFar() {
+            return perf.sum();
         }
 
         @Override

@@ -32,8 +32,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * DrainBenchmark times draining a buffer the kernel has just filled with {@link #RECORDS} records (the shared
  * producer, run by BPF_PROG_TEST_RUN on CPU 0, no wakeups; the consumer runs on CPU 1): panbpf's RingBuffer and PerfBuffer against libbpf's
  * ring_buffer__consume and perf_buffer__consume on identically filled buffers, plus the typed path that decodes
- * each record into a Java record. Every handler reads the record's first 8 bytes and its last byte. The score is
- * ns per record (one invocation drains RECORDS records).
+ * each record into a Java record. Every handler reads the record's first 8 bytes and the last byte the program
+ * wrote, and {@link Filled} checks the sum of what was read against the sequence numbers the kernel wrote, so a
+ * drain that skips, repeats or misplaces a record fails. The score is ns per record (one invocation drains
+ * RECORDS records).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -51,9 +53,27 @@ public class DrainBenchmark {
 
     static final StructCodec<Stamp> STAMP = StructCodec.of(Stamp.class, MethodHandles.lookup());
 
-    /** Reads a record the way the C callback does: first 8 bytes plus last byte. */
-    static long touch(MemorySegment record) {
-        return record.get(JAVA_LONG_UNALIGNED, 0) + (record.get(JAVA_BYTE, record.byteSize() - 1) & 0xff);
+    /**
+     * Reads a record the way the C callback does: first 8 bytes (the seq) plus the last of the program's
+     * {@code size} bytes (a perf payload's slice also holds the kernel's padding after them).
+     */
+    static long touch(MemorySegment record, int size) {
+        return record.get(JAVA_LONG_UNALIGNED, 0) + (record.get(JAVA_BYTE, size - 1) & 0xff);
+    }
+
+    /**
+     * What {@link #touch} returns for the record with sequence number {@code seq}: producer.bpf.c writes the seq
+     * in bytes 0-7 and (seq + i) & 0xff at every offset i from 24 on.
+     */
+    static long touched(long seq, int size) {
+        int last = size - 1;
+        if (last < 8) {
+            return seq + ((seq >>> (8 * last)) & 0xff);
+        }
+        if (last < 24) {
+            throw new IllegalArgumentException("no expected value for payload size " + size + " (use 8 or >= 25)");
+        }
+        return seq + ((seq + last) & 0xff);
     }
 
     /** JavaRing: panbpf's RingBuffer on a filled ring. */
@@ -77,7 +97,7 @@ public class DrainBenchmark {
 
         @Override
         public boolean onRecord(MemorySegment record) {
-            sum += touch(record);
+            sum += touch(record, size);
             return true;
         }
 
@@ -89,6 +109,11 @@ public class DrainBenchmark {
         @Override
         long lostByReader() {
             return 0;
+        }
+
+        @Override
+        long sumSoFar() {
+            return sum;
         }
     }
 
@@ -102,7 +127,7 @@ public class DrainBenchmark {
         @Setup(Level.Trial)
         public void open() {
             startProducer(ProducerConfig.RING);
-            ring = LibbpfDrain.ring(producer.ring().fd());
+            ring = LibbpfDrain.ring(producer.ring().fd(), size);
         }
 
         @TearDown(Level.Trial)
@@ -119,6 +144,11 @@ public class DrainBenchmark {
         @Override
         long lostByReader() {
             return 0;
+        }
+
+        @Override
+        long sumSoFar() {
+            return ring.sum();
         }
     }
 
@@ -143,7 +173,7 @@ public class DrainBenchmark {
 
         @Override
         public void accept(Stamp stamp) {
-            sum += stamp.seq() + stamp.cpuSeq();
+            sum += stamp.seq();
         }
 
         @Override
@@ -154,6 +184,16 @@ public class DrainBenchmark {
         @Override
         long lostByReader() {
             return 0;
+        }
+
+        @Override
+        long sumSoFar() {
+            return sum;
+        }
+
+        @Override
+        long expected(long seq) {
+            return seq;
         }
     }
 
@@ -178,7 +218,7 @@ public class DrainBenchmark {
 
         @Override
         public void onRecord(int cpu, MemorySegment payload, long timestamp) {
-            sum += touch(payload);
+            sum += touch(payload, size);
         }
 
         @Override
@@ -189,6 +229,11 @@ public class DrainBenchmark {
         @Override
         long lostByReader() {
             return perf.lost();
+        }
+
+        @Override
+        long sumSoFar() {
+            return sum;
         }
     }
 
@@ -202,7 +247,7 @@ public class DrainBenchmark {
         @Setup(Level.Trial)
         public void open() {
             startProducer(ProducerConfig.PERF);
-            perf = LibbpfDrain.perf(producer.perf().fd(), PERF_PAGES);
+            perf = LibbpfDrain.perf(producer.perf().fd(), PERF_PAGES, size);
         }
 
         @TearDown(Level.Trial)
@@ -219,6 +264,11 @@ public class DrainBenchmark {
         @Override
         long lostByReader() {
             return perf.lost();
+        }
+
+        @Override
+        long sumSoFar() {
+            return perf.sum();
         }
     }
 
@@ -243,7 +293,7 @@ public class DrainBenchmark {
 
         @Override
         public void accept(Stamp stamp) {
-            sum += stamp.seq() + stamp.cpuSeq();
+            sum += stamp.seq();
         }
 
         @Override
@@ -254,6 +304,16 @@ public class DrainBenchmark {
         @Override
         long lostByReader() {
             return perf.lost();
+        }
+
+        @Override
+        long sumSoFar() {
+            return sum;
+        }
+
+        @Override
+        long expected(long seq) {
+            return seq;
         }
     }
 

@@ -9,7 +9,8 @@ import org.openjdk.jmh.annotations.TearDown;
 /**
  * Filled is the common part of the drain benchmarks' states: a producer that refills its buffer with exactly
  * {@link DrainBenchmark#RECORDS} records before every invocation, and the check after it that the drain got every
- * one of them. Each benchmark method stores the count its drain returned in {@link #drained}.
+ * one of them, once each: each benchmark method stores the count its drain returned in {@link #drained}, and the
+ * handler's running sum must have grown by exactly what the records' sequence numbers and pattern predict.
  *
  * <p>The refill runs in a Level.Invocation fixture, which JMH warns about because the timer is stopped and started
  * around every call. Here that is sound: one invocation drains thousands of records (microseconds to
@@ -20,9 +21,19 @@ public abstract class Filled {
     Producer producer;
     long drained;
     long sum; // what the handlers read from the payloads; returned to JMH so the reads cannot be dropped
+    private long firstSeq;
+    private long sumBefore;
 
     /** The payload size of this benchmark's records. */
     abstract int size();
+
+    /** The handler's running sum (the C callback's, for libbpf). */
+    abstract long sumSoFar();
+
+    /** What the handler adds to its sum for the record with sequence number {@code seq}. */
+    long expected(long seq) {
+        return DrainBenchmark.touched(seq, size());
+    }
 
     /** Records the reader was told the kernel dropped (perf LOST records); 0 for a ring. */
     abstract long lostByReader();
@@ -43,6 +54,8 @@ public abstract class Filled {
     @Setup(Level.Invocation)
     public void fill() {
         drained = 0;
+        firstSeq = producer.counters().seq();
+        sumBefore = sumSoFar();
         producer.fill(DrainBenchmark.PRODUCER_CPU);
     }
 
@@ -52,6 +65,16 @@ public abstract class Filled {
         if (drained != DrainBenchmark.RECORDS) {
             throw new IllegalStateException(getClass().getSimpleName() + " size " + size() + ": drained " + drained
                     + " records of " + DrainBenchmark.RECORDS + " produced; producer " + producer.counters());
+        }
+        long want = 0;
+        for (int i = 0; i < DrainBenchmark.RECORDS; i++) {
+            want += expected(firstSeq + i);
+        }
+        long got = sumSoFar() - sumBefore;
+        if (got != want) {
+            throw new IllegalStateException(getClass().getSimpleName() + " size " + size() + ": the handler read "
+                    + got + " from the records with seq " + firstSeq + ".." + (firstSeq + DrainBenchmark.RECORDS - 1)
+                    + ", which hold " + want + ": a record was skipped, repeated or misread");
         }
         long lost = lostByReader();
         if (lost != 0) {

@@ -25,10 +25,12 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 final class LibbpfDrain implements AutoCloseable {
     private static final MethodHandle RING_OPEN;
     private static final MethodHandle RING_DRAIN;
+    private static final MethodHandle RING_SUM;
     private static final MethodHandle RING_CLOSE;
     private static final MethodHandle PERF_OPEN;
     private static final MethodHandle PERF_DRAIN;
     private static final MethodHandle PERF_LOST;
+    private static final MethodHandle PERF_SUM;
     private static final MethodHandle PERF_CLOSE;
     private static final MethodHandle PERF_PAGE;
 
@@ -37,13 +39,15 @@ final class LibbpfDrain implements AutoCloseable {
         Linker linker = Linker.nativeLinker();
         FunctionDescriptor handleToLong = FunctionDescriptor.of(JAVA_LONG, ADDRESS);
         FunctionDescriptor close = FunctionDescriptor.ofVoid(ADDRESS);
-        RING_OPEN = linker.downcallHandle(find(lib, "ring_open"), FunctionDescriptor.of(ADDRESS, JAVA_INT));
+        RING_OPEN = linker.downcallHandle(find(lib, "ring_open"), FunctionDescriptor.of(ADDRESS, JAVA_INT, JAVA_INT));
         RING_DRAIN = linker.downcallHandle(find(lib, "ring_drain"), handleToLong);
+        RING_SUM = linker.downcallHandle(find(lib, "ring_sum"), handleToLong);
         RING_CLOSE = linker.downcallHandle(find(lib, "ring_close"), close);
         PERF_OPEN = linker.downcallHandle(find(lib, "perf_open"),
-                FunctionDescriptor.of(ADDRESS, JAVA_INT, JAVA_INT));
+                FunctionDescriptor.of(ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT));
         PERF_DRAIN = linker.downcallHandle(find(lib, "perf_drain"), handleToLong);
         PERF_LOST = linker.downcallHandle(find(lib, "perf_lost"), handleToLong);
+        PERF_SUM = linker.downcallHandle(find(lib, "perf_sum"), handleToLong);
         PERF_CLOSE = linker.downcallHandle(find(lib, "perf_close"), close);
         PERF_PAGE = linker.downcallHandle(find(lib, "perf_page"), FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT));
     }
@@ -60,20 +64,21 @@ final class LibbpfDrain implements AutoCloseable {
         this.ring = ring;
     }
 
-    /** Opens libbpf's ring buffer consumer on the BPF_MAP_TYPE_RINGBUF {@code mapFd}. */
-    static LibbpfDrain ring(int mapFd) {
+    /** Opens libbpf's ring buffer consumer on the BPF_MAP_TYPE_RINGBUF {@code mapFd}, records of {@code size}. */
+    static LibbpfDrain ring(int mapFd, int size) {
         try {
-            return new LibbpfDrain(check((MemorySegment) RING_OPEN.invokeExact(mapFd), "ring_buffer__new"), true);
+            return new LibbpfDrain(check((MemorySegment) RING_OPEN.invokeExact(mapFd, size), "ring_buffer__new"),
+                    true);
         } catch (Throwable t) {
             throw rethrow(t);
         }
     }
 
-    /** Opens libbpf's perf buffer consumer on the PERF_EVENT_ARRAY {@code mapFd} with {@code pages} per CPU. */
-    static LibbpfDrain perf(int mapFd, int pages) {
+    /** Opens libbpf's perf buffer consumer on the PERF_EVENT_ARRAY {@code mapFd}, {@code pages} per CPU. */
+    static LibbpfDrain perf(int mapFd, int pages, int size) {
         try {
-            return new LibbpfDrain(check((MemorySegment) PERF_OPEN.invokeExact(mapFd, pages), "perf_buffer__new"),
-                    false);
+            return new LibbpfDrain(check((MemorySegment) PERF_OPEN.invokeExact(mapFd, pages, size),
+                    "perf_buffer__new"), false);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -92,6 +97,15 @@ final class LibbpfDrain implements AutoCloseable {
                     + " failed with " + n);
         }
         return n;
+    }
+
+    /** What the C callback summed over every record so far: first 8 bytes plus the program's last byte. */
+    long sum() {
+        try {
+            return ring ? (long) RING_SUM.invokeExact(handle) : (long) PERF_SUM.invokeExact(handle);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
     }
 
     /** Events the kernel reported lost to the perf consumer (0 for a ring). */

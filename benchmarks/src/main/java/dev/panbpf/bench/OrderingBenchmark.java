@@ -21,6 +21,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.lang.foreign.MemorySegment;
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -57,6 +58,8 @@ public class OrderingBenchmark {
         PerfBuffer perf;
         OrderedPerfBuffer ordered;
         final long[] seqs = new long[TOTAL];
+        final long[] stamps = new long[TOTAL];
+        final boolean[] lateAt = new boolean[TOTAL];
         int n;
         long late;
 
@@ -134,38 +137,62 @@ public class OrderingBenchmark {
                 throw new IllegalStateException(buffer + ": " + lost + " records reported lost");
             }
             producer.checkNothingFailed();
+            if (ordered != null) {
+                checkTimestampOrder();
+            }
             order.add(seqs, n, late);
         }
 
+        /** OrderedPerfBuffer's promise: apart from events flagged late, timestamps never go backwards. */
+        private void checkTimestampOrder() {
+            long last = Long.MIN_VALUE;
+            for (int i = 0; i < n; i++) {
+                if (lateAt[i]) {
+                    continue;
+                }
+                if (stamps[i] < last) {
+                    throw new IllegalStateException("ordered: event " + i + " (seq " + seqs[i] + ") has timestamp "
+                            + stamps[i] + ", before the " + last + " released ahead of it, and is not flagged late");
+                }
+                last = stamps[i];
+            }
+        }
+
+        /**
+         * The ordered reader is driven as a user drives it: one poll pass releases what the ordering rule allows
+         * (everything up to the oldest of the CPUs' newest stamps), and the flush releases the held tail.
+         */
         int drain() {
             return switch (buffer) {
                 case "ring" -> ring.consume(this);
                 case "perf" -> perf.consume((PerfBuffer.Handler) this);
-                default -> ordered.flush(this);
+                default -> ordered.poll(this, Duration.ZERO) + ordered.flush(this);
             };
         }
 
-        private void see(MemorySegment payload) {
+        private void see(MemorySegment payload, long timestamp, boolean isLate) {
             if (n < TOTAL) {
                 seqs[n] = payload.get(JAVA_LONG_UNALIGNED, 0);
+                stamps[n] = timestamp;
+                lateAt[n] = isLate;
             }
             n++;
         }
 
         @Override
         public boolean onRecord(MemorySegment record) {
-            see(record);
+            see(record, 0, false);
             return true;
         }
 
         @Override
         public void onRecord(int cpu, MemorySegment payload, long timestamp) {
-            see(payload);
+            see(payload, timestamp, false);
         }
 
         @Override
         public void onRecord(int cpu, MemorySegment payload, long timestamp, boolean isLate) {
-            see(payload);
+            see(payload, timestamp, isLate);
             if (isLate) {
                 late++;
             }

@@ -71,9 +71,7 @@ public final class Report {
             jvm = r.get("vmName") + " " + r.get("jdkVersion");
         }
         Report report = new Report(rows);
-        String when = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'").withZone(ZoneOffset.UTC)
-                .format(Instant.ofEpochMilli(Files.getLastModifiedTime(json).toMillis()));
-        String md = "Measured " + when + " on " + machine() + ", JDK: " + jvm + ".\n\n" + report.drainTable()
+        String md = "Measured " + where(json) + ", JDK: " + jvm + ".\n\n" + report.drainTable()
                 + "\n" + report.cachedTable() + "\n" + report.orderingTable() + "\n"
                 + report.endToEndTable();
         Path memory = out.resolve("memory.md");
@@ -194,9 +192,9 @@ public final class Report {
             for (int size : sizes()) {
                 Row r = drain(SERIES[i], size);
                 xs.add(Integer.toString(size));
-                ys.add(r == null ? 0.0 : r.score());
+                ys.add(r == null ? null : r.score());  // no bar, rather than a bar of 0 ns
             }
-            if (ys.stream().anyMatch(y -> y > 0)) {
+            if (ys.stream().anyMatch(y -> y != null)) {
                 chart.addSeries(LABELS[i], xs, ys).setFillColor(COLORS[i]);
             }
         }
@@ -260,6 +258,28 @@ public final class Report {
             }
         }
         return best;
+    }
+
+    /**
+     * When and on what the numbers were measured: from run.sh's environment.txt next to the JSON file when it is
+     * there, else this machine and the file's modification time (right only when the report follows the run).
+     */
+    static String where(Path json) throws IOException {
+        Path env = json.toAbsolutePath().resolveSibling("environment.txt");
+        if (Files.exists(env)) {
+            Map<String, String> e = new java.util.HashMap<>();
+            for (String line : Files.readAllLines(env)) {
+                int colon = line.indexOf(": ");
+                if (colon > 0) {
+                    e.put(line.substring(0, colon), line.substring(colon + 2).trim());
+                }
+            }
+            return e.getOrDefault("date", "?") + " on " + e.getOrDefault("cpu", "unknown CPU") + ", "
+                    + e.getOrDefault("kernel", "unknown kernel");
+        }
+        String when = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'").withZone(ZoneOffset.UTC)
+                .format(Instant.ofEpochMilli(Files.getLastModifiedTime(json).toMillis()));
+        return when + " on " + machine();
     }
 
     private static String machine() {
