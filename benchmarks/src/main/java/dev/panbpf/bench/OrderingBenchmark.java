@@ -38,7 +38,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
-@Warmup(iterations = 10, time = 1)
+@Warmup(iterations = 25, time = 1)  // the ordered reader's poll and flush paths take ~15 s to settle in the JIT
 @Measurement(iterations = 10, time = 1)
 public class OrderingBenchmark {
     /** PER_CPU is how many records each of the two producers writes per fill. */
