@@ -17,7 +17,8 @@ fi
 java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 out=benchmarks/results
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# On success the work directory goes; on failure it stays, with run.log, for a look at what went wrong.
+trap 'if [ -n "${finished:-}" ]; then rm -rf "$work"; else echo "run.sh: stopped; its output is in $work" >&2; fi' EXIT
 # Where and when, written before the run so the report says where the numbers were measured, not where it was made.
 {
     echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -31,4 +32,5 @@ trap 'rm -rf "$work"' EXIT
 "$java" -cp "$jar" dev.panbpf.bench.Report "$work/results.json" "$work"
 mkdir -p "$out"
 cp "$work"/* "$out"/
+finished=1
 echo "run.sh: results in $out"

@@ -34,7 +34,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * ring_buffer__consume and perf_buffer__consume on identically filled buffers, plus the typed path that decodes
  * each record into a Java record. Every handler reads the record's first 8 bytes and the last byte the program
  * wrote, and {@link Filled} checks the sum of what was read against the sequence numbers the kernel wrote, so a
- * drain that skips, repeats or misplaces a record fails. The score is ns per record (one invocation drains
+ * drain that misses, repeats or misreads a record fails. The score is ns per record (one invocation drains
  * RECORDS records).
  */
 @BenchmarkMode(Mode.AverageTime)

@@ -9,8 +9,9 @@ import org.openjdk.jmh.annotations.TearDown;
 /**
  * Filled is the common part of the drain benchmarks' states: a producer that refills its buffer with exactly
  * {@link DrainBenchmark#RECORDS} records before every invocation, and the check after it that the drain got every
- * one of them, once each: each benchmark method stores the count its drain returned in {@link #drained}, and the
- * handler's running sum must have grown by exactly what the records' sequence numbers and pattern predict.
+ * one of them: each benchmark method stores the count its drain returned in {@link #drained}, and the handler's
+ * running sum must have grown by exactly what the records' sequence numbers and pattern predict. A missing, extra
+ * or misread record shows in one of the two (short of errors that cancel out in the sum, which does not see order).
  *
  * <p>The refill runs in a Level.Invocation fixture, which JMH warns about because the timer is stopped and started
  * around every call. Here that is sound: one invocation drains thousands of records (microseconds to
@@ -74,7 +75,7 @@ public abstract class Filled {
         if (got != want) {
             throw new IllegalStateException(getClass().getSimpleName() + " size " + size() + ": the handler read "
                     + got + " from the records with seq " + firstSeq + ".." + (firstSeq + DrainBenchmark.RECORDS - 1)
-                    + ", which hold " + want + ": a record was skipped, repeated or misread");
+                    + ", which hold " + want + ": a record was missed, repeated or misread");
         }
         long lost = lostByReader();
         if (lost != 0) {

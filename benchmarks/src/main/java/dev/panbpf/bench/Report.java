@@ -79,7 +79,12 @@ public final class Report {
             md += "\n" + Files.readString(memory);
         }
         Files.writeString(out.resolve("results.md"), md);
-        BitmapEncoder.saveBitmap(report.chart(), out.resolve("drain.png").toString(), BitmapEncoder.BitmapFormat.PNG);
+        CategoryChart chart = report.chart();
+        if (chart.getSeriesMap().isEmpty()) {  // a run that left DrainBenchmark out: nothing to draw
+            Files.deleteIfExists(out.resolve("drain.png"));
+        } else {
+            BitmapEncoder.saveBitmap(chart, out.resolve("drain.png").toString(), BitmapEncoder.BitmapFormat.PNG);
+        }
         System.out.print(md);
     }
 
@@ -89,17 +94,22 @@ public final class Report {
                 + "at or below 1.00 meets the target):\n\n"
                 + "| payload | ring panbpf | ring libbpf | ring ratio | ring typed | perf panbpf | perf libbpf "
                 + "| perf ratio | perf typed |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        boolean any = false;
         for (int size : sizes()) {
             Row rj = drain("ringJava", size);
             Row rl = drain("ringLibbpf", size);
             Row pj = drain("perfJava", size);
             Row pl = drain("perfLibbpf", size);
+            if (rj == null && rl == null && pj == null && pl == null) {
+                continue;  // a size only CachedConsumeBenchmark ran
+            }
+            any = true;
             sb.append("| ").append(size).append(" B | ").append(cell(rj)).append(" | ").append(cell(rl)).append(" | ")
                     .append(ratio(rj, rl)).append(" | ").append(cell(drain("ringTyped", size))).append(" | ")
                     .append(cell(pj)).append(" | ").append(cell(pl)).append(" | ").append(ratio(pj, pl)).append(" | ")
                     .append(cell(drain("perfTyped", size))).append(" |\n");
         }
-        return sb.toString();
+        return any ? sb.toString() : "";  // a run that left DrainBenchmark out
     }
 
     /** The cached-consume table: the consume loops alone, records already in cache, with panbpf/libbpf ratios. */
@@ -189,7 +199,7 @@ public final class Report {
         for (int i = 0; i < SERIES.length; i++) {
             List<String> xs = new ArrayList<>();
             List<Double> ys = new ArrayList<>();
-            for (int size : sizes()) {
+            for (int size : drainSizes()) {
                 Row r = drain(SERIES[i], size);
                 xs.add(Integer.toString(size));
                 ys.add(r == null ? null : r.score());  // no bar, rather than a bar of 0 ns
@@ -201,6 +211,18 @@ public final class Report {
         return chart;
     }
 
+    /** The payload sizes DrainBenchmark ran. */
+    private TreeSet<Integer> drainSizes() {
+        TreeSet<Integer> sizes = new TreeSet<>();
+        for (Row r : rows) {
+            if (r.benchmark().contains(DRAIN) && r.param("size") != null) {
+                sizes.add(Integer.parseInt(r.param("size")));
+            }
+        }
+        return sizes;
+    }
+
+    /** The payload sizes DrainBenchmark or CachedConsumeBenchmark ran. */
     private TreeSet<Integer> sizes() {
         TreeSet<Integer> sizes = new TreeSet<>();
         for (Row r : rows) {
