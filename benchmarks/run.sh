@@ -31,6 +31,7 @@ trap 'if [ -n "${finished:-}" ]; then rm -rf "$work"; else echo "run.sh: stopped
     | tee -a "$work/run.log"
 "$java" -cp "$jar" dev.panbpf.bench.Report "$work/results.json" "$work"
 mkdir -p "$out"
+rm -f "$out"/{environment.txt,results.json,run.log,memory.md,results.md,drain.png}  # one run's files, no older ones
 cp "$work"/* "$out"/
 finished=1
 echo "run.sh: results in $out"
