@@ -76,19 +76,17 @@ public class CachedConsumeBenchmark {
 
         abstract int size();
 
-        /** The handler's running sum (the C callback's, for libbpf). */
-        abstract long sumSoFar();
+        /** The handler's running sum; the libbpf states return the C callback's. */
+        long sumSoFar() {
+            return sum;
+        }
 
         /** Loads the producer and fills the buffer once; the same records are drained again and again. */
         final void start(int target) {
             Sys.pinToCpu(DrainBenchmark.CONSUMER_CPU);
             producer = new Producer(DrainBenchmark.BUFFER_BYTES, new ProducerConfig(DrainBenchmark.RECORDS, size(), 0,
                     ProducerConfig.NO_WAKEUP, target, 0));
-            long first = producer.counters().seq();
-            want = 0;
-            for (int i = 0; i < DrainBenchmark.RECORDS; i++) {
-                want += DrainBenchmark.touched(first + i, size());
-            }
+            want = DrainBenchmark.touchedSum(producer.counters().seq(), size());
         }
 
         @Setup(Level.Invocation)
@@ -134,11 +132,6 @@ public class CachedConsumeBenchmark {
         @Override
         int size() {
             return size;
-        }
-
-        @Override
-        long sumSoFar() {
-            return sum;
         }
 
         @Override
@@ -224,11 +217,6 @@ public class CachedConsumeBenchmark {
         @Override
         int size() {
             return size;
-        }
-
-        @Override
-        long sumSoFar() {
-            return sum;
         }
 
         @Override

@@ -76,6 +76,28 @@ public class DrainBenchmark {
         return seq + ((seq + last) & 0xff);
     }
 
+    /** What {@link #touch} returns summed over the {@link #RECORDS} records from sequence number {@code first} on. */
+    static long touchedSum(long first, int size) {
+        long sum = 0;
+        for (int i = 0; i < RECORDS; i++) {
+            sum += touched(first + i, size);
+        }
+        return sum;
+    }
+
+    /** Typed: the typed rows' common part; the handler adds each decoded {@link Stamp}'s seq to the sum. */
+    public abstract static class Typed extends Filled implements Consumer<Stamp> {
+        @Override
+        public void accept(Stamp stamp) {
+            sum += stamp.seq();
+        }
+
+        @Override
+        long expectedSum(long first) {
+            return RECORDS * first + (long) RECORDS * (RECORDS - 1) / 2;
+        }
+    }
+
     /** JavaRing: panbpf's RingBuffer on a filled ring. */
     @State(Scope.Thread)
     public static class JavaRing extends Filled implements RecordHandler {
@@ -109,11 +131,6 @@ public class DrainBenchmark {
         @Override
         long lostByReader() {
             return 0;
-        }
-
-        @Override
-        long sumSoFar() {
-            return sum;
         }
     }
 
@@ -154,7 +171,7 @@ public class DrainBenchmark {
 
     /** TypedRing: panbpf's RingBuffer decoding each record's head into a {@link Stamp}. */
     @State(Scope.Thread)
-    public static class TypedRing extends Filled implements Consumer<Stamp> {
+    public static class TypedRing extends Typed {
         @Param({"64", "512", "4096"}) // a Stamp needs 24 bytes
         public int size;
         RingBuffer ring;
@@ -172,11 +189,6 @@ public class DrainBenchmark {
         }
 
         @Override
-        public void accept(Stamp stamp) {
-            sum += stamp.seq();
-        }
-
-        @Override
         int size() {
             return size;
         }
@@ -184,16 +196,6 @@ public class DrainBenchmark {
         @Override
         long lostByReader() {
             return 0;
-        }
-
-        @Override
-        long sumSoFar() {
-            return sum;
-        }
-
-        @Override
-        long expected(long seq) {
-            return seq;
         }
     }
 
@@ -229,11 +231,6 @@ public class DrainBenchmark {
         @Override
         long lostByReader() {
             return perf.lost();
-        }
-
-        @Override
-        long sumSoFar() {
-            return sum;
         }
     }
 
@@ -274,7 +271,7 @@ public class DrainBenchmark {
 
     /** TypedPerf: panbpf's PerfBuffer decoding each payload's head into a {@link Stamp}. */
     @State(Scope.Thread)
-    public static class TypedPerf extends Filled implements Consumer<Stamp> {
+    public static class TypedPerf extends Typed {
         @Param({"64", "512", "4096"})
         public int size;
         PerfBuffer perf;
@@ -292,11 +289,6 @@ public class DrainBenchmark {
         }
 
         @Override
-        public void accept(Stamp stamp) {
-            sum += stamp.seq();
-        }
-
-        @Override
         int size() {
             return size;
         }
@@ -304,16 +296,6 @@ public class DrainBenchmark {
         @Override
         long lostByReader() {
             return perf.lost();
-        }
-
-        @Override
-        long sumSoFar() {
-            return sum;
-        }
-
-        @Override
-        long expected(long seq) {
-            return seq;
         }
     }
 
