@@ -90,49 +90,47 @@ public final class Report {
 
     /** The drain table: ns per record for each payload size and consumer, with panbpf/libbpf ratios. */
     String drainTable() {
-        StringBuilder sb = new StringBuilder("Drain, ns per record (lower is better; ratio = panbpf / libbpf, "
-                + "at or below 1.00 meets the target):\n\n"
-                + "| payload | ring panbpf | ring libbpf | ring ratio | ring typed | perf panbpf | perf libbpf "
-                + "| perf ratio | perf typed |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-        boolean any = false;
-        for (int size : sizes()) {
-            Row rj = drain("ringJava", size);
-            Row rl = drain("ringLibbpf", size);
-            Row pj = drain("perfJava", size);
-            Row pl = drain("perfLibbpf", size);
-            if (rj == null && rl == null && pj == null && pl == null) {
-                continue;  // a size only CachedConsumeBenchmark ran
-            }
-            any = true;
-            sb.append("| ").append(size).append(" B | ").append(cell(rj)).append(" | ").append(cell(rl)).append(" | ")
-                    .append(ratio(rj, rl)).append(" | ").append(cell(drain("ringTyped", size))).append(" | ")
-                    .append(cell(pj)).append(" | ").append(cell(pl)).append(" | ").append(ratio(pj, pl)).append(" | ")
-                    .append(cell(drain("perfTyped", size))).append(" |\n");
-        }
-        return any ? sb.toString() : "";  // a run that left DrainBenchmark out
+        return comparisonTable(DRAIN, "Drain, ns per record (lower is better; ratio = panbpf / libbpf, "
+                + "at or below 1.00 meets the target)", true);
     }
 
     /** The cached-consume table: the consume loops alone, records already in cache, with panbpf/libbpf ratios. */
     String cachedTable() {
-        StringBuilder sb = new StringBuilder("Consume loop with the records already in cache, ns per record "
-                + "(CachedConsumeBenchmark; ratio = panbpf / libbpf):\n\n"
-                + "| payload | ring panbpf | ring libbpf | ring ratio | perf panbpf | perf libbpf | perf ratio |\n"
-                + "|---:|---:|---:|---:|---:|---:|---:|\n");
+        return comparisonTable(CACHED, "Consume loop with the records already in cache, ns per record "
+                + "(CachedConsumeBenchmark; ratio = panbpf / libbpf)", false);
+    }
+
+    /**
+     * One row per payload size that benchmark class {@code bench} ran: ring and perf, panbpf against libbpf with
+     * the ratio, and with {@code typed} the typed rows too. Empty when the run left {@code bench} out.
+     */
+    private String comparisonTable(String bench, String title, boolean typed) {
+        StringBuilder sb = new StringBuilder(title).append(":\n\n| payload | ring panbpf | ring libbpf | ring ratio |")
+                .append(typed ? " ring typed |" : "").append(" perf panbpf | perf libbpf | perf ratio |")
+                .append(typed ? " perf typed |" : "").append("\n|---:|---:|---:|---:|---:|---:|---:|")
+                .append(typed ? "---:|---:|" : "").append('\n');
         boolean any = false;
         for (int size : sizes()) {
-            Row rj = find(CACHED, "ringJava", size);
-            Row rl = find(CACHED, "ringLibbpf", size);
-            Row pj = find(CACHED, "perfJava", size);
-            Row pl = find(CACHED, "perfLibbpf", size);
+            Row rj = find(bench, "ringJava", size);
+            Row rl = find(bench, "ringLibbpf", size);
+            Row pj = find(bench, "perfJava", size);
+            Row pl = find(bench, "perfLibbpf", size);
             if (rj == null && rl == null && pj == null && pl == null) {
-                continue;
+                continue;  // a size only the other benchmark ran
             }
             any = true;
             sb.append("| ").append(size).append(" B | ").append(cell(rj)).append(" | ").append(cell(rl)).append(" | ")
-                    .append(ratio(rj, rl)).append(" | ").append(cell(pj)).append(" | ").append(cell(pl)).append(" | ")
-                    .append(ratio(pj, pl)).append(" |\n");
+                    .append(ratio(rj, rl)).append(" | ");
+            if (typed) {
+                sb.append(cell(find(bench, "ringTyped", size))).append(" | ");
+            }
+            sb.append(cell(pj)).append(" | ").append(cell(pl)).append(" | ").append(ratio(pj, pl)).append(" |");
+            if (typed) {
+                sb.append(' ').append(cell(find(bench, "perfTyped", size))).append(" |");
+            }
+            sb.append('\n');
         }
-        return any ? sb.toString() : "";  // a run that left CachedConsumeBenchmark out
+        return any ? sb.toString() : "";
     }
 
     /** The ordering table: drain cost and how far delivery strayed from sequence order, per buffer. */
