@@ -127,9 +127,7 @@ public final class PerfBuffer implements AutoCloseable {
      */
     public int poll(Handler handler, Duration timeout) {
         int millis = toMillis(timeout);
-        if (!gate.enter()) {
-            return 0;
-        }
+        gate.enter();
         try {
             // Our data_tail stores must be visible before we sleep, so that a kernel waiting for room sees them.
             VarHandle.fullFence();
@@ -163,9 +161,7 @@ public final class PerfBuffer implements AutoCloseable {
 
     /** Reads every CPU's ring to its end without waiting; returns the number of samples handled. */
     public int consume(Handler handler) {
-        if (!gate.enter()) {
-            return 0;
-        }
+        gate.enter();
         try {
             int n = 0;
             for (int i = 0; i < set.size(); i++) {
@@ -180,9 +176,7 @@ public final class PerfBuffer implements AutoCloseable {
     /** Reads one CPU's ring to its end without waiting; returns the number of samples handled. */
     public int consume(int cpu, Handler handler) {
         int i = ringIndex(cpu);
-        if (!gate.enter()) {
-            return 0;
-        }
+        gate.enter();
         try {
             return set.ring(i).read(handler, onLost);
         } finally {
@@ -303,9 +297,7 @@ public final class PerfBuffer implements AutoCloseable {
      */
     boolean await(Duration timeout) {
         int millis = toMillis(timeout);
-        if (!gate.enter()) {
-            return false;
-        }
+        gate.enter();
         try {
             // Our data_tail stores must be visible before we sleep, so that a kernel waiting for room sees them.
             VarHandle.fullFence();

@@ -213,9 +213,7 @@ public final class RingBuffer implements AutoCloseable {
     }
 
     private void enter() {
-        if (!gate.enter()) {
-            throw closed();
-        }
+        gate.enter();
     }
 
     private void checkOpen() {

@@ -202,9 +202,7 @@ public final class RingBufferPoller implements AutoCloseable {
     }
 
     private void enter() {
-        if (!gate.enter()) {
-            throw closed();
-        }
+        gate.enter();
     }
 
     private static BpfException closed() {

@@ -270,9 +270,7 @@ public final class UserRingBuffer implements AutoCloseable {
     }
 
     private void enter() {
-        if (!gate.enter()) {
-            throw closed();
-        }
+        gate.enter();
     }
 
     private void checkOpen() {

@@ -1,6 +1,7 @@
 package dev.panbpf.internal;
 
 import dev.panbpf.BpfException;
+import dev.panbpf.BufferClosedException;
 
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -43,25 +44,68 @@ public final class ConsumerGate {
     }
 
     /**
-     * Enters as the consumer. Returns false when the gate is closed; throws when another thread is consuming,
-     * because two consumers would corrupt the consumer position.
+     * Enters as the consumer. Throws {@link BufferClosedException} when the gate is closed, and a
+     * {@link BpfException} when a consumer is inside already (two consumers would corrupt the consumer
+     * position), saying so plainly when that consumer is the caller itself: a handler calling back in.
      */
-    public boolean enter() {
+    public void enter() {
         while (true) {
             int s = state.get();
             if ((s & CLOSED) != 0) {
-                return false;
+                throw new BufferClosedException(what);
             }
             if ((s & ACTIVE) != 0) {
                 Thread t = owner;
+                if (t == Thread.currentThread()) {
+                    throw new BpfException(what + ": re-entrant call from inside a handler on this thread ('"
+                            + t.getName() + "'); a handler must not consume, poll or flush the buffer that "
+                            + "called it. Return false (or stop) from the handler and call again afterwards");
+                }
                 throw new BpfException(what + " " + busy + (t == null ? "" : " (thread '" + t.getName() + "')")
                         + "; " + advice);
             }
             if (state.compareAndSet(s, s | ACTIVE)) {
                 owner = Thread.currentThread();
-                return true;
+                return;
             }
         }
+    }
+
+    /** Throws {@link BufferClosedException} if {@link #close()} was called. */
+    public void checkOpen() {
+        if (isClosed()) {
+            throw new BufferClosedException(what);
+        }
+    }
+
+    /**
+     * Runs a query that reads the shared mapping from any thread. A close racing it may unmap the memory under
+     * it (the arena's liveness check throws IllegalStateException, never a fault): that becomes the same
+     * {@link BufferClosedException} as any call after close.
+     */
+    public long query(java.util.function.LongSupplier read) {
+        checkOpen();
+        try {
+            return read.getAsLong();
+        } catch (IllegalStateException e) {
+            if (isClosed()) {
+                throw new BufferClosedException(what);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Whether close() was called, read without ordering: cheap enough for a consumer to ask after every record
+     * (a handler that closes its own buffer runs on the consumer thread, so it sees its own write).
+     */
+    public boolean isClosedPlain() {
+        return (state.getPlain() & CLOSED) != 0;
+    }
+
+    /** Whether the calling thread is the consumer inside the gate (a handler closing its own buffer). */
+    public boolean isConsumerThread() {
+        return owner == Thread.currentThread();
     }
 
     /** Leaves; releases the resources if the gate was closed meanwhile. */

@@ -4,7 +4,9 @@ import java.time.Duration;
 
 /**
  * Deadline turns a caller's {@link Duration} timeout into a {@link System#nanoTime()} instant and back into the
- * milliseconds epoll_wait takes, without allocating, so blocking calls can loop until their time is up.
+ * milliseconds epoll_wait takes, without allocating, so blocking calls can loop until their time is up. Every
+ * reader converts its timeouts here, so they all accept the same values (any non-negative Duration, up to
+ * {@code Duration.ofSeconds(Long.MAX_VALUE)}, which waits without a limit).
  */
 public final class Deadline {
     private Deadline() { }
@@ -38,6 +40,17 @@ public final class Deadline {
             return 0;
         }
         return (int) Math.min(Integer.MAX_VALUE, (left + 999_999) / 1_000_000);
+    }
+
+    /**
+     * {@code d} in nanoseconds, saturated at {@link Long#MAX_VALUE} instead of overflowing (for windows and
+     * intervals rather than deadlines); refuses negative durations, naming {@code what}.
+     */
+    public static long nanos(Duration d, String what) {
+        if (d.isNegative()) {
+            throw new IllegalArgumentException(what + " " + d + " is negative");
+        }
+        return d.compareTo(CENTURY) >= 0 ? Long.MAX_VALUE : d.toNanos();
     }
 
     /** Whether {@code deadline} has passed. */
