@@ -40,6 +40,7 @@ public final class RingBuffer implements AutoCloseable {
     private final RingReader reader;
     private final Epoll epoll;
     private final ConsumerGate gate;
+    private final RingPollLoop loop;
 
     private RingBuffer(String name, RingMapping mapping, RingReader reader, Epoll epoll, int claim) {
         this.name = name;
@@ -50,6 +51,17 @@ public final class RingBuffer implements AutoCloseable {
             mapping.close();
             RingClaims.release(claim);
         });
+        this.loop = new RingPollLoop(gate, epoll) {
+            @Override
+            int pass(RecordHandler handler) {
+                return reader.drain(handler, Integer.MAX_VALUE);
+            }
+
+            @Override
+            int readiness() {
+                return reader.readiness();
+            }
+        };
     }
 
     /**
@@ -101,7 +113,7 @@ public final class RingBuffer implements AutoCloseable {
         if (limit < 0) {
             throw new IllegalArgumentException("limit " + limit + " is negative");
         }
-        enter();
+        gate.enter();
         try {
             return reader.drain(handler, limit);
         } finally {
@@ -131,19 +143,9 @@ public final class RingBuffer implements AutoCloseable {
     public int poll(RecordHandler handler, Duration timeout) {
         Objects.requireNonNull(handler, "handler");
         long deadline = Deadline.after(timeout);
-        enter();
+        gate.enter();
         try {
-            while (true) {
-                int n = reader.drain(handler, Integer.MAX_VALUE);
-                if (n > 0 || gate.isClosed() || Deadline.passed(deadline)) {
-                    return n;
-                }
-                // Only sleep if nothing can be lost by it; otherwise read again (records arrived, or the pass only
-                // skipped discarded ones).
-                if (reader.idle() && epoll.awaitWokenUp(deadline)) {
-                    return 0;
-                }
-            }
+            return loop.poll(handler, deadline);
         } finally {
             gate.exit();
         }
@@ -164,6 +166,7 @@ public final class RingBuffer implements AutoCloseable {
      */
     @Override
     public void close() {
+        reader.stopForClose();
         if (gate.close()) {
             epoll.wakeup();
         }
@@ -179,22 +182,44 @@ public final class RingBuffer implements AutoCloseable {
         return reader.size();
     }
 
-    /** Bytes published and not yet consumed, record headers and discarded records included. */
+    /**
+     * Bytes published and not yet consumed, record headers and discarded records included.
+     *
+     * @return the byte count
+     * @throws BufferClosedException after {@link #close()}, also when a close races this call
+     */
     public long availableBytes() {
-        checkOpen();
-        return reader.availableBytes();
+        return gate.query(reader::availableBytes);
     }
 
-    /** The producer position: total bytes ever reserved in this ring, headers and padding included. */
+    /**
+     * The producer position: total bytes ever reserved in this ring, headers and padding included.
+     *
+     * @return the position
+     * @throws BufferClosedException after {@link #close()}, also when a close races this call
+     */
     public long producerPosition() {
-        checkOpen();
-        return reader.producerPosition();
+        return gate.query(reader::producerPosition);
     }
 
-    /** The consumer position: total bytes consumed so far. */
+    /**
+     * The consumer position: total bytes consumed so far.
+     *
+     * @return the position
+     * @throws BufferClosedException after {@link #close()}, also when a close races this call
+     */
     public long consumerPosition() {
-        checkOpen();
-        return reader.consumerPosition();
+        return gate.query(reader::consumerPosition);
+    }
+
+    /**
+     * How many times a {@code poll} found the record at the consumer position reserved but not yet committed
+     * (BUSY) and slept briefly instead of spinning: 20 µs at first, doubling up to 4 ms, within the timeout.
+     *
+     * @return the number of such sleeps since this reader was opened
+     */
+    public long busyWaits() {
+        return loop.busyWaits();
     }
 
     /** The number of records handed to a handler since this reader was opened. */
@@ -210,19 +235,5 @@ public final class RingBuffer implements AutoCloseable {
     @Override
     public String toString() {
         return name + (isClosed() ? " (closed)" : "");
-    }
-
-    private void enter() {
-        gate.enter();
-    }
-
-    private void checkOpen() {
-        if (gate.isClosed()) {
-            throw closed();
-        }
-    }
-
-    private BpfException closed() {
-        return new BpfException(name + " is closed; open a new RingBuffer on the map to read it again");
     }
 }

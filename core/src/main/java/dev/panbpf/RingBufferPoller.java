@@ -47,6 +47,7 @@ public final class RingBufferPoller implements AutoCloseable {
     private final long maxTurns;
     private final Epoll epoll;
     private final ConsumerGate gate;
+    private final RingPollLoop loop;
     /** The ring the next turn starts with. */
     private int first;
     /** Whether a handler returned false during the last turn. */
@@ -64,6 +65,21 @@ public final class RingBufferPoller implements AutoCloseable {
         this.maxTurns = (largest / RingLayout.HEADER_SIZE + batch - 1) / batch + 1;
         this.epoll = epoll;
         this.gate = new ConsumerGate("ring buffer poller", () -> release(epoll, mappings, claims, claims.length));
+        this.loop = new RingPollLoop(gate, epoll) {
+            @Override
+            int pass(RecordHandler unused) {
+                return turn();
+            }
+
+            @Override
+            int readiness() {
+                int all = RingReader.EMPTY;
+                for (RingReader r : readers) {
+                    all = combine(all, r.readiness());
+                }
+                return all;
+            }
+        };
     }
 
     /** A builder to which rings are added with their handlers. */
@@ -77,7 +93,7 @@ public final class RingBufferPoller implements AutoCloseable {
      * empty full rings, so producers that keep up cannot hold it forever.
      */
     public int consume() {
-        enter();
+        gate.enter();
         try {
             long total = 0;
             int n;
@@ -98,17 +114,9 @@ public final class RingBufferPoller implements AutoCloseable {
      */
     public int poll(Duration timeout) {
         long deadline = Deadline.after(timeout);
-        enter();
+        gate.enter();
         try {
-            while (true) {
-                int n = turn();
-                if (n > 0 || gate.isClosed() || Deadline.passed(deadline)) {
-                    return n;
-                }
-                if (allIdle() && epoll.awaitWokenUp(deadline)) {
-                    return 0;
-                }
-            }
+            return loop.poll(null, deadline);
         } finally {
             gate.exit();
         }
@@ -141,16 +149,6 @@ public final class RingBufferPoller implements AutoCloseable {
         return ring + 1 == readers.length ? 0 : ring + 1;
     }
 
-    /** Whether every ring may be slept on; see {@link RingReader#idle()}. */
-    private boolean allIdle() {
-        for (RingReader r : readers) {
-            if (!r.idle()) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     /** Makes a {@code poll} waiting now return 0 at once (or the next one that would wait). Any thread. */
     public void wakeup() {
         epoll.wakeup();
@@ -159,6 +157,9 @@ public final class RingBufferPoller implements AutoCloseable {
     /** Closes the poller: a blocked {@code poll} returns at once; the mappings go when no consumer is inside. */
     @Override
     public void close() {
+        for (RingReader r : readers) {
+            r.stopForClose();
+        }
         if (gate.close()) {
             epoll.wakeup();
         }
@@ -195,18 +196,17 @@ public final class RingBufferPoller implements AutoCloseable {
 
     /** Bytes published and not yet consumed in ring {@code ring}. */
     public long availableBytes(int ring) {
-        if (gate.isClosed()) {
-            throw closed();
-        }
-        return readers[ring].availableBytes();
+        RingReader r = readers[ring];
+        return gate.query(r::availableBytes);
     }
 
-    private void enter() {
-        gate.enter();
-    }
-
-    private static BpfException closed() {
-        return new BpfException("ring buffer poller is closed; build a new one to read the rings again");
+    /**
+     * How many times a {@code poll} slept briefly because a ring's head record was reserved but not committed.
+     *
+     * @return the number of such sleeps since the poller was built
+     */
+    public long busyWaits() {
+        return loop.busyWaits();
     }
 
     private static void release(Epoll epoll, List<RingMapping> mappings, int[] claims, int claimed) {

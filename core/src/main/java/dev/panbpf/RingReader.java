@@ -51,6 +51,11 @@ final class RingReader {
     private long lastProducerPos;
     /** Whether the handler asked to stop during the last pass. */
     private boolean stopped;
+    /**
+     * Set by the owner's close(): the pass in progress stops after the current record. A plain field: a handler
+     * closing its own reader runs on this thread, and the acquire fence per record makes the loop re-read it.
+     */
+    private boolean closing;
     /** Counters with one writer (the consumer), read from any thread; release stores keep writing fence-free. */
     private final AtomicLong delivered = new AtomicLong();
     private final AtomicLong discarded = new AtomicLong();
@@ -120,7 +125,7 @@ final class RingReader {
                 // Free the record's space at once, as libbpf does, so producers see room while a long pass goes
                 // on. Release: the handler's reads of the record happen before the kernel may reuse it.
                 POSITION.setRelease(consumerPage, CONSUMER_POS, pos);
-                if (!more) {
+                if (!more || closing) {
                     stop = true;
                     break;
                 }
@@ -142,21 +147,35 @@ final class RingReader {
         return handed;
     }
 
+    /** What {@link #readiness()} found: records to read. */
+    static final int WORK = 0;
+    /** What {@link #readiness()} found: nothing published; epoll will report the next record. */
+    static final int EMPTY = 1;
+    /** What {@link #readiness()} found: the head record is reserved but not committed (BUSY). */
+    static final int HEAD_BUSY = 2;
+
     /**
-     * Whether the consumer may go to sleep on epoll now without missing a wakeup. The kernel wakes the consumer
-     * only when it commits the record at exactly the consumer position we published, and it decides that by reading
-     * our position after its commit. So: full fence (our consumer_pos store is globally visible before we look at
-     * the producer side again), then re-read. If the ring is empty, or its head record is still BUSY, the producer
-     * that commits it will see our position and wake us; otherwise there is work and sleeping could lose it.
+     * Whether the consumer may go to sleep now without missing a wakeup. The kernel wakes the consumer only when
+     * it commits the record at exactly the consumer position we published, and it decides that by reading our
+     * position after its commit. So: full fence (our consumer_pos store is globally visible before we look at the
+     * producer side again), then re-read. EMPTY: sleep on epoll, the next commit wakes us. HEAD_BUSY: the
+     * producer that commits it will wake us, but epoll reports the ring readable meanwhile (producer_pos differs
+     * from consumer_pos), so the caller must sleep some other way ({@link dev.panbpf.internal.BusyBackoff}).
+     * WORK: read again; sleeping could lose it.
      */
-    boolean idle() {
+    int readiness() {
         VarHandle.fullFence();
         long end = (long) POSITION.getAcquire(producerPage, PRODUCER_POS);
         if (end == consumerPos) {
-            return true;
+            return EMPTY;
         }
         long header = (long) HEADER_WORD.getAcquire(data, consumerPos & mask);
-        return (header & BUSY_FLAG) != 0;
+        return (header & BUSY_FLAG) != 0 ? HEAD_BUSY : WORK;
+    }
+
+    /** Makes the pass in progress (if any) stop after the record being handled; for close(). */
+    void stopForClose() {
+        closing = true;
     }
 
     /** Whether the handler returned false during the last pass. */

@@ -8,6 +8,9 @@ import dev.panbpf.internal.RingClaims;
 import dev.panbpf.internal.RingLayout;
 import dev.panbpf.internal.RingMapping;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.Objects;
@@ -46,6 +49,7 @@ import static dev.panbpf.internal.RingLayout.PRODUCER_POS;
  * {@link #reserve(int, Duration)} at once.
  */
 public final class UserRingBuffer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(UserRingBuffer.class);
     private final String name;
     private final MemorySegment consumerPage;
     private final MemorySegment producerPage;
@@ -56,6 +60,7 @@ public final class UserRingBuffer implements AutoCloseable {
     private final ConsumerGate gate;
     private final AtomicLong submitted = new AtomicLong();
     private final AtomicLong discarded = new AtomicLong();
+    private volatile long droppedAtClose;
     /** Our producer position; only the admitted reserver moves it. */
     private long producerPos;
 
@@ -70,9 +75,13 @@ public final class UserRingBuffer implements AutoCloseable {
         this.producerPos = (long) POSITION.getAcquire(producerPage, PRODUCER_POS);
         this.gate = new ConsumerGate(name, "already has a thread reserving",
                 "one thread at a time may reserve; reserve from one thread or guard reserve with a lock", () -> {
-                    epoll.close();
-                    mapping.close();
-                    RingClaims.release(claim);
+                    try {
+                        discardPending();
+                    } finally {
+                        epoll.close();
+                        mapping.close();
+                        RingClaims.release(claim);
+                    }
                 });
     }
 
@@ -115,7 +124,7 @@ public final class UserRingBuffer implements AutoCloseable {
      */
     public MemorySegment reserve(int size) {
         checkSize(size);
-        enter();
+        gate.enter();
         try {
             return tryReserve(size);
         } finally {
@@ -130,7 +139,7 @@ public final class UserRingBuffer implements AutoCloseable {
     public MemorySegment reserve(int size, Duration timeout) {
         checkSize(size);
         long deadline = Deadline.after(timeout);
-        enter();
+        gate.enter();
         try {
             while (true) {
                 MemorySegment sample = tryReserve(size);
@@ -182,18 +191,52 @@ public final class UserRingBuffer implements AutoCloseable {
 
     private void commit(MemorySegment sample, int flags) {
         Objects.requireNonNull(sample, "sample");
-        checkOpen();
+        gate.checkOpen();
         long offset = sample.address() - data.address() - HEADER_SIZE;
         if (offset < 0 || offset >= size || (offset & (HEADER_SIZE - 1)) != 0) {
             throw new IllegalArgumentException("this segment is not a sample reserved from " + name);
         }
-        int header = (int) HEADER.getAcquire(data, offset);
-        if ((header & BUSY_BIT) == 0 || (header & LENGTH_MASK) != sample.byteSize()) {
-            throw new IllegalArgumentException("this segment is not a pending sample of " + name + ": it was "
-                    + "submitted or discarded already, or is a slice of one; pass the segment reserve returned, once");
+        try {
+            int header = (int) HEADER.getAcquire(data, offset);
+            // A compare-and-set, not a store: close() may be discarding this very sample on another thread, and
+            // exactly one of the two must clear BUSY. Release: the bytes are visible before the header changes.
+            if ((header & BUSY_BIT) == 0 || (header & LENGTH_MASK) != sample.byteSize()
+                    || !HEADER.compareAndSet(data, offset, header, (int) sample.byteSize() | flags)) {
+                throw new IllegalArgumentException("this segment is not a pending sample of " + name + ": it was "
+                        + "submitted or discarded already, or is a slice of one; pass the segment reserve returned, "
+                        + "once");
+            }
+        } catch (IllegalStateException unmapped) {
+            throw new BufferClosedException(name);     // close() unmapped the ring under us: the sample is gone
         }
-        // Release: the sample's bytes are visible before the kernel sees the header without BUSY.
-        HEADER.setRelease(data, offset, (int) sample.byteSize() | flags);
+    }
+
+    /**
+     * Discards every sample still reserved, so that the ring does not stay stuck behind a BUSY header nobody can
+     * clear once this writer is gone (the BPF side drains only up to the first BUSY sample). Runs at close, when
+     * no reserve is in progress; a submit racing it on another thread wins or loses the header's compare-and-set.
+     */
+    private void discardPending() {
+        long pos = (long) POSITION.getAcquire(consumerPage, CONSUMER_POS);
+        long end = producerPos;
+        if (end - pos < 0 || end - pos > size) {
+            return;                                     // positions make no sense: touch nothing
+        }
+        long dropped = 0;
+        while (pos < end) {
+            long offset = pos & mask;
+            int header = (int) HEADER.getAcquire(data, offset);
+            int length = header & LENGTH_MASK;
+            if ((header & BUSY_BIT) != 0 && HEADER.compareAndSet(data, offset, header, length | DISCARD_BIT)) {
+                dropped++;
+            }
+            pos += RingLayout.stride(length);
+        }
+        if (dropped > 0) {
+            droppedAtClose = dropped;
+            LOG.warn("{}: closed with {} samples reserved but never submitted; they were discarded so the ring "
+                    + "keeps draining (submit or discard every sample before close())", name, dropped);
+        }
     }
 
     /** The largest sample this ring can take: its size less one header, and at most 16 MiB - 1 (a dynptr). */
@@ -217,7 +260,9 @@ public final class UserRingBuffer implements AutoCloseable {
 
     /**
      * Closes this writer: a reserve waiting for room returns null at once, and the mapping is released when no
-     * reserve is in progress. Samples submitted before stay in the ring for the BPF side. Idempotent.
+     * reserve is in progress. Samples submitted before stay in the ring for the BPF side; samples reserved and not
+     * yet submitted are discarded (counted in {@link #droppedAtClose()}), and submitting them afterwards throws
+     * {@link BufferClosedException}. Idempotent.
      */
     @Override
     public void close() {
@@ -236,22 +281,45 @@ public final class UserRingBuffer implements AutoCloseable {
         return size;
     }
 
-    /** Bytes free for new samples now (each sample takes its size plus an 8-byte header, rounded up to 8). */
+    /**
+     * Bytes free for new samples now (each sample takes its size plus an 8-byte header, rounded up to 8).
+     *
+     * @return the free byte count
+     * @throws BufferClosedException after {@link #close()}, also when a close races this call
+     */
     public long freeBytes() {
-        checkOpen();
-        return size - (producerPosition() - consumerPosition());
+        return gate.query(() -> size - ((long) POSITION.getAcquire(producerPage, PRODUCER_POS)
+                - (long) POSITION.getAcquire(consumerPage, CONSUMER_POS)));
     }
 
-    /** The producer position: total bytes reserved so far, headers and padding included. */
+    /**
+     * The producer position: total bytes reserved so far, headers and padding included.
+     *
+     * @return the position
+     * @throws BufferClosedException after {@link #close()}, also when a close races this call
+     */
     public long producerPosition() {
-        checkOpen();
-        return (long) POSITION.getAcquire(producerPage, PRODUCER_POS);
+        return gate.query(() -> (long) POSITION.getAcquire(producerPage, PRODUCER_POS));
     }
 
-    /** The consumer position: total bytes the BPF side has drained. */
+    /**
+     * The consumer position: total bytes the BPF side has drained.
+     *
+     * @return the position
+     * @throws BufferClosedException after {@link #close()}, also when a close races this call
+     */
     public long consumerPosition() {
-        checkOpen();
-        return (long) POSITION.getAcquire(consumerPage, CONSUMER_POS);
+        return gate.query(() -> (long) POSITION.getAcquire(consumerPage, CONSUMER_POS));
+    }
+
+    /**
+     * Samples that were reserved and never submitted or discarded when this writer closed; close discards them
+     * so the ring keeps draining.
+     *
+     * @return the count, 0 before close
+     */
+    public long droppedAtClose() {
+        return droppedAtClose;
     }
 
     /** The number of samples submitted so far. */
@@ -267,19 +335,5 @@ public final class UserRingBuffer implements AutoCloseable {
     @Override
     public String toString() {
         return name + (isClosed() ? " (closed)" : "");
-    }
-
-    private void enter() {
-        gate.enter();
-    }
-
-    private void checkOpen() {
-        if (gate.isClosed()) {
-            throw closed();
-        }
-    }
-
-    private BpfException closed() {
-        return new BpfException(name + " is closed; open a new UserRingBuffer on the map to write to it again");
     }
 }

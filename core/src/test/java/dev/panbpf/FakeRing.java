@@ -13,7 +13,7 @@ import java.lang.foreign.ValueLayout;
  * data pages is imitated by writing every byte to both copies.
  */
 final class FakeRing implements AutoCloseable {
-    final Arena arena = Arena.ofConfined();
+    final Arena arena = Arena.ofShared();   // shared: some tests commit from another thread
     final long size;
     final MemorySegment consumerPage;
     final MemorySegment producerPage;

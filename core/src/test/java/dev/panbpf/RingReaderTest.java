@@ -85,17 +85,17 @@ class RingReaderTest {
             Collector c = new Collector();
             assertEquals(1, reader.drain(c, Integer.MAX_VALUE));
             assertEquals(busy, ring.consumerPos(), "stops exactly at the busy record");
-            assertTrue(reader.idle(), "a busy head is safe to sleep on: its commit wakes the consumer");
+            assertEquals(RingReader.HEAD_BUSY, reader.readiness(), "a busy head: its commit wakes the consumer");
             assertEquals(0, reader.drain(c, Integer.MAX_VALUE), "still busy: nothing, and no spinning past it");
 
             ring.fill(busy, FakeRing.payload(2, 16));
             ring.commit(busy, false);
-            assertFalse(reader.idle(), "a committed head must be read before sleeping");
+            assertEquals(RingReader.WORK, reader.readiness(), "a committed head must be read before sleeping");
             assertEquals(2, reader.drain(c, Integer.MAX_VALUE));
             for (int i = 0; i < 3; i++) {
                 assertEquals(i + 1, c.records.get(i)[0]);
             }
-            assertTrue(reader.idle());
+            assertEquals(RingReader.EMPTY, reader.readiness());
         }
     }
 
@@ -124,7 +124,7 @@ class RingReaderTest {
             ring.discard(32);
             assertEquals(0, reader.drain(new Collector(), Integer.MAX_VALUE));
             assertEquals(ring.producerPos, ring.consumerPos());
-            assertTrue(reader.idle());
+            assertEquals(RingReader.EMPTY, reader.readiness());
         }
     }
 

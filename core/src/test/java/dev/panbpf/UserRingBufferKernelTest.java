@@ -192,4 +192,44 @@ class UserRingBufferKernelTest {
             assertEquals(0, drainer.bad());
         }
     }
+
+    @Test
+    void closingWithASampleReservedDiscardsItSoTheRingKeepsDraining() {
+        try (Drainer drainer = new Drainer(SMALL)) {
+            UserRingBuffer first = UserRingBuffer.of(drainer.ring());
+            MemorySegment submitted = first.reserve(32);
+            fill(submitted, 7);
+            first.submit(submitted);
+            MemorySegment forgotten = first.reserve(32);      // reserved, never submitted
+            assertNotNull(forgotten);
+            first.close();
+            assertEquals(1, first.droppedAtClose(), "the pending sample was discarded and counted");
+            assertThrows(BufferClosedException.class, () -> first.submit(forgotten),
+                    "submitting after close is the closed error, not a write into an unmapped ring");
+
+            try (UserRingBuffer second = UserRingBuffer.of(drainer.ring())) {
+                MemorySegment later = second.reserve(32);
+                fill(later, 11);
+                second.submit(later);
+                drainer.drain();
+                assertEquals(2, drainer.lastReturn(), "both submitted samples drain; the discarded one is skipped");
+                assertEquals(18, drainer.valueSum());
+                assertEquals(second.producerPosition(), second.consumerPosition(), "nothing left stuck");
+            }
+        }
+    }
+
+    @Test
+    void everyCallOnAClosedUserRingThrowsTheClosedError() {
+        try (Drainer drainer = new Drainer(SMALL)) {
+            UserRingBuffer ring = UserRingBuffer.of(drainer.ring());
+            ring.close();
+            assertThrows(BufferClosedException.class, () -> ring.reserve(8));
+            assertThrows(BufferClosedException.class, () -> ring.reserve(8, Duration.ofMillis(10)));
+            assertThrows(BufferClosedException.class, ring::freeBytes);
+            assertThrows(BufferClosedException.class, ring::producerPosition);
+            assertThrows(BufferClosedException.class, ring::consumerPosition);
+            ring.close();                                    // idempotent
+        }
+    }
 }

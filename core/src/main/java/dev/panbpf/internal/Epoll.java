@@ -24,6 +24,8 @@ public final class Epoll implements AutoCloseable {
     private final int capacity;
     // wakeup() and close() hold it around the eventfd, so a wakeup never writes to a number close() just freed.
     private final Object wakeLock = new Object();
+    /** Set by wakeup() before it writes the eventfd: lets a consumer that sleeps without epoll see the request. */
+    private volatile boolean wakeRequested;
 
     /** An epoll able to report {@code capacity} ready sources per wait. */
     public Epoll(int capacity) {
@@ -75,6 +77,7 @@ public final class Epoll implements AutoCloseable {
         }
         for (int i = 0; i < n; i++) {
             if (tag(i) == WAKEUP_TAG) {
+                wakeRequested = false;
                 Sys.read(wake.get(), one);
             }
         }
@@ -106,12 +109,26 @@ public final class Epoll implements AutoCloseable {
         return events.get(epoll_event.events$layout(), i * epoll_event.sizeof());
     }
 
+    /**
+     * Takes a pending {@link #wakeup()} without waiting: true if one was requested since the last wait saw one (the
+     * eventfd is drained, so the next wait does not end at once for it). For a consumer sleeping outside epoll.
+     */
+    public boolean takeWakeup() {
+        if (!wakeRequested) {
+            return false;
+        }
+        wakeRequested = false;
+        Sys.read(wake.get(), one);      // non-blocking eventfd: EAGAIN if a wait already drained it is fine
+        return true;
+    }
+
     /** Releases a thread blocked in {@link #await}; safe from any thread, and a no-op once closed. */
     public void wakeup() {
         synchronized (wakeLock) {
             if (wake.isClosed()) {
                 return;
             }
+            wakeRequested = true;
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment v = a.allocate(ValueLayout.JAVA_LONG);
                 v.set(ValueLayout.JAVA_LONG, 0, 1L);
