@@ -202,6 +202,7 @@ public final class UserRingBuffer implements AutoCloseable {
             // exactly one of the two must clear BUSY. Release: the bytes are visible before the header changes.
             if ((header & BUSY_BIT) == 0 || (header & LENGTH_MASK) != sample.byteSize()
                     || !HEADER.compareAndSet(data, offset, header, (int) sample.byteSize() | flags)) {
+                gate.checkOpen();                       // close() discarded it meanwhile: say closed
                 throw new IllegalArgumentException("this segment is not a pending sample of " + name + ": it was "
                         + "submitted or discarded already, or is a slice of one; pass the segment reserve returned, "
                         + "once");
