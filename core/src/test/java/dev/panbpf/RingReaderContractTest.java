@@ -240,6 +240,32 @@ class RingReaderContractTest {
         }
     }
 
+    @Test
+    void aRecordKeptPastCloseThrowsOnUseInsteadOfCrashing() throws Exception {
+        try (Producer p = Producer.load(SIZE)) {
+            p.configure(1, 64, 0, 0).run(1);
+            AtomicReference<MemorySegment> kept = new AtomicReference<>();
+            RingBuffer ring = RingBuffer.of(p.ring());
+            assertEquals(1, ring.consume(r -> {
+                kept.set(r);
+                return true;
+            }));
+            ring.close();
+            // Read from another thread too: the mapping is gone, and the segment must say so.
+            Throwable t = CompletableFuture.supplyAsync(() -> {
+                try {
+                    kept.get().get(ValueLayout.JAVA_LONG, 0);
+                    return null;
+                } catch (Throwable e) {
+                    return e;
+                }
+            }).get(2, TimeUnit.SECONDS);
+            assertInstanceOf(IllegalStateException.class, t, "a record used after close must throw");
+            assertThrows(IllegalStateException.class, () -> kept.get().get(ValueLayout.JAVA_BYTE, 0));
+            assertTrue(kept.get().isReadOnly(), "records are read-only views of the kernel's pages");
+        }
+    }
+
     private static void assertClosedError(org.junit.jupiter.api.function.Executable call, String names) {
         BufferClosedException e = assertThrows(BufferClosedException.class, call);
         assertTrue(e.getMessage().contains(names) && e.getMessage().contains("is closed"), e.getMessage());
