@@ -62,7 +62,7 @@ public final class BpfObject implements AutoCloseable {
             BpfProgram prog = new BpfProgram(this, p);
             programs.put(prog.name(), prog);
         }
-        this.globals = new Globals(name, object, mapPointers, arena);
+        this.globals = new Globals(name, object, mapPointers);
     }
 
     // ------------------------------------------------------------------------------------------------ opening
@@ -196,32 +196,66 @@ public final class BpfObject implements AutoCloseable {
     }
 
     /**
-     * The memory of global variable {@code name} (in {@code .rodata}, {@code .data}, {@code .bss}...): before
-     * load, its initial value, which may be written; after load, the live variable ({@code .rodata} read-only).
-     * The segment is valid until the object closes.
+     * The memory of global variable {@code name} (in {@code .rodata}, {@code .data}, {@code .bss}...).
+     *
+     * <p>Before load it is a view of libbpf's initial value, which may be written, and it is valid only until
+     * {@link #load()} starts: from then on using it throws IllegalStateException ("Already closed"), so call
+     * {@code global(name)} again after load. After load it is the live variable, valid until the object closes
+     * (then using it throws IllegalStateException); {@code .rodata} and other frozen sections are read-only, and a
+     * write throws instead of reaching the page.
+     *
+     * @param name the variable's C name
+     * @return the variable's memory, as many bytes as the variable has
+     * @throws BpfException if there is no such variable, or the object is closed or failed to load
      */
     public synchronized MemorySegment global(String name) {
-        requireOpen();
+        requireUsable("use global variable '" + name + "'");
         return globals.segment(name, loaded);
     }
 
-    /** Copies {@code value} into global variable {@code name}; sizes must match. */
+    /**
+     * Copies {@code value} into global variable {@code name}: before load its initial value, after load the live
+     * variable.
+     *
+     * @param name the variable's C name
+     * @param value the new bytes, as many as the variable has
+     * @return this object
+     * @throws IllegalArgumentException if the sizes differ
+     * @throws BpfException if there is no such variable, it is read-only after load, or the object is closed or
+     *         failed to load
+     */
     public synchronized BpfObject setGlobal(String name, MemorySegment value) {
-        requireOpen();
+        requireUsable("set global variable '" + name + "'");
         globals.set(name, value, loaded);
         return this;
     }
 
-    /** Sets a 4-byte global variable. */
+    /**
+     * Sets a 4-byte global variable.
+     *
+     * @param name the variable's C name
+     * @param value its new value
+     * @return this object
+     * @throws IllegalArgumentException if the variable does not have 4 bytes
+     * @throws BpfException as {@link #setGlobal(String, MemorySegment)}
+     */
     public synchronized BpfObject setGlobal(String name, int value) {
-        requireOpen();
+        requireUsable("set global variable '" + name + "'");
         globals.set(name, value, Integer.BYTES, loaded);
         return this;
     }
 
-    /** Sets an 8-byte global variable. */
+    /**
+     * Sets an 8-byte global variable.
+     *
+     * @param name the variable's C name
+     * @param value its new value
+     * @return this object
+     * @throws IllegalArgumentException if the variable does not have 8 bytes
+     * @throws BpfException as {@link #setGlobal(String, MemorySegment)}
+     */
     public synchronized BpfObject setGlobal(String name, long value) {
-        requireOpen();
+        requireUsable("set global variable '" + name + "'");
         globals.set(name, value, Long.BYTES, loaded);
         return this;
     }
@@ -229,14 +263,22 @@ public final class BpfObject implements AutoCloseable {
     // ------------------------------------------------------------------------------------------------- load
 
     /**
-     * Loads the object into the kernel: creates its maps and loads its programs. A program the verifier
-     * rejects raises a {@link BpfVerifierException} with the verifier's log.
+     * Loads the object into the kernel: creates its maps and loads its programs. Segments that {@link #global}
+     * returned before are invalid from now on (call it again for the live variables).
+     *
+     * @return this object
+     * @throws BpfVerifierException if the verifier rejected a program; it carries the verifier's log
+     * @throws BpfException if the load failed otherwise (its errno says why: EPERM for privileges, EMFILE for the
+     *         fd limit...), or the object is closed, already loaded, or failed to load before
      */
     public synchronized BpfObject load() {
         requireNotLoaded("load");
         if (loadFailed) {
             throw new BpfException("BPF object '" + name + "' failed to load before; close it and open it again");
         }
+        // From here on libbpf reads the initial values (and newer ones remap them): no pre-load view may remain.
+        globals.beforeLoad();
+        loadFailed = true;               // until it succeeds, also if the call throws
         int r;
         List<String> messages;
         try (LibbpfLog.Capture c = LibbpfLog.capture()) {
@@ -244,9 +286,9 @@ public final class BpfObject implements AutoCloseable {
             messages = c.messages();
         }
         if (r < 0) {
-            loadFailed = true;
             throw LibbpfFailure.load(name, -r, messages);
         }
+        loadFailed = false;
         loaded = true;
         for (var e : mapPointers.entrySet()) {
             maps.put(e.getKey(), BpfMap.describe(libbpf_h.bpf_map__fd(e.getValue()), e.getKey()));
@@ -362,6 +404,15 @@ public final class BpfObject implements AutoCloseable {
         }
     }
 
+    /** Requires an open object that did not fail to load. */
+    private void requireUsable(String what) {
+        requireOpen();
+        if (loadFailed) {
+            throw new BpfException("cannot " + what + ": BPF object '" + name + "' failed to load; close it and open "
+                    + "it again");
+        }
+    }
+
     void requireLoaded(String what) {
         requireOpen();
         if (!loaded) {
@@ -383,6 +434,8 @@ public final class BpfObject implements AutoCloseable {
         if (closed) {
             return;
         }
+        // First invalidate every global segment handed out: libbpf frees or unmaps their memory below.
+        globals.close();
         closed = true;
         for (BpfLink l : List.copyOf(links)) {
             l.close();
