@@ -140,15 +140,28 @@ public class BpfMap implements AutoCloseable {
         return PerCpu.valueBufferSize(type, valueSize);
     }
 
-    /** Copies the value for {@code key} into {@code value}; false when there is no such key. */
+    /**
+     * Copies the value for {@code key} into {@code value}.
+     *
+     * @param key the key, {@link #keySize()} bytes of native memory
+     * @param value where the kernel writes the value: {@link #valueBufferSize()} bytes, native and writable
+     * @return false when there is no such key
+     * @throws IllegalArgumentException if a segment has the wrong size, is on the heap, or {@code value} is
+     *         read-only
+     * @throws IllegalStateException if a segment's arena is closed
+     * @throws WrongThreadException if a segment is confined to another thread
+     * @throws BpfException if the map is closed or the kernel refuses the lookup
+     */
     public boolean lookup(MemorySegment key, MemorySegment value) {
-        checkSizes(key, value);
+        checkKey(key);
+        checkValue(value, true);
         return check(MapAttr.elem(bpf_h.BPF_MAP_LOOKUP_ELEM(), fd(), key, value, 0), "lookup", true);
     }
 
     /** Stores {@code value} at {@code key}; {@code flags} is BPF_ANY (0), BPF_NOEXIST (1) or BPF_EXIST (2). */
     public void update(MemorySegment key, MemorySegment value, long flags) {
-        checkSizes(key, value);
+        checkKey(key);
+        checkValue(value, false);
         check(MapAttr.elem(bpf_h.BPF_MAP_UPDATE_ELEM(), fd(), key, value, flags), "update", false);
     }
 
@@ -174,7 +187,7 @@ public class BpfMap implements AutoCloseable {
     /** Appends {@code value} to a queue or stack map; {@code flags} BPF_EXIST replaces the oldest when full. */
     public void push(MemorySegment value, long flags) {
         checkQueue("push");
-        checkValue(value);
+        checkValue(value, false);
         check(MapAttr.elem(bpf_h.BPF_MAP_UPDATE_ELEM(), fd(), MemorySegment.NULL, value, flags), "push", false);
     }
 
@@ -183,18 +196,37 @@ public class BpfMap implements AutoCloseable {
         push(value, bpf_h.BPF_ANY());
     }
 
-    /** Takes the next value (queue: oldest, stack: newest) into {@code value}; false when empty. */
+    /**
+     * Takes the next value (queue: oldest, stack: newest) into {@code value}.
+     *
+     * @param value where the kernel writes the value: {@link #valueSize()} bytes, native and writable
+     * @return false when the map is empty
+     * @throws IllegalArgumentException if this is no queue or stack, or {@code value} has the wrong size, is on the
+     *         heap or is read-only
+     * @throws IllegalStateException if the arena of {@code value} is closed
+     * @throws WrongThreadException if {@code value} is confined to another thread
+     * @throws BpfException if the map is closed or the kernel refuses
+     */
     public boolean pop(MemorySegment value) {
         checkQueue("pop");
-        checkValue(value);
+        checkValue(value, true);
         return check(MapAttr.elem(bpf_h.BPF_MAP_LOOKUP_AND_DELETE_ELEM(), fd(), MemorySegment.NULL, value, 0),
                 "pop", true);
     }
 
-    /** Copies the next value of a queue or stack map into {@code value} without taking it; false when empty. */
+    /**
+     * Copies the next value of a queue or stack map into {@code value} without taking it.
+     *
+     * @param value where the kernel writes the value: {@link #valueSize()} bytes, native and writable
+     * @return false when the map is empty
+     * @throws IllegalArgumentException as {@link #pop}
+     * @throws IllegalStateException if the arena of {@code value} is closed
+     * @throws WrongThreadException if {@code value} is confined to another thread
+     * @throws BpfException if the map is closed or the kernel refuses
+     */
     public boolean peek(MemorySegment value) {
         checkQueue("peek");
-        checkValue(value);
+        checkValue(value, true);
         return check(MapAttr.elem(bpf_h.BPF_MAP_LOOKUP_ELEM(), fd(), MemorySegment.NULL, value, 0), "peek", true);
     }
 
@@ -320,12 +352,13 @@ public class BpfMap implements AutoCloseable {
 
     // ------------------------------------------------------------------------------------------- checks
 
+    /** Checks a key the kernel reads: its size, and that its memory is there (see {@link SegmentChecks}). */
     void checkKey(MemorySegment key) {
+        SegmentChecks.kernelReads(key, "key", this);
         if (key.byteSize() != keySize) {
             throw new IllegalArgumentException(this + " has " + keySize + "-byte keys; the key given has "
                     + key.byteSize() + " bytes");
         }
-        checkNative(key, "key");
     }
 
     /** The int/long lookups read one value of {@code bytes}: say so before any syscall when the map's differ. */
@@ -342,33 +375,25 @@ public class BpfMap implements AutoCloseable {
         }
     }
 
-    void checkSizes(MemorySegment key, MemorySegment value) {
-        checkKey(key);
-        checkValue(value);
-    }
-
-    private void checkValue(MemorySegment value) {
+    /** Checks a value buffer the kernel reads or, when {@code written}, writes into. */
+    private void checkValue(MemorySegment value, boolean written) {
+        if (written) {
+            SegmentChecks.kernelWrites(value, "value", this);
+        } else {
+            SegmentChecks.kernelReads(value, "value", this);
+        }
         long want = valueBufferSize();
         if (value.byteSize() != want) {
             throw new IllegalArgumentException(this + " has " + valueSize + "-byte values" + (want == valueSize ? ""
                     : ", one per possible CPU padded to 8 bytes: " + want + " bytes") + "; the value given has "
                     + value.byteSize() + " bytes");
         }
-        checkNative(value, "value");
     }
 
     private void checkQueue(String op) {
         if (type != MapType.QUEUE.value() && type != MapType.STACK.value()) {
             throw new IllegalArgumentException(op + " works on queue and stack maps; " + this + " is not one (use "
                     + "lookup/update/delete)");
-        }
-    }
-
-    /** The kernel copies from the segment's address, which only native segments have. */
-    private static void checkNative(MemorySegment s, String what) {
-        if (!s.isNative() && s.byteSize() > 0) {
-            throw new IllegalArgumentException("the " + what + " is a heap segment; the kernel needs native memory, "
-                    + "e.g. arena.allocate(...) or arena.allocateFrom(...)");
         }
     }
 

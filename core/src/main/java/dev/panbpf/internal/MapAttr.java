@@ -1,5 +1,6 @@
 package dev.panbpf.internal;
 
+import dev.panbpf.BpfException;
 import dev.panbpf.bindings.bpf_attr;
 import dev.panbpf.bindings.bpf_h;
 import dev.panbpf.bindings.bpf_map_info;
@@ -27,7 +28,10 @@ public final class MapAttr {
         }
     }
 
-    /** One of the BPF_MAP_*_ELEM commands; returns 0 or {@code -errno}. */
+    /**
+     * One of the BPF_MAP_*_ELEM commands (or BPF_MAP_GET_NEXT_KEY, whose "value" is the next key); returns 0 or
+     * {@code -errno}. The caller has checked the segments; both stay alive until the kernel is done with them.
+     */
     public static int elem(int cmd, int fd, MemorySegment key, MemorySegment value, long flags) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment attr = bpf_attr.allocate(a);
@@ -35,7 +39,7 @@ public final class MapAttr {
             bpf_attr.key(attr, key.address());
             bpf_attr.value(attr, value.address());
             bpf_attr.flags(attr, flags);
-            return Sys.bpfNoThrow(cmd, attr);
+            return Sys.bpfHolding(cmd, attr, key, value);
         }
     }
 
@@ -48,7 +52,10 @@ public final class MapAttr {
             bpf_attr.info.bpf_fd(i, fd);
             bpf_attr.info.info_len(i, (int) info.byteSize());
             bpf_attr.info.info(i, info.address());
-            Sys.bpf(bpf_h.BPF_OBJ_GET_INFO_BY_FD(), attr, what);
+            int r = Sys.bpfHolding(bpf_h.BPF_OBJ_GET_INFO_BY_FD(), attr, info, MemorySegment.NULL);
+            if (r < 0) {
+                throw new BpfException("bpf(BPF_OBJ_GET_INFO_BY_FD) on " + what, -r, null);
+            }
         }
         return info;
     }

@@ -21,6 +21,8 @@ public final class Sys {
 
     private static final MethodHandle BPF =
             unistd_h.syscall.makeInvoker(C_INT, C_POINTER, C_INT).handle();
+    private static final MethodHandle BPF_HOLDING =
+            unistd_h.syscall.makeInvoker(C_INT, C_POINTER, C_INT, C_POINTER, C_POINTER).handle();
     private static final MethodHandle PERF_EVENT_OPEN =
             unistd_h.syscall.makeInvoker(C_POINTER, C_INT, C_INT, C_INT, C_LONG).handle();
     private static final MethodHandle IOCTL = sys_ioctl_h.ioctl.makeInvoker(C_LONG).handle();
@@ -44,6 +46,27 @@ public final class Sys {
         long r;
         try {
             r = (long) BPF.invokeExact(st, (long) unistd_h.SYS_bpf(), cmd, attr, (int) attr.byteSize());
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        return r < 0 ? -Errno.of(st) : (int) r;
+    }
+
+    /**
+     * bpf(2) with {@code attr}, whose pointer fields hold the addresses of {@code a} and {@code b} (either may be
+     * {@link MemorySegment#NULL}); returns the result or {@code -errno}.
+     *
+     * <p>The kernel reaches those buffers through addresses inside {@code attr}, which the linker cannot see. So
+     * they go along as two extra variadic arguments too: the linker keeps the arena of every segment argument
+     * alive until the call returns, so another thread's {@code close()} of a shared arena fails meanwhile instead of
+     * freeing memory the kernel is writing. bpf(2) takes three arguments; syscall() passes the rest in registers
+     * the kernel ignores.
+     */
+    public static int bpfHolding(int cmd, MemorySegment attr, MemorySegment a, MemorySegment b) {
+        MemorySegment st = Errno.state();
+        long r;
+        try {
+            r = (long) BPF_HOLDING.invokeExact(st, (long) unistd_h.SYS_bpf(), cmd, attr, (int) attr.byteSize(), a, b);
         } catch (Throwable t) {
             throw rethrow(t);
         }
