@@ -22,12 +22,13 @@ public class BpfMap implements AutoCloseable {
     private final boolean owned;
     private final String name;
     private final int type;
-    private final int keySize;
-    private final int valueSize;
-    private final int maxEntries;
+    /** The sizes are the kernel's u32 values, kept unsigned. */
+    private final long keySize;
+    private final long valueSize;
+    private final long maxEntries;
     private final int flags;
 
-    BpfMap(Fd fd, boolean owned, String name, int type, int keySize, int valueSize, int maxEntries, int flags) {
+    BpfMap(Fd fd, boolean owned, String name, int type, long keySize, long valueSize, long maxEntries, int flags) {
         this.fd = fd;
         this.owned = owned;
         this.name = name;
@@ -38,20 +39,45 @@ public class BpfMap implements AutoCloseable {
         this.flags = flags;
     }
 
-    /** Creates an unnamed map; see {@link #create(MapType, int, int, int, int, String)}. */
-    public static BpfMap create(MapType type, int keySize, int valueSize, int maxEntries, int flags) {
+    /** The largest size the kernel's u32 fields hold. */
+    static final long U32_MAX = 0xFFFF_FFFFL;
+
+    /**
+     * Creates an unnamed map; see {@link #create(MapType, long, long, long, int, String)}.
+     *
+     * @param type the map type
+     * @param keySize key size in bytes, 0 to 2^32-1
+     * @param valueSize value size in bytes, 0 to 2^32-1
+     * @param maxEntries maximum number of entries (ring buffers: data size in bytes), 0 to 2^32-1
+     * @param flags BPF_F_* flags
+     * @return the new map, which owns its fd
+     * @throws IllegalArgumentException if a size is out of range, or a ring buffer's is not valid
+     * @throws BpfException if the kernel refuses to create the map
+     */
+    public static BpfMap create(MapType type, long keySize, long valueSize, long maxEntries, int flags) {
         return create(type, keySize, valueSize, maxEntries, flags, "");
     }
 
     /**
      * Creates a map with BPF_MAP_CREATE, without a BPF object. Ring buffers take key and value size 0 and a
-     * {@code maxEntries} that is the data size in bytes: a power of two and a multiple of the page size.
+     * {@code maxEntries} that is the data size in bytes: a power of two and a multiple of the page size (up to
+     * 2 GiB, the largest power of two a u32 holds).
+     *
+     * @param type the map type
+     * @param keySize key size in bytes, 0 to 2^32-1 (the kernel's u32)
+     * @param valueSize value size in bytes, 0 to 2^32-1
+     * @param maxEntries maximum number of entries (ring buffers: data size in bytes), 0 to 2^32-1
+     * @param flags BPF_F_* flags
+     * @param name the map's name, at most 15 characters ("" for none)
+     * @return the new map, which owns its fd
+     * @throws IllegalArgumentException if a size is out of range, the name too long, or a ring buffer's size or
+     *         key/value sizes are not valid
+     * @throws BpfException if the kernel refuses to create the map
      */
-    public static BpfMap create(MapType type, int keySize, int valueSize, int maxEntries, int flags, String name) {
-        if (keySize < 0 || valueSize < 0 || maxEntries < 0) {
-            throw new IllegalArgumentException("map '" + name + "': sizes must not be negative (key " + keySize
-                    + ", value " + valueSize + ", max entries " + maxEntries + ")");
-        }
+    public static BpfMap create(MapType type, long keySize, long valueSize, long maxEntries, int flags, String name) {
+        checkU32(name, "key size", keySize);
+        checkU32(name, "value size", valueSize);
+        checkU32(name, "max entries", maxEntries);
         if (name.length() >= bpf_h.BPF_OBJ_NAME_LEN()) {
             throw new IllegalArgumentException("map name '" + name + "' is longer than 15 characters");
         }
@@ -67,11 +93,21 @@ public class BpfMap implements AutoCloseable {
                 maxEntries, flags);
     }
 
+    /** The kernel takes map sizes as u32: refuse what would wrap instead of passing its low 32 bits. */
+    static void checkU32(String map, String what, long size) {
+        if (size < 0 || size > U32_MAX) {
+            throw new IllegalArgumentException("map '" + map + "': " + what + " " + size + (size < 0 ? " is negative"
+                    : " is too large") + "; the kernel takes 0 to " + U32_MAX + " (a u32)");
+        }
+    }
+
+    /** A ring's data size: a power of two, a multiple of the page size, and held by the kernel's u32. */
     static void checkRingSize(String name, long size) {
-        if (size <= 0 || Long.bitCount(size) != 1 || size % Sys.PAGE_SIZE != 0) {
+        if (size <= 0 || size > U32_MAX || Long.bitCount(size) != 1 || size % Sys.PAGE_SIZE != 0) {
+            long up = Long.bitCount(size) == 1 ? size : Long.highestOneBit(Math.max(1, size)) << 1;
             throw new IllegalArgumentException("ring buffer '" + name + "' size " + size + " must be a power of two "
-                    + "and a multiple of the page size (" + Sys.PAGE_SIZE + "), e.g. " + Math.max(Sys.PAGE_SIZE,
-                    Long.highestOneBit(Math.max(1, size)) << (Long.bitCount(Math.max(1, size)) == 1 ? 0 : 1)));
+                    + "and a multiple of the page size (" + Sys.PAGE_SIZE + "), at most 2 GiB (2147483648), e.g. "
+                    + Math.min(1L << 31, Math.max(Sys.PAGE_SIZE, up)));
         }
     }
 
@@ -80,8 +116,9 @@ public class BpfMap implements AutoCloseable {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment info = MapAttr.info(a, fd, "map '" + name + "'");
             return new BpfMap(Fd.borrowed(fd, "map '" + name + "'"), false, name, bpf_map_info.type(info),
-                    bpf_map_info.key_size(info), bpf_map_info.value_size(info), bpf_map_info.max_entries(info),
-                    bpf_map_info.map_flags(info));
+                    Integer.toUnsignedLong(bpf_map_info.key_size(info)),
+                    Integer.toUnsignedLong(bpf_map_info.value_size(info)),
+                    Integer.toUnsignedLong(bpf_map_info.max_entries(info)), bpf_map_info.map_flags(info));
         }
     }
 
@@ -100,18 +137,30 @@ public class BpfMap implements AutoCloseable {
         return MapType.of(type);
     }
 
-    /** Key size in bytes. */
-    public int keySize() {
+    /**
+     * The key size in bytes.
+     *
+     * @return the kernel's u32 key size, unsigned
+     */
+    public long keySize() {
         return keySize;
     }
 
-    /** Value size in bytes. */
-    public int valueSize() {
+    /**
+     * The value size in bytes (per CPU for per-CPU maps; see {@link #valueBufferSize()}).
+     *
+     * @return the kernel's u32 value size, unsigned
+     */
+    public long valueSize() {
         return valueSize;
     }
 
-    /** Maximum number of entries (for ring buffers: the data size in bytes). */
-    public int maxEntries() {
+    /**
+     * The maximum number of entries; for ring buffers the data size in bytes, which may be 2 GiB (2^31).
+     *
+     * @return the kernel's u32 max_entries, unsigned: 0 to 2^32-1
+     */
+    public long maxEntries() {
         return maxEntries;
     }
 
@@ -362,7 +411,7 @@ public class BpfMap implements AutoCloseable {
     }
 
     /** The int/long lookups read one value of {@code bytes}: say so before any syscall when the map's differ. */
-    private void checkScalarValue(int bytes, String method) {
+    private void checkScalarValue(long bytes, String method) {
         if (valueBufferSize() != valueSize) {
             throw new IllegalArgumentException(this + " is a per-CPU map: " + method + " would read only one CPU's "
                     + "value; use lookup(key, value) with a " + valueBufferSize() + "-byte buffer (one 8-byte-aligned "

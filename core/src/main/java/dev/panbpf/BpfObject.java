@@ -180,15 +180,25 @@ public final class BpfObject implements AutoCloseable {
 
     // ------------------------------------------------------------------------------------- before load
 
-    /** Sets the size of map {@code map} before load (for ring buffers: the data size in bytes). */
-    public synchronized BpfObject setMaxEntries(String map, int maxEntries) {
+    /**
+     * Sets the size of map {@code map} before load.
+     *
+     * @param map the map's name
+     * @param maxEntries its maximum number of entries, 0 to 2^32-1 (the kernel's u32); for ring buffers the data
+     *        size in bytes: a power of two and a multiple of the page size, up to 2 GiB
+     * @return this object
+     * @throws IllegalArgumentException if {@code maxEntries} is out of range, or not a valid ring buffer size
+     * @throws BpfException if there is no such map, the object is loaded or closed, or libbpf refuses the size
+     */
+    public synchronized BpfObject setMaxEntries(String map, long maxEntries) {
         requireNotLoaded("resize map '" + map + "'");
         MemorySegment m = mapPointer(map);
+        BpfMap.checkU32(map, "max entries", maxEntries);
         if (libbpf_h.bpf_map__type(m) == MapType.RINGBUF.value()
                 || libbpf_h.bpf_map__type(m) == MapType.USER_RINGBUF.value()) {
-            BpfMap.checkRingSize(map, Integer.toUnsignedLong(maxEntries));
+            BpfMap.checkRingSize(map, maxEntries);
         }
-        int r = libbpf_h.bpf_map__set_max_entries(m, maxEntries);
+        int r = libbpf_h.bpf_map__set_max_entries(m, (int) maxEntries);     // the low 32 bits are the u32
         if (r < 0) {
             throw new BpfException("resize of map '" + map + "' to " + maxEntries, -r, null);
         }

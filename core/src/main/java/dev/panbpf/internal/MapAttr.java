@@ -12,14 +12,14 @@ import java.lang.foreign.MemorySegment;
 public final class MapAttr {
     private MapAttr() { }
 
-    /** BPF_MAP_CREATE; returns the new map fd. */
-    public static int create(int type, int keySize, int valueSize, int maxEntries, int flags, String name) {
+    /** BPF_MAP_CREATE; returns the new map fd. The sizes are u32 values (0 to 2^32-1), which the caller checked. */
+    public static int create(int type, long keySize, long valueSize, long maxEntries, int flags, String name) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment attr = bpf_attr.allocate(a);
             bpf_attr.map_type(attr, type);
-            bpf_attr.key_size(attr, keySize);
-            bpf_attr.value_size(attr, valueSize);
-            bpf_attr.max_entries(attr, maxEntries);
+            bpf_attr.key_size(attr, (int) keySize);           // the low 32 bits are the u32
+            bpf_attr.value_size(attr, (int) valueSize);
+            bpf_attr.max_entries(attr, (int) maxEntries);
             bpf_attr.map_flags(attr, flags);
             byte[] n = name.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
             MemorySegment.copy(n, 0, bpf_attr.map_name(attr), java.lang.foreign.ValueLayout.JAVA_BYTE, 0,
