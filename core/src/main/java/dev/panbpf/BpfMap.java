@@ -5,12 +5,10 @@ import dev.panbpf.bindings.bpf_map_info;
 import dev.panbpf.bindings.errno_h;
 import dev.panbpf.internal.Fd;
 import dev.panbpf.internal.MapAttr;
-import dev.panbpf.internal.Sys;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.charset.StandardCharsets;
 
 /**
  * BpfMap is one kernel BPF map: its fd and shape, and the element operations on {@link MemorySegment} keys and
@@ -38,9 +36,6 @@ public class BpfMap implements AutoCloseable {
         this.maxEntries = maxEntries;
         this.flags = flags;
     }
-
-    /** The largest size the kernel's u32 fields hold. */
-    static final long U32_MAX = 0xFFFF_FFFFL;
 
     /**
      * Creates an unnamed map; see {@link #create(MapType, long, long, long, int, String)}.
@@ -75,14 +70,14 @@ public class BpfMap implements AutoCloseable {
      * @throws BpfException if the kernel refuses to create the map
      */
     public static BpfMap create(MapType type, long keySize, long valueSize, long maxEntries, int flags, String name) {
-        checkU32(name, "key size", keySize);
-        checkU32(name, "value size", valueSize);
-        checkU32(name, "max entries", maxEntries);
+        MapChecks.u32(name, "key size", keySize);
+        MapChecks.u32(name, "value size", valueSize);
+        MapChecks.u32(name, "max entries", maxEntries);
         if (name.length() >= bpf_h.BPF_OBJ_NAME_LEN()) {
             throw new IllegalArgumentException("map name '" + name + "' is longer than 15 characters");
         }
         if (type == MapType.RINGBUF || type == MapType.USER_RINGBUF) {
-            checkRingSize(name, maxEntries);
+            MapChecks.ringSize(name, maxEntries);
             if (keySize != 0 || valueSize != 0) {
                 throw new IllegalArgumentException("ring buffer map '" + name + "' takes key and value size 0, got "
                         + keySize + " and " + valueSize);
@@ -93,22 +88,9 @@ public class BpfMap implements AutoCloseable {
                 maxEntries, flags);
     }
 
-    /** The kernel takes map sizes as u32: refuse what would wrap instead of passing its low 32 bits. */
-    static void checkU32(String map, String what, long size) {
-        if (size < 0 || size > U32_MAX) {
-            throw new IllegalArgumentException("map '" + map + "': " + what + " " + size + (size < 0 ? " is negative"
-                    : " is too large") + "; the kernel takes 0 to " + U32_MAX + " (a u32)");
-        }
-    }
-
     /** A ring's data size: a power of two, a multiple of the page size, and held by the kernel's u32. */
     static void checkRingSize(String name, long size) {
-        if (size <= 0 || size > U32_MAX || Long.bitCount(size) != 1 || size % Sys.PAGE_SIZE != 0) {
-            long up = Long.bitCount(size) == 1 ? size : Long.highestOneBit(Math.max(1, size)) << 1;
-            throw new IllegalArgumentException("ring buffer '" + name + "' size " + size + " must be a power of two "
-                    + "and a multiple of the page size (" + Sys.PAGE_SIZE + "), at most 2 GiB (2147483648), e.g. "
-                    + Math.min(1L << 31, Math.max(Sys.PAGE_SIZE, up)));
-        }
+        MapChecks.ringSize(name, size);
     }
 
     /** Describes the map behind an fd that someone else owns (libbpf), asking the kernel for its shape. */
@@ -202,15 +184,15 @@ public class BpfMap implements AutoCloseable {
      * @throws BpfException if the map is closed or the kernel refuses the lookup
      */
     public boolean lookup(MemorySegment key, MemorySegment value) {
-        checkKey(key);
-        checkValue(value, true);
+        MapChecks.key(this, key);
+        MapChecks.value(this, value, true);
         return check(MapAttr.elem(bpf_h.BPF_MAP_LOOKUP_ELEM(), fd(), key, value, 0), "lookup", true);
     }
 
     /** Stores {@code value} at {@code key}; {@code flags} is BPF_ANY (0), BPF_NOEXIST (1) or BPF_EXIST (2). */
     public void update(MemorySegment key, MemorySegment value, long flags) {
-        checkKey(key);
-        checkValue(value, false);
+        MapChecks.key(this, key);
+        MapChecks.value(this, value, false);
         check(MapAttr.elem(bpf_h.BPF_MAP_UPDATE_ELEM(), fd(), key, value, flags), "update", false);
     }
 
@@ -221,7 +203,7 @@ public class BpfMap implements AutoCloseable {
 
     /** Deletes {@code key}; false when it was not there. */
     public boolean delete(MemorySegment key) {
-        checkKey(key);
+        MapChecks.key(this, key);
         return check(MapAttr.elem(bpf_h.BPF_MAP_DELETE_ELEM(), fd(), key, MemorySegment.NULL, 0), "delete", true);
     }
 
@@ -235,8 +217,8 @@ public class BpfMap implements AutoCloseable {
 
     /** Appends {@code value} to a queue or stack map; {@code flags} BPF_EXIST replaces the oldest when full. */
     public void push(MemorySegment value, long flags) {
-        checkQueue("push");
-        checkValue(value, false);
+        MapChecks.queue(this, "push");
+        MapChecks.value(this, value, false);
         check(MapAttr.elem(bpf_h.BPF_MAP_UPDATE_ELEM(), fd(), MemorySegment.NULL, value, flags), "push", false);
     }
 
@@ -257,8 +239,8 @@ public class BpfMap implements AutoCloseable {
      * @throws BpfException if the map is closed or the kernel refuses
      */
     public boolean pop(MemorySegment value) {
-        checkQueue("pop");
-        checkValue(value, true);
+        MapChecks.queue(this, "pop");
+        MapChecks.value(this, value, true);
         return check(MapAttr.elem(bpf_h.BPF_MAP_LOOKUP_AND_DELETE_ELEM(), fd(), MemorySegment.NULL, value, 0),
                 "pop", true);
     }
@@ -274,8 +256,8 @@ public class BpfMap implements AutoCloseable {
      * @throws BpfException if the map is closed or the kernel refuses
      */
     public boolean peek(MemorySegment value) {
-        checkQueue("peek");
-        checkValue(value, true);
+        MapChecks.queue(this, "peek");
+        MapChecks.value(this, value, true);
         return check(MapAttr.elem(bpf_h.BPF_MAP_LOOKUP_ELEM(), fd(), MemorySegment.NULL, value, 0), "peek", true);
     }
 
@@ -283,7 +265,7 @@ public class BpfMap implements AutoCloseable {
 
     /** Looks up a 4-byte key and returns the 4-byte value, or null when absent. */
     public Integer lookupInt(int key) {
-        checkScalarValue(4, "lookupInt");
+        MapChecks.scalarValue(this, 4, "lookupInt");
         try (Arena a = Arena.ofConfined()) {
             MemorySegment v = a.allocate(valueBufferSize());
             return lookup(a.allocateFrom(ValueLayout.JAVA_INT, key), v) ? v.get(ValueLayout.JAVA_INT, 0) : null;
@@ -292,7 +274,7 @@ public class BpfMap implements AutoCloseable {
 
     /** Looks up a 4-byte key and returns the 8-byte value, or null when absent. */
     public Long lookupLong(int key) {
-        checkScalarValue(8, "lookupLong");
+        MapChecks.scalarValue(this, 8, "lookupLong");
         try (Arena a = Arena.ofConfined()) {
             MemorySegment v = a.allocate(valueBufferSize());
             return lookup(a.allocateFrom(ValueLayout.JAVA_INT, key), v) ? v.get(ValueLayout.JAVA_LONG, 0) : null;
@@ -301,7 +283,7 @@ public class BpfMap implements AutoCloseable {
 
     /** Looks up an 8-byte key and returns the 8-byte value, or null when absent. */
     public Long lookupLong(long key) {
-        checkScalarValue(8, "lookupLong");
+        MapChecks.scalarValue(this, 8, "lookupLong");
         try (Arena a = Arena.ofConfined()) {
             MemorySegment v = a.allocate(valueBufferSize());
             return lookup(a.allocateFrom(ValueLayout.JAVA_LONG, key), v) ? v.get(ValueLayout.JAVA_LONG, 0) : null;
@@ -401,51 +383,6 @@ public class BpfMap implements AutoCloseable {
 
     // ------------------------------------------------------------------------------------------- checks
 
-    /** Checks a key the kernel reads: its size, and that its memory is there (see {@link SegmentChecks}). */
-    void checkKey(MemorySegment key) {
-        SegmentChecks.kernelReads(key, "key", this);
-        if (key.byteSize() != keySize) {
-            throw new IllegalArgumentException(this + " has " + keySize + "-byte keys; the key given has "
-                    + key.byteSize() + " bytes");
-        }
-    }
-
-    /** The int/long lookups read one value of {@code bytes}: say so before any syscall when the map's differ. */
-    private void checkScalarValue(long bytes, String method) {
-        if (valueBufferSize() != valueSize) {
-            throw new IllegalArgumentException(this + " is a per-CPU map: " + method + " would read only one CPU's "
-                    + "value; use lookup(key, value) with a " + valueBufferSize() + "-byte buffer (one 8-byte-aligned "
-                    + "slot per possible CPU)");
-        }
-        if (valueSize != bytes) {
-            throw new IllegalArgumentException(this + " has " + valueSize + "-byte values; " + method + " reads "
-                    + bytes + " bytes. Use " + (valueSize == 4 ? "lookupInt" : valueSize == 8 ? "lookupLong"
-                    : "lookup(key, value) with a " + valueSize + "-byte segment") + " instead");
-        }
-    }
-
-    /** Checks a value buffer the kernel reads or, when {@code written}, writes into. */
-    private void checkValue(MemorySegment value, boolean written) {
-        if (written) {
-            SegmentChecks.kernelWrites(value, "value", this);
-        } else {
-            SegmentChecks.kernelReads(value, "value", this);
-        }
-        long want = valueBufferSize();
-        if (value.byteSize() != want) {
-            throw new IllegalArgumentException(this + " has " + valueSize + "-byte values" + (want == valueSize ? ""
-                    : ", one per possible CPU padded to 8 bytes: " + want + " bytes") + "; the value given has "
-                    + value.byteSize() + " bytes");
-        }
-    }
-
-    private void checkQueue(String op) {
-        if (type != MapType.QUEUE.value() && type != MapType.STACK.value()) {
-            throw new IllegalArgumentException(op + " works on queue and stack maps; " + this + " is not one (use "
-                    + "lookup/update/delete)");
-        }
-    }
-
     /** Maps a result of an element command: ENOENT is "absent" where allowed, other errors throw. */
     boolean check(int r, String op, boolean enoentIsFalse) {
         if (r == 0) {
@@ -474,15 +411,5 @@ public class BpfMap implements AutoCloseable {
     public String toString() {
         MapType t = mapType();
         return (t == null ? "type " + type : t.name()) + " map '" + name + "'";
-    }
-
-    /** Decodes a NUL-terminated C name. */
-    static String cName(MemorySegment s) {
-        byte[] b = s.toArray(ValueLayout.JAVA_BYTE);
-        int n = 0;
-        while (n < b.length && b[n] != 0) {
-            n++;
-        }
-        return new String(b, 0, n, StandardCharsets.US_ASCII);
     }
 }

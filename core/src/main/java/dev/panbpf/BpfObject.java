@@ -1,19 +1,13 @@
 package dev.panbpf;
 
-import dev.panbpf.bindings.bpf_object_open_opts;
 import dev.panbpf.bindings.libbpf_h;
-import dev.panbpf.internal.ElfCheck;
 import dev.panbpf.internal.Errno;
 import dev.panbpf.internal.Libbpf;
 import dev.panbpf.internal.LibbpfLog;
 import dev.panbpf.internal.ObjectBtf;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -49,7 +43,8 @@ public final class BpfObject implements AutoCloseable {
     private boolean loadFailed;
     private boolean closed;
 
-    private BpfObject(Arena arena, MemorySegment object) {
+    /** Takes over {@code object}, opened by {@link ObjectOpening} with its buffers in {@code arena}. */
+    BpfObject(Arena arena, MemorySegment object) {
         this.arena = arena;
         this.object = object;
         this.name = Libbpf.string(libbpf_h.bpf_object__name(object));
@@ -69,31 +64,7 @@ public final class BpfObject implements AutoCloseable {
 
     /** Opens the BPF object file {@code file} (not loaded yet); its name is the file name up to the first dot. */
     public static BpfObject open(Path file) {
-        Libbpf.require();
-        String what = "BPF object file " + file.toAbsolutePath();
-        if (!Files.exists(file)) {
-            throw new BpfException("no such file: " + file.toAbsolutePath() + " (a compiled BPF object was expected"
-                    + "; build it with clang -O2 -g -target bpf -c prog.bpf.c -o prog.bpf.o)");
-        }
-        if (!Files.isRegularFile(file)) {
-            throw new BpfException(what + " is not a regular file");
-        }
-        byte[] head = new byte[ElfCheck.HEADER_BYTES];
-        int n;
-        try (InputStream in = Files.newInputStream(file)) {
-            n = in.readNBytes(head, 0, head.length);
-        } catch (IOException e) {
-            throw new BpfException("cannot read " + what + ": " + e.getMessage(), e);
-        }
-        ElfCheck.check(head, n, what);
-        Arena arena = Arena.ofShared();
-        try {
-            MemorySegment path = arena.allocateFrom(file.toString());
-            return opened(arena, what, st -> libbpf_h.bpf_object__open_file(st, path, MemorySegment.NULL));
-        } catch (RuntimeException | Error e) {
-            arena.close();
-            throw e;
-        }
+        return ObjectOpening.file(file);
     }
 
     /**
@@ -101,27 +72,7 @@ public final class BpfObject implements AutoCloseable {
      * ("producer.bpf.o" becomes "producer"), because libbpf prefixes its data-section maps with the name.
      */
     public static BpfObject open(byte[] elf, String name) {
-        Libbpf.require();
-        int dot = name.indexOf('.');
-        String objectName = dot < 0 ? name : name.substring(0, dot);
-        if (objectName.isEmpty()) {
-            throw new IllegalArgumentException("BPF object name '" + name + "' is empty before its first dot");
-        }
-        String what = "BPF object '" + objectName + "'";
-        ElfCheck.check(elf, elf.length, what);
-        Arena arena = Arena.ofShared();
-        try {
-            // libbpf reads the ELF from this buffer until load, so it lives as long as the object.
-            MemorySegment buf = arena.allocate(elf.length, 8);
-            buf.copyFrom(MemorySegment.ofArray(elf));
-            MemorySegment opts = bpf_object_open_opts.allocate(arena);
-            bpf_object_open_opts.sz(opts, bpf_object_open_opts.sizeof());
-            bpf_object_open_opts.object_name(opts, arena.allocateFrom(objectName));
-            return opened(arena, what, st -> libbpf_h.bpf_object__open_mem(st, buf, buf.byteSize(), opts));
-        } catch (RuntimeException | Error e) {
-            arena.close();
-            throw e;
-        }
+        return ObjectOpening.bytes(elf, name);
     }
 
     /**
@@ -129,53 +80,12 @@ public final class BpfObject implements AutoCloseable {
      * through the thread's context class loader (or panbpf's own).
      */
     public static BpfObject openResource(String resource) {
-        String path = resource.startsWith("/") ? resource.substring(1) : resource;
-        ClassLoader cl = Thread.currentThread().getContextClassLoader();
-        InputStream in = cl == null ? null : cl.getResourceAsStream(path);
-        if (in == null) {
-            in = BpfObject.class.getClassLoader().getResourceAsStream(path);
-        }
-        return fromStream(in, path, "class path resource '" + path + "'");
+        return ObjectOpening.resource(resource);
     }
 
     /** Opens a BPF object from a resource of {@code anchor}'s module, named as for {@link Class#getResource}. */
     public static BpfObject openResource(Class<?> anchor, String resource) {
-        return fromStream(anchor.getResourceAsStream(resource), resource,
-                "resource '" + resource + "' of " + anchor.getName());
-    }
-
-    private static BpfObject fromStream(InputStream in, String path, String what) {
-        if (in == null) {
-            throw new BpfException("no " + what + "; is the jar holding it (e.g. panbpf-bpf-src) on the class path?");
-        }
-        byte[] bytes;
-        try (in) {
-            bytes = in.readAllBytes();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + what, e);
-        }
-        return open(bytes, path.substring(path.lastIndexOf('/') + 1));
-    }
-
-    private interface OpenCall {
-        MemorySegment open(MemorySegment errnoState);
-    }
-
-    private static BpfObject opened(Arena arena, String what, OpenCall call) {
-        MemorySegment obj;
-        try (LibbpfLog.Capture c = LibbpfLog.capture()) {
-            MemorySegment st = Errno.state();
-            obj = call.open(st);
-            if (obj.address() == 0) {
-                throw LibbpfFailure.open(what, Errno.of(st), c.messages());
-            }
-        }
-        try {
-            return new BpfObject(arena, obj);
-        } catch (RuntimeException | Error e) {
-            libbpf_h.bpf_object__close(obj);
-            throw e;
-        }
+        return ObjectOpening.resource(anchor, resource);
     }
 
     // ------------------------------------------------------------------------------------- before load
@@ -193,10 +103,10 @@ public final class BpfObject implements AutoCloseable {
     public synchronized BpfObject setMaxEntries(String map, long maxEntries) {
         requireNotLoaded("resize map '" + map + "'");
         MemorySegment m = mapPointer(map);
-        BpfMap.checkU32(map, "max entries", maxEntries);
+        MapChecks.u32(map, "max entries", maxEntries);
         if (libbpf_h.bpf_map__type(m) == MapType.RINGBUF.value()
                 || libbpf_h.bpf_map__type(m) == MapType.USER_RINGBUF.value()) {
-            BpfMap.checkRingSize(map, maxEntries);
+            MapChecks.ringSize(map, maxEntries);
         }
         int r = libbpf_h.bpf_map__set_max_entries(m, (int) maxEntries);     // the low 32 bits are the u32
         if (r < 0) {
