@@ -348,7 +348,14 @@ public final class BpfObject implements AutoCloseable {
         }
     }
 
-    /** Detaches this object's links and releases its programs, maps, mappings and libbpf state. */
+    /**
+     * Detaches this object's links and releases its programs, maps, mappings and libbpf state. Every segment that
+     * {@link #global} handed out is invalidated first (using one throws IllegalStateException), so no thread can
+     * touch the memory libbpf frees here.
+     *
+     * @throws IllegalStateException if a native call on another thread still holds a global's segment after 10 s
+     *         (one passed to a map lookup, say); the object then stays open, and close can be called again
+     */
     @Override
     public synchronized void close() {
         if (closed) {

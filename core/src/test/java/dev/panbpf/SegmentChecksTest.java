@@ -1,5 +1,6 @@
 package dev.panbpf;
 
+import dev.panbpf.internal.Sys;
 import dev.panbpf.testing.Kernel;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -162,6 +163,22 @@ class SegmentChecksTest {
             assertRefused(IllegalArgumentException.class, () -> bump.testRun(MemorySegment.NULL, ctx, 5, -1),
                     "'bump'", "repeat 1");
             assertRefused(IllegalArgumentException.class, () -> bump.testRun(new byte[8]), "'bump'", "context alone");
+        }
+    }
+
+    @Test
+    void readIntoAReadOnlySegmentIsRefused() {
+        int efd = Sys.eventfd();
+        try (Arena a = Arena.ofConfined()) {
+            assertEquals(8, Sys.write(efd, a.allocateFrom(ValueLayout.JAVA_LONG, 3)));
+            MemorySegment readOnly = a.allocate(8).asReadOnly();
+            assertRefused(IllegalArgumentException.class, () -> Sys.read(efd, readOnly), "read-only", "writable");
+            assertEquals(0L, readOnly.get(ValueLayout.JAVA_LONG, 0));
+            MemorySegment counter = a.allocate(8);
+            assertEquals(8, Sys.read(efd, counter));
+            assertEquals(3L, counter.get(ValueLayout.JAVA_LONG, 0), "the refused read consumed nothing");
+        } finally {
+            Sys.close(efd);
         }
     }
 }

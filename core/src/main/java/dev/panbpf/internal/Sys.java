@@ -128,6 +128,11 @@ public final class Sys {
 
     /** read(2) of up to {@code buf.byteSize()} bytes; returns the count or {@code -errno}. */
     public static long read(int fd, MemorySegment buf) {
+        // The linker keeps buf alive during the call but does not stop the kernel writing a read-only segment.
+        if (buf.isReadOnly()) {
+            throw new IllegalArgumentException("read(2) of fd " + fd + " into a read-only segment; the kernel writes "
+                    + "the bytes into it: pass a writable segment");
+        }
         MemorySegment st = Errno.state();
         long r = unistd_h.read(st, fd, buf, buf.byteSize());
         return r < 0 ? -Errno.of(st) : r;
