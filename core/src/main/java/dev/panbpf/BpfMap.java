@@ -70,19 +70,7 @@ public class BpfMap implements AutoCloseable {
      * @throws BpfException if the kernel refuses to create the map
      */
     public static BpfMap create(MapType type, long keySize, long valueSize, long maxEntries, int flags, String name) {
-        MapChecks.u32(name, "key size", keySize);
-        MapChecks.u32(name, "value size", valueSize);
-        MapChecks.u32(name, "max entries", maxEntries);
-        if (name.length() >= bpf_h.BPF_OBJ_NAME_LEN()) {
-            throw new IllegalArgumentException("map name '" + name + "' is longer than 15 characters");
-        }
-        if (type == MapType.RINGBUF || type == MapType.USER_RINGBUF) {
-            MapChecks.ringSize(name, maxEntries);
-            if (keySize != 0 || valueSize != 0) {
-                throw new IllegalArgumentException("ring buffer map '" + name + "' takes key and value size 0, got "
-                        + keySize + " and " + valueSize);
-            }
-        }
+        MapChecks.create(type, keySize, valueSize, maxEntries, name);
         int fd = MapAttr.create(type.value(), keySize, valueSize, maxEntries, flags, name);
         return new BpfMap(new Fd(fd, "map '" + name + "'"), true, name, type.value(), keySize, valueSize,
                 maxEntries, flags);
@@ -119,29 +107,17 @@ public class BpfMap implements AutoCloseable {
         return MapType.of(type);
     }
 
-    /**
-     * The key size in bytes.
-     *
-     * @return the kernel's u32 key size, unsigned
-     */
+    /** {@return the key size in bytes: the kernel's u32, unsigned} */
     public long keySize() {
         return keySize;
     }
 
-    /**
-     * The value size in bytes (per CPU for per-CPU maps; see {@link #valueBufferSize()}).
-     *
-     * @return the kernel's u32 value size, unsigned
-     */
+    /** {@return the value size in bytes (of one CPU's value; see {@link #valueBufferSize()}): a u32, unsigned} */
     public long valueSize() {
         return valueSize;
     }
 
-    /**
-     * The maximum number of entries; for ring buffers the data size in bytes, which may be 2 GiB (2^31).
-     *
-     * @return the kernel's u32 max_entries, unsigned: 0 to 2^32-1
-     */
+    /** {@return the maximum number of entries (ring buffers: the data size in bytes, up to 2^31): a u32, unsigned} */
     public long maxEntries() {
         return maxEntries;
     }
@@ -189,19 +165,44 @@ public class BpfMap implements AutoCloseable {
         return check(MapAttr.elem(bpf_h.BPF_MAP_LOOKUP_ELEM(), fd(), key, value, 0), "lookup", true);
     }
 
-    /** Stores {@code value} at {@code key}; {@code flags} is BPF_ANY (0), BPF_NOEXIST (1) or BPF_EXIST (2). */
+    /**
+     * Stores {@code value} at {@code key}.
+     *
+     * @param key the key, {@link #keySize()} bytes of native memory (read-only is fine: the kernel only reads it)
+     * @param value the value, {@link #valueBufferSize()} bytes of native memory
+     * @param flags BPF_ANY (0), BPF_NOEXIST (1) or BPF_EXIST (2)
+     * @throws IllegalArgumentException if a segment has the wrong size or is on the heap
+     * @throws IllegalStateException if a segment's arena is closed
+     * @throws WrongThreadException if a segment is confined to another thread
+     * @throws BpfException if the map is closed or the kernel refuses (EEXIST, ENOENT, E2BIG when full...)
+     */
     public void update(MemorySegment key, MemorySegment value, long flags) {
         MapChecks.key(this, key);
         MapChecks.value(this, value, false);
         check(MapAttr.elem(bpf_h.BPF_MAP_UPDATE_ELEM(), fd(), key, value, flags), "update", false);
     }
 
-    /** Stores {@code value} at {@code key}, creating or replacing it. */
+    /**
+     * Stores {@code value} at {@code key}, creating or replacing it.
+     *
+     * @param key the key
+     * @param value the value
+     * @throws RuntimeException as {@link #update(MemorySegment, MemorySegment, long)}
+     */
     public void update(MemorySegment key, MemorySegment value) {
         update(key, value, bpf_h.BPF_ANY());
     }
 
-    /** Deletes {@code key}; false when it was not there. */
+    /**
+     * Deletes {@code key}.
+     *
+     * @param key the key, {@link #keySize()} bytes of native memory
+     * @return false when it was not there
+     * @throws IllegalArgumentException if the key has the wrong size or is on the heap
+     * @throws IllegalStateException if the key's arena is closed
+     * @throws WrongThreadException if the key is confined to another thread
+     * @throws BpfException if the map is closed or the kernel refuses
+     */
     public boolean delete(MemorySegment key) {
         MapChecks.key(this, key);
         return check(MapAttr.elem(bpf_h.BPF_MAP_DELETE_ELEM(), fd(), key, MemorySegment.NULL, 0), "delete", true);
@@ -215,7 +216,17 @@ public class BpfMap implements AutoCloseable {
         return () -> new MapKeys(this);
     }
 
-    /** Appends {@code value} to a queue or stack map; {@code flags} BPF_EXIST replaces the oldest when full. */
+    /**
+     * Appends {@code value} to a queue or stack map.
+     *
+     * @param value the value, {@link #valueSize()} bytes of native memory
+     * @param flags BPF_ANY, or BPF_EXIST to replace the oldest value when the map is full
+     * @throws IllegalArgumentException if this is no queue or stack, or the value has the wrong size or is on the
+     *         heap
+     * @throws IllegalStateException if the value's arena is closed
+     * @throws WrongThreadException if the value is confined to another thread
+     * @throws BpfException if the map is closed or the kernel refuses (E2BIG when full)
+     */
     public void push(MemorySegment value, long flags) {
         MapChecks.queue(this, "push");
         MapChecks.value(this, value, false);

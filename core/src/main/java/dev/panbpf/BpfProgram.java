@@ -101,12 +101,27 @@ public final class BpfProgram {
         }
     }
 
-    /** Runs the program {@code repeat} times over {@code data} on the calling thread's CPU. */
+    /**
+     * Runs the program {@code repeat} times over {@code data} on the calling thread's CPU.
+     *
+     * @param data the packet, native memory the kernel reads
+     * @param repeat how many runs, at least 1
+     * @return the last run's return value and the average duration
+     * @throws RuntimeException as {@link #testRun(MemorySegment, MemorySegment, int, int)}
+     */
     public RunResult testRun(MemorySegment data, int repeat) {
         return testRun(data, MemorySegment.NULL, repeat, -1);
     }
 
-    /** Runs the program {@code repeat} times over {@code data} on CPU {@code cpu}. */
+    /**
+     * Runs the program {@code repeat} times over {@code data} on CPU {@code cpu}.
+     *
+     * @param data the packet, native memory the kernel reads
+     * @param repeat how many runs, at least 1
+     * @param cpu the CPU to run on, or -1 for the calling thread's
+     * @return the last run's return value and the average duration
+     * @throws RuntimeException as {@link #testRun(MemorySegment, MemorySegment, int, int)}
+     */
     public RunResult testRun(MemorySegment data, int repeat, int cpu) {
         return testRun(data, MemorySegment.NULL, repeat, cpu);
     }

@@ -1,5 +1,6 @@
 package dev.panbpf;
 
+import dev.panbpf.bindings.bpf_h;
 import dev.panbpf.internal.Sys;
 
 import java.lang.foreign.MemorySegment;
@@ -20,6 +21,23 @@ final class MapChecks {
         if (size < 0 || size > U32_MAX) {
             throw new IllegalArgumentException("map '" + map + "': " + what + " " + size + (size < 0 ? " is negative"
                     : " is too large") + "; the kernel takes 0 to " + U32_MAX + " (a u32)");
+        }
+    }
+
+    /** The arguments of {@link BpfMap#create}: u32 sizes, a name the kernel takes, a ring's size and shape. */
+    static void create(MapType type, long keySize, long valueSize, long maxEntries, String name) {
+        u32(name, "key size", keySize);
+        u32(name, "value size", valueSize);
+        u32(name, "max entries", maxEntries);
+        if (name.length() >= bpf_h.BPF_OBJ_NAME_LEN()) {
+            throw new IllegalArgumentException("map name '" + name + "' is longer than 15 characters");
+        }
+        if (type == MapType.RINGBUF || type == MapType.USER_RINGBUF) {
+            ringSize(name, maxEntries);
+            if (keySize != 0 || valueSize != 0) {
+                throw new IllegalArgumentException("ring buffer map '" + name + "' takes key and value size 0, got "
+                        + keySize + " and " + valueSize);
+            }
         }
     }
 

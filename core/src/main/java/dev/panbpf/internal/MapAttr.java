@@ -12,7 +12,18 @@ import java.lang.foreign.MemorySegment;
 public final class MapAttr {
     private MapAttr() { }
 
-    /** BPF_MAP_CREATE; returns the new map fd. The sizes are u32 values (0 to 2^32-1), which the caller checked. */
+    /**
+     * BPF_MAP_CREATE.
+     *
+     * @param type the BPF_MAP_TYPE_* number
+     * @param keySize key size, a u32 (0 to 2^32-1) the caller checked
+     * @param valueSize value size, a u32 the caller checked
+     * @param maxEntries max entries, a u32 the caller checked
+     * @param flags BPF_F_* flags
+     * @param name the map name, cut to 15 characters
+     * @return the new map fd
+     * @throws dev.panbpf.BpfException if the kernel refuses, naming the errno
+     */
     public static int create(int type, long keySize, long valueSize, long maxEntries, int flags, String name) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment attr = bpf_attr.allocate(a);
@@ -31,6 +42,13 @@ public final class MapAttr {
     /**
      * One of the BPF_MAP_*_ELEM commands (or BPF_MAP_GET_NEXT_KEY, whose "value" is the next key); returns 0 or
      * {@code -errno}. The caller has checked the segments; both stay alive until the kernel is done with them.
+     *
+     * @param cmd the command
+     * @param fd the map fd
+     * @param key the key, or NULL
+     * @param value the value (the next key for BPF_MAP_GET_NEXT_KEY), or NULL
+     * @param flags the command's flags
+     * @return 0, or {@code -errno}
      */
     public static int elem(int cmd, int fd, MemorySegment key, MemorySegment value, long flags) {
         try (Arena a = Arena.ofConfined()) {

@@ -61,6 +61,14 @@ public final class Sys {
      * alive until the call returns, so another thread's {@code close()} of a shared arena fails meanwhile instead of
      * freeing memory the kernel is writing. bpf(2) takes three arguments; syscall() passes the rest in registers
      * the kernel ignores.
+     *
+     * @param cmd the bpf(2) command
+     * @param attr the {@code union bpf_attr}
+     * @param a a buffer {@code attr} points to, or NULL
+     * @param b another buffer {@code attr} points to, or NULL
+     * @return the result, or {@code -errno}
+     * @throws IllegalStateException if the arena of {@code a} or {@code b} is closed
+     * @throws WrongThreadException if {@code a} or {@code b} is confined to another thread
      */
     public static int bpfHolding(int cmd, MemorySegment attr, MemorySegment a, MemorySegment b) {
         MemorySegment st = Errno.state();
@@ -126,7 +134,14 @@ public final class Sys {
         unistd_h.close(Errno.state(), fd);
     }
 
-    /** read(2) of up to {@code buf.byteSize()} bytes; returns the count or {@code -errno}. */
+    /**
+     * read(2) of up to {@code buf.byteSize()} bytes.
+     *
+     * @param fd the file descriptor
+     * @param buf where the bytes go: writable native memory
+     * @return the count, or {@code -errno}
+     * @throws IllegalArgumentException if {@code buf} is read-only
+     */
     public static long read(int fd, MemorySegment buf) {
         // The linker keeps buf alive during the call but does not stop the kernel writing a read-only segment.
         if (buf.isReadOnly()) {
