@@ -51,6 +51,7 @@ final class Globals {
             sectionMaps.computeIfAbsent(v.section(), s -> mapOf(s, maps));
         }
     }
+
     /**
      * The internal map of {@code section}. libbpf names it with up to 8 characters of the object's name (which
      * has no dot) followed by the section name, or the section name alone for custom ".rodata.x" sections, and
