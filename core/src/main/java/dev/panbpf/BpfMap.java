@@ -5,12 +5,10 @@ import dev.panbpf.bindings.bpf_map_info;
 import dev.panbpf.bindings.errno_h;
 import dev.panbpf.internal.Fd;
 import dev.panbpf.internal.MapAttr;
-import dev.panbpf.internal.Sys;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.charset.StandardCharsets;
 
 /**
  * BpfMap is one kernel BPF map: its fd and shape, and the element operations on {@link MemorySegment} keys and
@@ -22,12 +20,13 @@ public class BpfMap implements AutoCloseable {
     private final boolean owned;
     private final String name;
     private final int type;
-    private final int keySize;
-    private final int valueSize;
-    private final int maxEntries;
+    /** The sizes are the kernel's u32 values, kept unsigned. */
+    private final long keySize;
+    private final long valueSize;
+    private final long maxEntries;
     private final int flags;
 
-    BpfMap(Fd fd, boolean owned, String name, int type, int keySize, int valueSize, int maxEntries, int flags) {
+    BpfMap(Fd fd, boolean owned, String name, int type, long keySize, long valueSize, long maxEntries, int flags) {
         this.fd = fd;
         this.owned = owned;
         this.name = name;
@@ -38,41 +37,48 @@ public class BpfMap implements AutoCloseable {
         this.flags = flags;
     }
 
-    /** Creates an unnamed map; see {@link #create(MapType, int, int, int, int, String)}. */
-    public static BpfMap create(MapType type, int keySize, int valueSize, int maxEntries, int flags) {
+    /**
+     * Creates an unnamed map; see {@link #create(MapType, long, long, long, int, String)}.
+     *
+     * @param type the map type
+     * @param keySize key size in bytes, 0 to 2^32-1
+     * @param valueSize value size in bytes, 0 to 2^32-1
+     * @param maxEntries maximum number of entries (ring buffers: data size in bytes), 0 to 2^32-1
+     * @param flags BPF_F_* flags
+     * @return the new map, which owns its fd
+     * @throws IllegalArgumentException if a size is out of range, or a ring buffer's is not valid
+     * @throws BpfException if the kernel refuses to create the map
+     */
+    public static BpfMap create(MapType type, long keySize, long valueSize, long maxEntries, int flags) {
         return create(type, keySize, valueSize, maxEntries, flags, "");
     }
 
     /**
      * Creates a map with BPF_MAP_CREATE, without a BPF object. Ring buffers take key and value size 0 and a
-     * {@code maxEntries} that is the data size in bytes: a power of two and a multiple of the page size.
+     * {@code maxEntries} that is the data size in bytes: a power of two and a multiple of the page size (up to
+     * 2 GiB, the largest power of two a u32 holds).
+     *
+     * @param type the map type
+     * @param keySize key size in bytes, 0 to 2^32-1 (the kernel's u32)
+     * @param valueSize value size in bytes, 0 to 2^32-1
+     * @param maxEntries maximum number of entries (ring buffers: data size in bytes), 0 to 2^32-1
+     * @param flags BPF_F_* flags
+     * @param name the map's name, at most 15 characters ("" for none)
+     * @return the new map, which owns its fd
+     * @throws IllegalArgumentException if a size is out of range, the name too long, or a ring buffer's size or
+     *         key/value sizes are not valid
+     * @throws BpfException if the kernel refuses to create the map
      */
-    public static BpfMap create(MapType type, int keySize, int valueSize, int maxEntries, int flags, String name) {
-        if (keySize < 0 || valueSize < 0 || maxEntries < 0) {
-            throw new IllegalArgumentException("map '" + name + "': sizes must not be negative (key " + keySize
-                    + ", value " + valueSize + ", max entries " + maxEntries + ")");
-        }
-        if (name.length() >= bpf_h.BPF_OBJ_NAME_LEN()) {
-            throw new IllegalArgumentException("map name '" + name + "' is longer than 15 characters");
-        }
-        if (type == MapType.RINGBUF || type == MapType.USER_RINGBUF) {
-            checkRingSize(name, maxEntries);
-            if (keySize != 0 || valueSize != 0) {
-                throw new IllegalArgumentException("ring buffer map '" + name + "' takes key and value size 0, got "
-                        + keySize + " and " + valueSize);
-            }
-        }
+    public static BpfMap create(MapType type, long keySize, long valueSize, long maxEntries, int flags, String name) {
+        MapChecks.create(type, keySize, valueSize, maxEntries, name);
         int fd = MapAttr.create(type.value(), keySize, valueSize, maxEntries, flags, name);
         return new BpfMap(new Fd(fd, "map '" + name + "'"), true, name, type.value(), keySize, valueSize,
                 maxEntries, flags);
     }
 
+    /** A ring's data size: a power of two, a multiple of the page size, and held by the kernel's u32. */
     static void checkRingSize(String name, long size) {
-        if (size <= 0 || Long.bitCount(size) != 1 || size % Sys.PAGE_SIZE != 0) {
-            throw new IllegalArgumentException("ring buffer '" + name + "' size " + size + " must be a power of two "
-                    + "and a multiple of the page size (" + Sys.PAGE_SIZE + "), e.g. " + Math.max(Sys.PAGE_SIZE,
-                    Long.highestOneBit(Math.max(1, size)) << (Long.bitCount(Math.max(1, size)) == 1 ? 0 : 1)));
-        }
+        MapChecks.ringSize(name, size);
     }
 
     /** Describes the map behind an fd that someone else owns (libbpf), asking the kernel for its shape. */
@@ -80,8 +86,9 @@ public class BpfMap implements AutoCloseable {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment info = MapAttr.info(a, fd, "map '" + name + "'");
             return new BpfMap(Fd.borrowed(fd, "map '" + name + "'"), false, name, bpf_map_info.type(info),
-                    bpf_map_info.key_size(info), bpf_map_info.value_size(info), bpf_map_info.max_entries(info),
-                    bpf_map_info.map_flags(info));
+                    Integer.toUnsignedLong(bpf_map_info.key_size(info)),
+                    Integer.toUnsignedLong(bpf_map_info.value_size(info)),
+                    Integer.toUnsignedLong(bpf_map_info.max_entries(info)), bpf_map_info.map_flags(info));
         }
     }
 
@@ -100,18 +107,18 @@ public class BpfMap implements AutoCloseable {
         return MapType.of(type);
     }
 
-    /** Key size in bytes. */
-    public int keySize() {
+    /** {@return the key size in bytes: the kernel's u32, unsigned} */
+    public long keySize() {
         return keySize;
     }
 
-    /** Value size in bytes. */
-    public int valueSize() {
+    /** {@return the value size in bytes (of one CPU's value; see {@link #valueBufferSize()}): a u32, unsigned} */
+    public long valueSize() {
         return valueSize;
     }
 
-    /** Maximum number of entries (for ring buffers: the data size in bytes). */
-    public int maxEntries() {
+    /** {@return the maximum number of entries (ring buffers: the data size in bytes, up to 2^31): a u32, unsigned} */
+    public long maxEntries() {
         return maxEntries;
     }
 
@@ -140,26 +147,64 @@ public class BpfMap implements AutoCloseable {
         return PerCpu.valueBufferSize(type, valueSize);
     }
 
-    /** Copies the value for {@code key} into {@code value}; false when there is no such key. */
+    /**
+     * Copies the value for {@code key} into {@code value}.
+     *
+     * @param key the key, {@link #keySize()} bytes of native memory
+     * @param value where the kernel writes the value: {@link #valueBufferSize()} bytes, native and writable
+     * @return false when there is no such key
+     * @throws IllegalArgumentException if a segment has the wrong size, is on the heap, or {@code value} is
+     *         read-only
+     * @throws IllegalStateException if a segment's arena is closed
+     * @throws WrongThreadException if a segment is confined to another thread
+     * @throws BpfException if the map is closed or the kernel refuses the lookup
+     */
     public boolean lookup(MemorySegment key, MemorySegment value) {
-        checkSizes(key, value);
+        MapChecks.key(this, key);
+        MapChecks.value(this, value, true);
         return check(MapAttr.elem(bpf_h.BPF_MAP_LOOKUP_ELEM(), fd(), key, value, 0), "lookup", true);
     }
 
-    /** Stores {@code value} at {@code key}; {@code flags} is BPF_ANY (0), BPF_NOEXIST (1) or BPF_EXIST (2). */
+    /**
+     * Stores {@code value} at {@code key}.
+     *
+     * @param key the key, {@link #keySize()} bytes of native memory (read-only is fine: the kernel only reads it)
+     * @param value the value, {@link #valueBufferSize()} bytes of native memory
+     * @param flags BPF_ANY (0), BPF_NOEXIST (1) or BPF_EXIST (2)
+     * @throws IllegalArgumentException if a segment has the wrong size or is on the heap
+     * @throws IllegalStateException if a segment's arena is closed
+     * @throws WrongThreadException if a segment is confined to another thread
+     * @throws BpfException if the map is closed or the kernel refuses (EEXIST, ENOENT, E2BIG when full...)
+     */
     public void update(MemorySegment key, MemorySegment value, long flags) {
-        checkSizes(key, value);
+        MapChecks.key(this, key);
+        MapChecks.value(this, value, false);
         check(MapAttr.elem(bpf_h.BPF_MAP_UPDATE_ELEM(), fd(), key, value, flags), "update", false);
     }
 
-    /** Stores {@code value} at {@code key}, creating or replacing it. */
+    /**
+     * Stores {@code value} at {@code key}, creating or replacing it.
+     *
+     * @param key the key
+     * @param value the value
+     * @throws RuntimeException as {@link #update(MemorySegment, MemorySegment, long)}
+     */
     public void update(MemorySegment key, MemorySegment value) {
         update(key, value, bpf_h.BPF_ANY());
     }
 
-    /** Deletes {@code key}; false when it was not there. */
+    /**
+     * Deletes {@code key}.
+     *
+     * @param key the key, {@link #keySize()} bytes of native memory
+     * @return false when it was not there
+     * @throws IllegalArgumentException if the key has the wrong size or is on the heap
+     * @throws IllegalStateException if the key's arena is closed
+     * @throws WrongThreadException if the key is confined to another thread
+     * @throws BpfException if the map is closed or the kernel refuses
+     */
     public boolean delete(MemorySegment key) {
-        checkKey(key);
+        MapChecks.key(this, key);
         return check(MapAttr.elem(bpf_h.BPF_MAP_DELETE_ELEM(), fd(), key, MemorySegment.NULL, 0), "delete", true);
     }
 
@@ -171,10 +216,20 @@ public class BpfMap implements AutoCloseable {
         return () -> new MapKeys(this);
     }
 
-    /** Appends {@code value} to a queue or stack map; {@code flags} BPF_EXIST replaces the oldest when full. */
+    /**
+     * Appends {@code value} to a queue or stack map.
+     *
+     * @param value the value, {@link #valueSize()} bytes of native memory
+     * @param flags BPF_ANY, or BPF_EXIST to replace the oldest value when the map is full
+     * @throws IllegalArgumentException if this is no queue or stack, or the value has the wrong size or is on the
+     *         heap
+     * @throws IllegalStateException if the value's arena is closed
+     * @throws WrongThreadException if the value is confined to another thread
+     * @throws BpfException if the map is closed or the kernel refuses (E2BIG when full)
+     */
     public void push(MemorySegment value, long flags) {
-        checkQueue("push");
-        checkValue(value);
+        MapChecks.queue(this, "push");
+        MapChecks.value(this, value, false);
         check(MapAttr.elem(bpf_h.BPF_MAP_UPDATE_ELEM(), fd(), MemorySegment.NULL, value, flags), "push", false);
     }
 
@@ -183,18 +238,37 @@ public class BpfMap implements AutoCloseable {
         push(value, bpf_h.BPF_ANY());
     }
 
-    /** Takes the next value (queue: oldest, stack: newest) into {@code value}; false when empty. */
+    /**
+     * Takes the next value (queue: oldest, stack: newest) into {@code value}.
+     *
+     * @param value where the kernel writes the value: {@link #valueSize()} bytes, native and writable
+     * @return false when the map is empty
+     * @throws IllegalArgumentException if this is no queue or stack, or {@code value} has the wrong size, is on the
+     *         heap or is read-only
+     * @throws IllegalStateException if the arena of {@code value} is closed
+     * @throws WrongThreadException if {@code value} is confined to another thread
+     * @throws BpfException if the map is closed or the kernel refuses
+     */
     public boolean pop(MemorySegment value) {
-        checkQueue("pop");
-        checkValue(value);
+        MapChecks.queue(this, "pop");
+        MapChecks.value(this, value, true);
         return check(MapAttr.elem(bpf_h.BPF_MAP_LOOKUP_AND_DELETE_ELEM(), fd(), MemorySegment.NULL, value, 0),
                 "pop", true);
     }
 
-    /** Copies the next value of a queue or stack map into {@code value} without taking it; false when empty. */
+    /**
+     * Copies the next value of a queue or stack map into {@code value} without taking it.
+     *
+     * @param value where the kernel writes the value: {@link #valueSize()} bytes, native and writable
+     * @return false when the map is empty
+     * @throws IllegalArgumentException as {@link #pop}
+     * @throws IllegalStateException if the arena of {@code value} is closed
+     * @throws WrongThreadException if {@code value} is confined to another thread
+     * @throws BpfException if the map is closed or the kernel refuses
+     */
     public boolean peek(MemorySegment value) {
-        checkQueue("peek");
-        checkValue(value);
+        MapChecks.queue(this, "peek");
+        MapChecks.value(this, value, true);
         return check(MapAttr.elem(bpf_h.BPF_MAP_LOOKUP_ELEM(), fd(), MemorySegment.NULL, value, 0), "peek", true);
     }
 
@@ -202,7 +276,7 @@ public class BpfMap implements AutoCloseable {
 
     /** Looks up a 4-byte key and returns the 4-byte value, or null when absent. */
     public Integer lookupInt(int key) {
-        checkScalarValue(4, "lookupInt");
+        MapChecks.scalarValue(this, 4, "lookupInt");
         try (Arena a = Arena.ofConfined()) {
             MemorySegment v = a.allocate(valueBufferSize());
             return lookup(a.allocateFrom(ValueLayout.JAVA_INT, key), v) ? v.get(ValueLayout.JAVA_INT, 0) : null;
@@ -211,7 +285,7 @@ public class BpfMap implements AutoCloseable {
 
     /** Looks up a 4-byte key and returns the 8-byte value, or null when absent. */
     public Long lookupLong(int key) {
-        checkScalarValue(8, "lookupLong");
+        MapChecks.scalarValue(this, 8, "lookupLong");
         try (Arena a = Arena.ofConfined()) {
             MemorySegment v = a.allocate(valueBufferSize());
             return lookup(a.allocateFrom(ValueLayout.JAVA_INT, key), v) ? v.get(ValueLayout.JAVA_LONG, 0) : null;
@@ -220,7 +294,7 @@ public class BpfMap implements AutoCloseable {
 
     /** Looks up an 8-byte key and returns the 8-byte value, or null when absent. */
     public Long lookupLong(long key) {
-        checkScalarValue(8, "lookupLong");
+        MapChecks.scalarValue(this, 8, "lookupLong");
         try (Arena a = Arena.ofConfined()) {
             MemorySegment v = a.allocate(valueBufferSize());
             return lookup(a.allocateFrom(ValueLayout.JAVA_LONG, key), v) ? v.get(ValueLayout.JAVA_LONG, 0) : null;
@@ -320,58 +394,6 @@ public class BpfMap implements AutoCloseable {
 
     // ------------------------------------------------------------------------------------------- checks
 
-    void checkKey(MemorySegment key) {
-        if (key.byteSize() != keySize) {
-            throw new IllegalArgumentException(this + " has " + keySize + "-byte keys; the key given has "
-                    + key.byteSize() + " bytes");
-        }
-        checkNative(key, "key");
-    }
-
-    /** The int/long lookups read one value of {@code bytes}: say so before any syscall when the map's differ. */
-    private void checkScalarValue(int bytes, String method) {
-        if (valueBufferSize() != valueSize) {
-            throw new IllegalArgumentException(this + " is a per-CPU map: " + method + " would read only one CPU's "
-                    + "value; use lookup(key, value) with a " + valueBufferSize() + "-byte buffer (one 8-byte-aligned "
-                    + "slot per possible CPU)");
-        }
-        if (valueSize != bytes) {
-            throw new IllegalArgumentException(this + " has " + valueSize + "-byte values; " + method + " reads "
-                    + bytes + " bytes. Use " + (valueSize == 4 ? "lookupInt" : valueSize == 8 ? "lookupLong"
-                    : "lookup(key, value) with a " + valueSize + "-byte segment") + " instead");
-        }
-    }
-
-    void checkSizes(MemorySegment key, MemorySegment value) {
-        checkKey(key);
-        checkValue(value);
-    }
-
-    private void checkValue(MemorySegment value) {
-        long want = valueBufferSize();
-        if (value.byteSize() != want) {
-            throw new IllegalArgumentException(this + " has " + valueSize + "-byte values" + (want == valueSize ? ""
-                    : ", one per possible CPU padded to 8 bytes: " + want + " bytes") + "; the value given has "
-                    + value.byteSize() + " bytes");
-        }
-        checkNative(value, "value");
-    }
-
-    private void checkQueue(String op) {
-        if (type != MapType.QUEUE.value() && type != MapType.STACK.value()) {
-            throw new IllegalArgumentException(op + " works on queue and stack maps; " + this + " is not one (use "
-                    + "lookup/update/delete)");
-        }
-    }
-
-    /** The kernel copies from the segment's address, which only native segments have. */
-    private static void checkNative(MemorySegment s, String what) {
-        if (!s.isNative() && s.byteSize() > 0) {
-            throw new IllegalArgumentException("the " + what + " is a heap segment; the kernel needs native memory, "
-                    + "e.g. arena.allocate(...) or arena.allocateFrom(...)");
-        }
-    }
-
     /** Maps a result of an element command: ENOENT is "absent" where allowed, other errors throw. */
     boolean check(int r, String op, boolean enoentIsFalse) {
         if (r == 0) {
@@ -400,15 +422,5 @@ public class BpfMap implements AutoCloseable {
     public String toString() {
         MapType t = mapType();
         return (t == null ? "type " + type : t.name()) + " map '" + name + "'";
-    }
-
-    /** Decodes a NUL-terminated C name. */
-    static String cName(MemorySegment s) {
-        byte[] b = s.toArray(ValueLayout.JAVA_BYTE);
-        int n = 0;
-        while (n < b.length && b[n] != 0) {
-            n++;
-        }
-        return new String(b, 0, n, StandardCharsets.US_ASCII);
     }
 }

@@ -1,19 +1,13 @@
 package dev.panbpf;
 
-import dev.panbpf.bindings.bpf_object_open_opts;
 import dev.panbpf.bindings.libbpf_h;
-import dev.panbpf.internal.ElfCheck;
 import dev.panbpf.internal.Errno;
 import dev.panbpf.internal.Libbpf;
 import dev.panbpf.internal.LibbpfLog;
 import dev.panbpf.internal.ObjectBtf;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -49,7 +43,8 @@ public final class BpfObject implements AutoCloseable {
     private boolean loadFailed;
     private boolean closed;
 
-    private BpfObject(Arena arena, MemorySegment object) {
+    /** Takes over {@code object}, opened by {@link ObjectOpening} with its buffers in {@code arena}. */
+    BpfObject(Arena arena, MemorySegment object) {
         this.arena = arena;
         this.object = object;
         this.name = Libbpf.string(libbpf_h.bpf_object__name(object));
@@ -62,38 +57,14 @@ public final class BpfObject implements AutoCloseable {
             BpfProgram prog = new BpfProgram(this, p);
             programs.put(prog.name(), prog);
         }
-        this.globals = new Globals(name, object, mapPointers, arena);
+        this.globals = new Globals(name, object, mapPointers);
     }
 
     // ------------------------------------------------------------------------------------------------ opening
 
     /** Opens the BPF object file {@code file} (not loaded yet); its name is the file name up to the first dot. */
     public static BpfObject open(Path file) {
-        Libbpf.require();
-        String what = "BPF object file " + file.toAbsolutePath();
-        if (!Files.exists(file)) {
-            throw new BpfException("no such file: " + file.toAbsolutePath() + " (a compiled BPF object was expected"
-                    + "; build it with clang -O2 -g -target bpf -c prog.bpf.c -o prog.bpf.o)");
-        }
-        if (!Files.isRegularFile(file)) {
-            throw new BpfException(what + " is not a regular file");
-        }
-        byte[] head = new byte[ElfCheck.HEADER_BYTES];
-        int n;
-        try (InputStream in = Files.newInputStream(file)) {
-            n = in.readNBytes(head, 0, head.length);
-        } catch (IOException e) {
-            throw new BpfException("cannot read " + what + ": " + e.getMessage(), e);
-        }
-        ElfCheck.check(head, n, what);
-        Arena arena = Arena.ofShared();
-        try {
-            MemorySegment path = arena.allocateFrom(file.toString());
-            return opened(arena, what, st -> libbpf_h.bpf_object__open_file(st, path, MemorySegment.NULL));
-        } catch (RuntimeException | Error e) {
-            arena.close();
-            throw e;
-        }
+        return ObjectOpening.file(file);
     }
 
     /**
@@ -101,27 +72,7 @@ public final class BpfObject implements AutoCloseable {
      * ("producer.bpf.o" becomes "producer"), because libbpf prefixes its data-section maps with the name.
      */
     public static BpfObject open(byte[] elf, String name) {
-        Libbpf.require();
-        int dot = name.indexOf('.');
-        String objectName = dot < 0 ? name : name.substring(0, dot);
-        if (objectName.isEmpty()) {
-            throw new IllegalArgumentException("BPF object name '" + name + "' is empty before its first dot");
-        }
-        String what = "BPF object '" + objectName + "'";
-        ElfCheck.check(elf, elf.length, what);
-        Arena arena = Arena.ofShared();
-        try {
-            // libbpf reads the ELF from this buffer until load, so it lives as long as the object.
-            MemorySegment buf = arena.allocate(elf.length, 8);
-            buf.copyFrom(MemorySegment.ofArray(elf));
-            MemorySegment opts = bpf_object_open_opts.allocate(arena);
-            bpf_object_open_opts.sz(opts, bpf_object_open_opts.sizeof());
-            bpf_object_open_opts.object_name(opts, arena.allocateFrom(objectName));
-            return opened(arena, what, st -> libbpf_h.bpf_object__open_mem(st, buf, buf.byteSize(), opts));
-        } catch (RuntimeException | Error e) {
-            arena.close();
-            throw e;
-        }
+        return ObjectOpening.bytes(elf, name);
     }
 
     /**
@@ -129,66 +80,35 @@ public final class BpfObject implements AutoCloseable {
      * through the thread's context class loader (or panbpf's own).
      */
     public static BpfObject openResource(String resource) {
-        String path = resource.startsWith("/") ? resource.substring(1) : resource;
-        ClassLoader cl = Thread.currentThread().getContextClassLoader();
-        InputStream in = cl == null ? null : cl.getResourceAsStream(path);
-        if (in == null) {
-            in = BpfObject.class.getClassLoader().getResourceAsStream(path);
-        }
-        return fromStream(in, path, "class path resource '" + path + "'");
+        return ObjectOpening.resource(resource);
     }
 
     /** Opens a BPF object from a resource of {@code anchor}'s module, named as for {@link Class#getResource}. */
     public static BpfObject openResource(Class<?> anchor, String resource) {
-        return fromStream(anchor.getResourceAsStream(resource), resource,
-                "resource '" + resource + "' of " + anchor.getName());
-    }
-
-    private static BpfObject fromStream(InputStream in, String path, String what) {
-        if (in == null) {
-            throw new BpfException("no " + what + "; is the jar holding it (e.g. panbpf-bpf-src) on the class path?");
-        }
-        byte[] bytes;
-        try (in) {
-            bytes = in.readAllBytes();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + what, e);
-        }
-        return open(bytes, path.substring(path.lastIndexOf('/') + 1));
-    }
-
-    private interface OpenCall {
-        MemorySegment open(MemorySegment errnoState);
-    }
-
-    private static BpfObject opened(Arena arena, String what, OpenCall call) {
-        MemorySegment obj;
-        try (LibbpfLog.Capture c = LibbpfLog.capture()) {
-            MemorySegment st = Errno.state();
-            obj = call.open(st);
-            if (obj.address() == 0) {
-                throw LibbpfFailure.open(what, Errno.of(st), c.messages());
-            }
-        }
-        try {
-            return new BpfObject(arena, obj);
-        } catch (RuntimeException | Error e) {
-            libbpf_h.bpf_object__close(obj);
-            throw e;
-        }
+        return ObjectOpening.resource(anchor, resource);
     }
 
     // ------------------------------------------------------------------------------------- before load
 
-    /** Sets the size of map {@code map} before load (for ring buffers: the data size in bytes). */
-    public synchronized BpfObject setMaxEntries(String map, int maxEntries) {
+    /**
+     * Sets the size of map {@code map} before load.
+     *
+     * @param map the map's name
+     * @param maxEntries its maximum number of entries, 0 to 2^32-1 (the kernel's u32); for ring buffers the data
+     *        size in bytes: a power of two and a multiple of the page size, up to 2 GiB
+     * @return this object
+     * @throws IllegalArgumentException if {@code maxEntries} is out of range, or not a valid ring buffer size
+     * @throws BpfException if there is no such map, the object is loaded or closed, or libbpf refuses the size
+     */
+    public synchronized BpfObject setMaxEntries(String map, long maxEntries) {
         requireNotLoaded("resize map '" + map + "'");
         MemorySegment m = mapPointer(map);
+        MapChecks.u32(map, "max entries", maxEntries);
         if (libbpf_h.bpf_map__type(m) == MapType.RINGBUF.value()
                 || libbpf_h.bpf_map__type(m) == MapType.USER_RINGBUF.value()) {
-            BpfMap.checkRingSize(map, Integer.toUnsignedLong(maxEntries));
+            MapChecks.ringSize(map, maxEntries);
         }
-        int r = libbpf_h.bpf_map__set_max_entries(m, maxEntries);
+        int r = libbpf_h.bpf_map__set_max_entries(m, (int) maxEntries);     // the low 32 bits are the u32
         if (r < 0) {
             throw new BpfException("resize of map '" + map + "' to " + maxEntries, -r, null);
         }
@@ -196,32 +116,66 @@ public final class BpfObject implements AutoCloseable {
     }
 
     /**
-     * The memory of global variable {@code name} (in {@code .rodata}, {@code .data}, {@code .bss}...): before
-     * load, its initial value, which may be written; after load, the live variable ({@code .rodata} read-only).
-     * The segment is valid until the object closes.
+     * The memory of global variable {@code name} (in {@code .rodata}, {@code .data}, {@code .bss}...).
+     *
+     * <p>Before load it is a view of libbpf's initial value, which may be written, and it is valid only until
+     * {@link #load()} starts: from then on using it throws IllegalStateException ("Already closed"), so call
+     * {@code global(name)} again after load. After load it is the live variable, valid until the object closes
+     * (then using it throws IllegalStateException); {@code .rodata} and other frozen sections are read-only, and a
+     * write throws instead of reaching the page.
+     *
+     * @param name the variable's C name
+     * @return the variable's memory, as many bytes as the variable has
+     * @throws BpfException if there is no such variable, or the object is closed or failed to load
      */
     public synchronized MemorySegment global(String name) {
-        requireOpen();
+        requireUsable("use global variable '" + name + "'");
         return globals.segment(name, loaded);
     }
 
-    /** Copies {@code value} into global variable {@code name}; sizes must match. */
+    /**
+     * Copies {@code value} into global variable {@code name}: before load its initial value, after load the live
+     * variable.
+     *
+     * @param name the variable's C name
+     * @param value the new bytes, as many as the variable has
+     * @return this object
+     * @throws IllegalArgumentException if the sizes differ
+     * @throws BpfException if there is no such variable, it is read-only after load, or the object is closed or
+     *         failed to load
+     */
     public synchronized BpfObject setGlobal(String name, MemorySegment value) {
-        requireOpen();
+        requireUsable("set global variable '" + name + "'");
         globals.set(name, value, loaded);
         return this;
     }
 
-    /** Sets a 4-byte global variable. */
+    /**
+     * Sets a 4-byte global variable.
+     *
+     * @param name the variable's C name
+     * @param value its new value
+     * @return this object
+     * @throws IllegalArgumentException if the variable does not have 4 bytes
+     * @throws BpfException as {@link #setGlobal(String, MemorySegment)}
+     */
     public synchronized BpfObject setGlobal(String name, int value) {
-        requireOpen();
+        requireUsable("set global variable '" + name + "'");
         globals.set(name, value, Integer.BYTES, loaded);
         return this;
     }
 
-    /** Sets an 8-byte global variable. */
+    /**
+     * Sets an 8-byte global variable.
+     *
+     * @param name the variable's C name
+     * @param value its new value
+     * @return this object
+     * @throws IllegalArgumentException if the variable does not have 8 bytes
+     * @throws BpfException as {@link #setGlobal(String, MemorySegment)}
+     */
     public synchronized BpfObject setGlobal(String name, long value) {
-        requireOpen();
+        requireUsable("set global variable '" + name + "'");
         globals.set(name, value, Long.BYTES, loaded);
         return this;
     }
@@ -229,14 +183,22 @@ public final class BpfObject implements AutoCloseable {
     // ------------------------------------------------------------------------------------------------- load
 
     /**
-     * Loads the object into the kernel: creates its maps and loads its programs. A program the verifier
-     * rejects raises a {@link BpfVerifierException} with the verifier's log.
+     * Loads the object into the kernel: creates its maps and loads its programs. Segments that {@link #global}
+     * returned before are invalid from now on (call it again for the live variables).
+     *
+     * @return this object
+     * @throws BpfVerifierException if the verifier rejected a program; it carries the verifier's log
+     * @throws BpfException if the load failed otherwise (its errno says why: EPERM for privileges, EMFILE for the
+     *         fd limit...), or the object is closed, already loaded, or failed to load before
      */
     public synchronized BpfObject load() {
         requireNotLoaded("load");
         if (loadFailed) {
             throw new BpfException("BPF object '" + name + "' failed to load before; close it and open it again");
         }
+        // From here on libbpf reads the initial values (and newer ones remap them): no pre-load view may remain.
+        globals.beforeLoad();
+        loadFailed = true;               // until it succeeds, also if the call throws
         int r;
         List<String> messages;
         try (LibbpfLog.Capture c = LibbpfLog.capture()) {
@@ -244,9 +206,9 @@ public final class BpfObject implements AutoCloseable {
             messages = c.messages();
         }
         if (r < 0) {
-            loadFailed = true;
             throw LibbpfFailure.load(name, -r, messages);
         }
+        loadFailed = false;
         loaded = true;
         for (var e : mapPointers.entrySet()) {
             maps.put(e.getKey(), BpfMap.describe(libbpf_h.bpf_map__fd(e.getValue()), e.getKey()));
@@ -362,6 +324,15 @@ public final class BpfObject implements AutoCloseable {
         }
     }
 
+    /** Requires an open object that did not fail to load. */
+    private void requireUsable(String what) {
+        requireOpen();
+        if (loadFailed) {
+            throw new BpfException("cannot " + what + ": BPF object '" + name + "' failed to load; close it and open "
+                    + "it again");
+        }
+    }
+
     void requireLoaded(String what) {
         requireOpen();
         if (!loaded) {
@@ -377,12 +348,21 @@ public final class BpfObject implements AutoCloseable {
         }
     }
 
-    /** Detaches this object's links and releases its programs, maps, mappings and libbpf state. */
+    /**
+     * Detaches this object's links and releases its programs, maps, mappings and libbpf state. Every segment that
+     * {@link #global} handed out is invalidated first (using one throws IllegalStateException), so no thread can
+     * touch the memory libbpf frees here.
+     *
+     * @throws IllegalStateException if a native call on another thread still holds a global's segment after 10 s
+     *         (one passed to a map lookup, say); the object then stays open, and close can be called again
+     */
     @Override
     public synchronized void close() {
         if (closed) {
             return;
         }
+        // First invalidate every global segment handed out: libbpf frees or unmaps their memory below.
+        globals.close();
         closed = true;
         for (BpfLink l : List.copyOf(links)) {
             l.close();

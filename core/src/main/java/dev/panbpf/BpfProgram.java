@@ -101,12 +101,27 @@ public final class BpfProgram {
         }
     }
 
-    /** Runs the program {@code repeat} times over {@code data} on the calling thread's CPU. */
+    /**
+     * Runs the program {@code repeat} times over {@code data} on the calling thread's CPU.
+     *
+     * @param data the packet, native memory the kernel reads
+     * @param repeat how many runs, at least 1
+     * @return the last run's return value and the average duration
+     * @throws RuntimeException as {@link #testRun(MemorySegment, MemorySegment, int, int)}
+     */
     public RunResult testRun(MemorySegment data, int repeat) {
         return testRun(data, MemorySegment.NULL, repeat, -1);
     }
 
-    /** Runs the program {@code repeat} times over {@code data} on CPU {@code cpu}. */
+    /**
+     * Runs the program {@code repeat} times over {@code data} on CPU {@code cpu}.
+     *
+     * @param data the packet, native memory the kernel reads
+     * @param repeat how many runs, at least 1
+     * @param cpu the CPU to run on, or -1 for the calling thread's
+     * @return the last run's return value and the average duration
+     * @throws RuntimeException as {@link #testRun(MemorySegment, MemorySegment, int, int)}
+     */
     public RunResult testRun(MemorySegment data, int repeat, int cpu) {
         return testRun(data, MemorySegment.NULL, repeat, cpu);
     }
@@ -116,24 +131,47 @@ public final class BpfProgram {
      * and/or the context {@code ctx} (SEC("syscall") programs take only a context, which the kernel writes back
      * into {@code ctx}); either may be {@link MemorySegment#NULL}. With {@code cpu >= 0} the calling thread is
      * pinned to that CPU for the run (the kernel runs most program types on the caller's CPU) and its affinity
-     * restored afterwards. Returns the last run's return value and the average duration.
+     * restored afterwards.
+     *
+     * @param data the packet, native memory the kernel reads, or {@link MemorySegment#NULL}
+     * @param ctx the context, native memory the kernel reads (and for SEC("syscall") programs writes: then it
+     *        must be writable), or {@link MemorySegment#NULL}
+     * @param repeat how many runs, at least 1
+     * @param cpu the CPU to run on, or -1 for the calling thread's
+     * @return the last run's return value and the average duration
+     * @throws IllegalArgumentException if {@code repeat} is below 1, a segment is on the heap or larger than the
+     *         kernel's u32 size, or a context the kernel writes is read-only
+     * @throws IllegalStateException if a segment's arena is closed
+     * @throws WrongThreadException if a segment is confined to another thread
+     * @throws BpfException if the program is not loaded or closed, or the kernel refuses the run
      */
     public RunResult testRun(MemorySegment data, MemorySegment ctx, int repeat, int cpu) {
         if (repeat < 1) {
             throw new IllegalArgumentException("repeat must be at least 1, got " + repeat);
         }
-        if (!data.isNative() || !ctx.isNative()) {
-            throw new IllegalArgumentException("testRun needs native segments (Arena.allocate), or pass a byte[]");
+        SegmentChecks.kernelReads(data, "data", this);
+        boolean syscall = type == bpf_h.BPF_PROG_TYPE_SYSCALL();
+        if (syscall) {
+            // The kernel runs these once, on a context alone, and refuses a repeat or data with EINVAL.
+            if (repeat != 1 || data.address() != 0) {
+                throw new IllegalArgumentException(this + " is a SEC(\"syscall\") program: a test run runs it once "
+                        + "on its context alone; pass data MemorySegment.NULL and repeat 1");
+            }
+            SegmentChecks.kernelWrites(ctx, "context", this);
+        } else {
+            SegmentChecks.kernelReads(ctx, "context", this);
         }
+        checkU32Size(data, "data");
+        checkU32Size(ctx, "context");
         int progFd = fd();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment attr = bpf_attr.allocate(a);
             MemorySegment t = bpf_attr.test(attr);
             bpf_attr.test.prog_fd(t, progFd);
-            bpf_attr.test.repeat(t, repeat);
+            bpf_attr.test.repeat(t, syscall ? 0 : repeat);
             if (data.address() != 0) {
                 bpf_attr.test.data_in(t, data.address());
-                bpf_attr.test.data_size_in(t, (int) data.byteSize());
+                bpf_attr.test.data_size_in(t, (int) data.byteSize());   // u32: checked above
             }
             if (ctx.address() != 0) {
                 bpf_attr.test.ctx_in(t, ctx.address());
@@ -141,7 +179,7 @@ public final class BpfProgram {
             }
             int r;
             if (cpu < 0) {
-                r = Sys.bpfNoThrow(bpf_h.BPF_PROG_TEST_RUN(), attr);
+                r = Sys.bpfHolding(bpf_h.BPF_PROG_TEST_RUN(), attr, data, ctx);
             } else {
                 BitSet before = Sys.affinity();
                 // A thread already pinned there (a producer loop) keeps its place: no migration per run.
@@ -150,7 +188,7 @@ public final class BpfProgram {
                     Sys.pinToCpu(cpu);
                 }
                 try {
-                    r = Sys.bpfNoThrow(bpf_h.BPF_PROG_TEST_RUN(), attr);
+                    r = Sys.bpfHolding(bpf_h.BPF_PROG_TEST_RUN(), attr, data, ctx);
                 } finally {
                     if (move) {
                         Sys.setAffinity(before);
@@ -161,6 +199,14 @@ public final class BpfProgram {
                 throw testRunFailure(-r, data);
             }
             return new RunResult(bpf_attr.test.retval(t), Integer.toUnsignedLong(bpf_attr.test.duration(t)));
+        }
+    }
+
+    /** The kernel takes a u32 size: a larger segment must not be cut down to its low 32 bits. */
+    private void checkU32Size(MemorySegment s, String role) {
+        if (s.byteSize() > 0xFFFF_FFFFL) {
+            throw new IllegalArgumentException(this + ": the " + role + " segment has " + s.byteSize() + " bytes; "
+                    + "the kernel takes at most 4294967295 (a u32 size): pass a slice of it");
         }
     }
 

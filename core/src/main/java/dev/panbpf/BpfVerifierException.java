@@ -2,7 +2,9 @@ package dev.panbpf;
 
 /**
  * BpfVerifierException reports a program the kernel's verifier rejected, with the verifier's log: the
- * instructions it walked and, at the end, why it refused.
+ * instructions it walked and, at the end, why it refused. Only a failed load with a verifier log and an errno of
+ * the verifier (EACCES, EINVAL, E2BIG) is one; a load that failed for another reason (EMFILE, ENOMEM, EPERM...)
+ * is a plain {@link BpfException} naming that errno.
  */
 public final class BpfVerifierException extends BpfException {
     /** Lines of the log's end quoted in the message; the whole log is in {@link #verifierLog()}. */

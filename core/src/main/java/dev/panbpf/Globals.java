@@ -1,6 +1,7 @@
 package dev.panbpf;
 
 import dev.panbpf.bindings.bpf_h;
+import dev.panbpf.bindings.errno_h;
 import dev.panbpf.bindings.libbpf_h;
 import dev.panbpf.bindings.sys_mman_h;
 import dev.panbpf.internal.BtfSections;
@@ -14,6 +15,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Globals gives access to a BPF object's global variables. libbpf keeps each data section ({@code .rodata},
@@ -21,19 +23,29 @@ import java.util.TreeSet;
  * is a slice of libbpf's initial-value buffer, so writes there become the value the program starts with. After
  * load it is a slice of the kernel map itself, mapped into this process (the maps are created BPF_F_MMAPABLE),
  * so reads and writes are live; {@code .rodata} is frozen at load and maps read-only.
+ *
+ * <p>No segment handed out outlives its memory: each belongs to an arena that is closed before that memory
+ * goes. Pre-load views are in {@link #initial}, closed when load starts (libbpf reads the buffer then, and from
+ * libbpf 1.5 on remaps it over the map, read-only for {@code .rodata}) and before libbpf frees it at close. The
+ * live mappings are in {@link #live}, closed, and so unmapped, before the object closes.
  */
 final class Globals {
+    /** How long closing waits for a native call that holds one of our segments (a map lookup into a global). */
+    private static final long CLOSE_WAIT_NANOS = 10_000_000_000L;
+
     private final String object;
-    private final Arena arena;
     private final Map<String, Variable> variables;
     /** Section name to libbpf's {@code struct bpf_map *}. */
     private final Map<String, MemorySegment> sectionMaps = new HashMap<>();
     /** Section name to its live mapping, made on first use after load. */
     private final Map<String, MemorySegment> mappings = new HashMap<>();
+    /** The scope of the views of libbpf's initial-value buffers. */
+    private final Arena initial = Arena.ofShared();
+    /** The scope of the live mappings; made with the first one. */
+    private Arena live;
 
-    Globals(String object, MemorySegment obj, Map<String, MemorySegment> maps, Arena arena) {
+    Globals(String object, MemorySegment obj, Map<String, MemorySegment> maps) {
         this.object = object;
-        this.arena = arena;
         this.variables = BtfSections.variables(obj);
         for (Variable v : variables.values()) {
             sectionMaps.computeIfAbsent(v.section(), s -> mapOf(s, maps));
@@ -57,7 +69,10 @@ final class Globals {
         return null;
     }
 
-    /** The memory of {@code name}; before load the initial value, after load the live variable. */
+    /**
+     * The memory of {@code name}: before load a view of the initial value (valid until load starts), after load
+     * the live variable (valid until the object closes; read-only for frozen sections).
+     */
     MemorySegment segment(String name, boolean loaded) {
         Variable v = variables.get(name);
         if (v == null) {
@@ -101,6 +116,38 @@ final class Globals {
         }
     }
 
+    /** Invalidates every pre-load view; load() calls it before libbpf reads (and may remap) the buffers. */
+    void beforeLoad() {
+        closeWhenFree(initial, "global variable segments taken before load()");
+    }
+
+    /** Invalidates every segment handed out, then unmaps the live mappings; runs before libbpf frees the object. */
+    void close() {
+        closeWhenFree(initial, "global variable segments taken before load()");
+        if (live != null) {
+            closeWhenFree(live, "global variable segments");
+        }
+    }
+
+    /**
+     * Closes {@code arena}. A shared arena refuses to close while a native call holds one of its segments (one
+     * passed to a map lookup on another thread, say); such a call is short, so wait it out, but not forever.
+     */
+    private void closeWhenFree(Arena arena, String what) {
+        long start = System.nanoTime();
+        while (arena.scope().isAlive()) {
+            try {
+                arena.close();
+            } catch (IllegalStateException inUse) {
+                if (System.nanoTime() - start > CLOSE_WAIT_NANOS) {
+                    throw new IllegalStateException("BPF object '" + object + "': " + what + " are still held by a "
+                            + "native call on another thread after 10 s; end that call, then close again", inUse);
+                }
+                LockSupport.parkNanos(100_000);
+            }
+        }
+    }
+
     private MemorySegment initialValue(String section, MemorySegment map) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment size = a.allocate(ValueLayout.JAVA_LONG);
@@ -109,7 +156,7 @@ final class Globals {
                 throw new BpfException("libbpf has no initial value for section " + section + " of BPF object '"
                         + object + "'");
             }
-            return data.reinterpret(size.get(ValueLayout.JAVA_LONG, 0), arena, null);
+            return data.reinterpret(size.get(ValueLayout.JAVA_LONG, 0), initial, null);
         }
     }
 
@@ -122,14 +169,33 @@ final class Globals {
             throw new BpfException("section " + section + " of BPF object '" + object + "' is not mappable; read "
                     + "it through map(\"" + Libbpf.string(libbpf_h.bpf_map__name(map)) + "\").lookup(...)");
         }
-        boolean readOnly = section.startsWith(".rodata");
+        // libbpf marks .rodata (and .kconfig) BPF_F_RDONLY_PROG and freezes it at load: the kernel then refuses a
+        // writable mapping, and a read-only page must never sit behind a writable segment.
+        int flags = libbpf_h.bpf_map__map_flags(map);
+        boolean readOnly = section.startsWith(".rodata")
+                || (flags & (bpf_h.BPF_F_RDONLY_PROG() | bpf_h.BPF_F_RDONLY())) != 0;
         long valueSize = Integer.toUnsignedLong(libbpf_h.bpf_map__value_size(map));
         long length = (valueSize + Sys.PAGE_SIZE - 1) / Sys.PAGE_SIZE * Sys.PAGE_SIZE;
-        int prot = sys_mman_h.PROT_READ() | (readOnly ? 0 : sys_mman_h.PROT_WRITE());
-        m = Sys.mmap(arena, length, prot, libbpf_h.bpf_map__fd(map), 0, "section " + section).asSlice(0, valueSize);
-        if (readOnly) {
-            m = m.asReadOnly();
+        if (live == null) {
+            live = Arena.ofShared();
         }
+        int fd = libbpf_h.bpf_map__fd(map);
+        String what = "section " + section + " of BPF object '" + object + "'";
+        int read = sys_mman_h.PROT_READ();
+        if (!readOnly) {
+            try {
+                m = Sys.mmap(live, length, read | sys_mman_h.PROT_WRITE(), fd, 0, what);
+            } catch (BpfException e) {
+                if (e.errno() != errno_h.EPERM()) {
+                    throw e;
+                }
+                readOnly = true;         // frozen by someone else: the kernel only lets us read it
+            }
+        }
+        if (readOnly) {
+            m = Sys.mmap(live, length, read, fd, 0, what).asReadOnly();
+        }
+        m = m.asSlice(0, valueSize);
         mappings.put(section, m);
         return m;
     }

@@ -22,17 +22,59 @@ final class LibbpfFailure {
     private static final int LIBBPF_ERRNO_BASE = 4000;
     private static final int SAID_LINES = 4;
 
-    /** bpf_object__load failed with {@code errno}. */
+    /**
+     * bpf_object__load failed with {@code errno}. A program whose load fails is loaded again with a verifier log,
+     * so a log comes with any failure of a program load: only with the errors the verifier refuses with is it a
+     * rejection. Otherwise (EMFILE when the kernel had no fd left for a verified program, ENOMEM, EPERM...) the
+     * errno is the cause, and the log, which ends with the verifier's statistics either way, is left out.
+     */
     static BpfException load(String object, int errno, List<String> messages) {
+        String program = failedProgram(messages);
         for (String m : messages) {
             int begin = m.indexOf(LOG_BEGIN);
             int end = m.lastIndexOf(LOG_END);
-            if (begin >= 0 && end > begin) {
-                return new BpfVerifierException(object, programOf(m), errno,
-                        m.substring(begin + LOG_BEGIN.length(), end).strip());
+            String log = begin >= 0 && end > begin ? m.substring(begin + LOG_BEGIN.length(), end).strip() : "";
+            if (!log.isEmpty() && isRejection(errno)) {
+                return new BpfVerifierException(object, programOf(m), errno, log);
             }
         }
-        return failure("load of BPF object '" + object + "'", errno, null, messages);
+        String map = program == null ? failedMap(messages) : null;
+        String what = program != null ? "program '" + program + "' in " : map != null ? "map '" + map + "' of " : "";
+        return failure("load of " + what + "BPF object '" + object + "'", errno, null,
+                messages.stream().filter(m -> !m.contains(LOG_BEGIN)).toList());
+    }
+
+    /**
+     * The errors of a verifier rejection: EACCES (unsafe code), EINVAL (invalid code) and E2BIG (over the
+     * verifier's complexity limit, "BPF program is too large").
+     */
+    private static boolean isRejection(int errno) {
+        return errno == errno_h.EACCES() || errno == errno_h.EINVAL() || errno == errno_h.E2BIG();
+    }
+
+    /** The map libbpf said it failed to create ("map 'x': failed to create: ..."), or null. */
+    private static String failedMap(List<String> messages) {
+        for (String m : messages) {
+            int q = m.indexOf("map '");
+            int e = q < 0 ? -1 : m.indexOf("': failed to create", q + 5);
+            if (e > 0) {
+                return m.substring(q + 5, e);
+            }
+        }
+        return null;
+    }
+
+    /** The program libbpf said failed to load ("prog 'x': BPF program load failed: ..."), or null. */
+    private static String failedProgram(List<String> messages) {
+        for (String m : messages) {
+            if (m.contains("BPF program load failed") || m.contains("failed to load")) {
+                String p = programOf(m);
+                if (!p.equals("?")) {
+                    return p;
+                }
+            }
+        }
+        return null;
     }
 
     /** Attaching {@code program} failed with {@code errno}. */

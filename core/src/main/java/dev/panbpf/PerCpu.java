@@ -22,7 +22,7 @@ final class PerCpu {
     }
 
     /** Bytes of a value buffer for a map of {@code type} whose values have {@code valueSize} bytes. */
-    static long valueBufferSize(int type, int valueSize) {
+    static long valueBufferSize(int type, long valueSize) {
         return isPerCpu(type) ? (valueSize + 7L) / 8 * 8 * Possible.CPUS : valueSize;
     }
 }

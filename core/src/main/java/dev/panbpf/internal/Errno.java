@@ -78,7 +78,10 @@ public final class Errno {
             case "EBADF" -> ": the file descriptor is closed or of the wrong kind";
             case "EINVAL" -> ": the kernel rejected an argument (size, flags or type)";
             case "ENOSYS", "EOPNOTSUPP", "ENOTSUPP" -> ": this kernel does not support the operation";
-            case "EMFILE", "ENFILE" -> ": too many open files; raise the limit (ulimit -n) or close unused objects";
+            case "EMFILE" -> ": this process has as many open files as its limit allows; raise the fd limit "
+                    + "(ulimit -n, or LimitNOFILE= for a systemd service) or close unused objects";
+            case "ENFILE" -> ": the system-wide table of open files is full; raise fs.file-max (sysctl) or close "
+                    + "files";
             default -> "";
         };
     }

@@ -21,6 +21,8 @@ public final class Sys {
 
     private static final MethodHandle BPF =
             unistd_h.syscall.makeInvoker(C_INT, C_POINTER, C_INT).handle();
+    private static final MethodHandle BPF_HOLDING =
+            unistd_h.syscall.makeInvoker(C_INT, C_POINTER, C_INT, C_POINTER, C_POINTER).handle();
     private static final MethodHandle PERF_EVENT_OPEN =
             unistd_h.syscall.makeInvoker(C_POINTER, C_INT, C_INT, C_INT, C_LONG).handle();
     private static final MethodHandle IOCTL = sys_ioctl_h.ioctl.makeInvoker(C_LONG).handle();
@@ -44,6 +46,35 @@ public final class Sys {
         long r;
         try {
             r = (long) BPF.invokeExact(st, (long) unistd_h.SYS_bpf(), cmd, attr, (int) attr.byteSize());
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        return r < 0 ? -Errno.of(st) : (int) r;
+    }
+
+    /**
+     * bpf(2) with {@code attr}, whose pointer fields hold the addresses of {@code a} and {@code b} (either may be
+     * {@link MemorySegment#NULL}); returns the result or {@code -errno}.
+     *
+     * <p>The kernel reaches those buffers through addresses inside {@code attr}, which the linker cannot see. So
+     * they go along as two extra variadic arguments too: the linker keeps the arena of every segment argument
+     * alive until the call returns, so another thread's {@code close()} of a shared arena fails meanwhile instead of
+     * freeing memory the kernel is writing. bpf(2) takes three arguments; syscall() passes the rest in registers
+     * the kernel ignores.
+     *
+     * @param cmd the bpf(2) command
+     * @param attr the {@code union bpf_attr}
+     * @param a a buffer {@code attr} points to, or NULL
+     * @param b another buffer {@code attr} points to, or NULL
+     * @return the result, or {@code -errno}
+     * @throws IllegalStateException if the arena of {@code a} or {@code b} is closed
+     * @throws WrongThreadException if {@code a} or {@code b} is confined to another thread
+     */
+    public static int bpfHolding(int cmd, MemorySegment attr, MemorySegment a, MemorySegment b) {
+        MemorySegment st = Errno.state();
+        long r;
+        try {
+            r = (long) BPF_HOLDING.invokeExact(st, (long) unistd_h.SYS_bpf(), cmd, attr, (int) attr.byteSize(), a, b);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -103,8 +134,20 @@ public final class Sys {
         unistd_h.close(Errno.state(), fd);
     }
 
-    /** read(2) of up to {@code buf.byteSize()} bytes; returns the count or {@code -errno}. */
+    /**
+     * read(2) of up to {@code buf.byteSize()} bytes.
+     *
+     * @param fd the file descriptor
+     * @param buf where the bytes go: writable native memory
+     * @return the count, or {@code -errno}
+     * @throws IllegalArgumentException if {@code buf} is read-only
+     */
     public static long read(int fd, MemorySegment buf) {
+        // The linker keeps buf alive during the call but does not stop the kernel writing a read-only segment.
+        if (buf.isReadOnly()) {
+            throw new IllegalArgumentException("read(2) of fd " + fd + " into a read-only segment; the kernel writes "
+                    + "the bytes into it: pass a writable segment");
+        }
         MemorySegment st = Errno.state();
         long r = unistd_h.read(st, fd, buf, buf.byteSize());
         return r < 0 ? -Errno.of(st) : r;
