@@ -40,7 +40,16 @@ final class LibbpfFailure {
         }
         String map = program == null ? failedMap(messages) : null;
         String what = program != null ? "program '" + program + "' in " : map != null ? "map '" + map + "' of " : "";
-        return failure("load of " + what + "BPF object '" + object + "'", errno, null,
+        String hint = null;
+        if (errno == errno_h.EPERM() && program != null) {
+            // The kernel checks capabilities per program type; say which, not just "be root".
+            hint = "program '" + program + "' was refused for lack of privilege: every program needs CAP_BPF, "
+                    + "tracing programs (tracepoints, raw tracepoints) CAP_PERFMON too, and network programs "
+                    + "(XDP, tc, socket filters) CAP_NET_ADMIN too. Run as root, or grant them as ambient "
+                    + "capabilities, e.g. setpriv --inh-caps=+bpf,+perfmon,+net_admin "
+                    + "--ambient-caps=+bpf,+perfmon,+net_admin java ...";
+        }
+        return failure("load of " + what + "BPF object '" + object + "'", errno, hint,
                 messages.stream().filter(m -> !m.contains(LOG_BEGIN)).toList());
     }
 
