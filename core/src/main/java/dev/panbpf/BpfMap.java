@@ -132,6 +132,19 @@ public class BpfMap implements AutoCloseable {
         return fd.get();
     }
 
+    /**
+     * One element syscall on this map's fd, held so that a close on another thread waits for it instead of
+     * freeing the number under it (see {@link Fd#acquire()}).
+     */
+    int elem(int cmd, MemorySegment key, MemorySegment value, long flags) {
+        int f = fd.acquire();
+        try {
+            return MapAttr.elem(cmd, f, key, value, flags);
+        } finally {
+            fd.release();
+        }
+    }
+
     /** Whether the map (or the object owning it) was closed. */
     public boolean isClosed() {
         return fd.isClosed();
@@ -162,7 +175,7 @@ public class BpfMap implements AutoCloseable {
     public boolean lookup(MemorySegment key, MemorySegment value) {
         MapChecks.key(this, key);
         MapChecks.value(this, value, true);
-        return check(MapAttr.elem(bpf_h.BPF_MAP_LOOKUP_ELEM(), fd(), key, value, 0), "lookup", true);
+        return check(elem(bpf_h.BPF_MAP_LOOKUP_ELEM(), key, value, 0), "lookup", true);
     }
 
     /**
@@ -179,7 +192,7 @@ public class BpfMap implements AutoCloseable {
     public void update(MemorySegment key, MemorySegment value, long flags) {
         MapChecks.key(this, key);
         MapChecks.value(this, value, false);
-        check(MapAttr.elem(bpf_h.BPF_MAP_UPDATE_ELEM(), fd(), key, value, flags), "update", false);
+        check(elem(bpf_h.BPF_MAP_UPDATE_ELEM(), key, value, flags), "update", false);
     }
 
     /**
@@ -205,7 +218,7 @@ public class BpfMap implements AutoCloseable {
      */
     public boolean delete(MemorySegment key) {
         MapChecks.key(this, key);
-        return check(MapAttr.elem(bpf_h.BPF_MAP_DELETE_ELEM(), fd(), key, MemorySegment.NULL, 0), "delete", true);
+        return check(elem(bpf_h.BPF_MAP_DELETE_ELEM(), key, MemorySegment.NULL, 0), "delete", true);
     }
 
     /**
@@ -230,7 +243,7 @@ public class BpfMap implements AutoCloseable {
     public void push(MemorySegment value, long flags) {
         MapChecks.queue(this, "push");
         MapChecks.value(this, value, false);
-        check(MapAttr.elem(bpf_h.BPF_MAP_UPDATE_ELEM(), fd(), MemorySegment.NULL, value, flags), "push", false);
+        check(elem(bpf_h.BPF_MAP_UPDATE_ELEM(), MemorySegment.NULL, value, flags), "push", false);
     }
 
     /** Appends {@code value} to a queue or stack map; fails with E2BIG when it is full. */
@@ -252,7 +265,7 @@ public class BpfMap implements AutoCloseable {
     public boolean pop(MemorySegment value) {
         MapChecks.queue(this, "pop");
         MapChecks.value(this, value, true);
-        return check(MapAttr.elem(bpf_h.BPF_MAP_LOOKUP_AND_DELETE_ELEM(), fd(), MemorySegment.NULL, value, 0),
+        return check(elem(bpf_h.BPF_MAP_LOOKUP_AND_DELETE_ELEM(), MemorySegment.NULL, value, 0),
                 "pop", true);
     }
 
@@ -269,7 +282,7 @@ public class BpfMap implements AutoCloseable {
     public boolean peek(MemorySegment value) {
         MapChecks.queue(this, "peek");
         MapChecks.value(this, value, true);
-        return check(MapAttr.elem(bpf_h.BPF_MAP_LOOKUP_ELEM(), fd(), MemorySegment.NULL, value, 0), "peek", true);
+        return check(elem(bpf_h.BPF_MAP_LOOKUP_ELEM(), MemorySegment.NULL, value, 0), "peek", true);
     }
 
     // ------------------------------------------------------------------- int and long keys and values

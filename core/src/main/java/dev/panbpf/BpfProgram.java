@@ -163,7 +163,9 @@ public final class BpfProgram {
         }
         checkU32Size(data, "data");
         checkU32Size(ctx, "context");
-        int progFd = fd();
+        fd();                                  // the clear error before load or after close
+        Fd held = fd;
+        int progFd = held.acquire();           // a close on another thread waits until the run is over
         try (Arena a = Arena.ofConfined()) {
             MemorySegment attr = bpf_attr.allocate(a);
             MemorySegment t = bpf_attr.test(attr);
@@ -199,6 +201,8 @@ public final class BpfProgram {
                 throw testRunFailure(-r, data);
             }
             return new RunResult(bpf_attr.test.retval(t), Integer.toUnsignedLong(bpf_attr.test.duration(t)));
+        } finally {
+            held.release();
         }
     }
 

@@ -4,6 +4,7 @@ import dev.panbpf.bindings.bpf_h;
 import dev.panbpf.bindings.errno_h;
 import dev.panbpf.bindings.libbpf_h;
 import dev.panbpf.bindings.sys_mman_h;
+import dev.panbpf.internal.Arenas;
 import dev.panbpf.internal.BtfSections;
 import dev.panbpf.internal.BtfSections.Variable;
 import dev.panbpf.internal.Libbpf;
@@ -15,7 +16,6 @@ import java.lang.foreign.ValueLayout;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeSet;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * Globals gives access to a BPF object's global variables. libbpf keeps each data section ({@code .rodata},
@@ -31,7 +31,6 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class Globals {
     /** How long closing waits for a native call that holds one of our segments (a map lookup into a global). */
-    private static final long CLOSE_WAIT_NANOS = 10_000_000_000L;
 
     private final String object;
     private final Map<String, Variable> variables;
@@ -129,23 +128,8 @@ final class Globals {
         }
     }
 
-    /**
-     * Closes {@code arena}. A shared arena refuses to close while a native call holds one of its segments (one
-     * passed to a map lookup on another thread, say); such a call is short, so wait it out, but not forever.
-     */
     private void closeWhenFree(Arena arena, String what) {
-        long start = System.nanoTime();
-        while (arena.scope().isAlive()) {
-            try {
-                arena.close();
-            } catch (IllegalStateException inUse) {
-                if (System.nanoTime() - start > CLOSE_WAIT_NANOS) {
-                    throw new IllegalStateException("BPF object '" + object + "': " + what + " are still held by a "
-                            + "native call on another thread after 10 s; end that call, then close again", inUse);
-                }
-                LockSupport.parkNanos(100_000);
-            }
-        }
+        Arenas.closeWhenFree(arena, "BPF object '" + object + "': " + what);
     }
 
     private MemorySegment initialValue(String section, MemorySegment map) {

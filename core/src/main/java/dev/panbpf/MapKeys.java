@@ -2,7 +2,6 @@ package dev.panbpf;
 
 import dev.panbpf.bindings.bpf_h;
 import dev.panbpf.bindings.errno_h;
-import dev.panbpf.internal.MapAttr;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -29,7 +28,7 @@ final class MapKeys implements Iterator<MemorySegment> {
     public boolean hasNext() {
         if (next == null && !done) {
             MemorySegment k = arena.allocate(Math.max(1, map.keySize())).asSlice(0, map.keySize());
-            int r = MapAttr.elem(bpf_h.BPF_MAP_GET_NEXT_KEY(), map.fd(), current, k, 0);
+            int r = map.elem(bpf_h.BPF_MAP_GET_NEXT_KEY(), current, k, 0);
             if (r == -errno_h.ENOENT()) {
                 done = true;
             } else {

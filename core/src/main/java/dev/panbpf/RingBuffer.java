@@ -47,9 +47,13 @@ public final class RingBuffer implements AutoCloseable {
         this.reader = reader;
         this.epoll = epoll;
         this.gate = new ConsumerGate(name, () -> {
-            epoll.close();
-            mapping.close();
-            RingClaims.release(claim);
+            // The claim and epoll go whatever happens to the mapping (a native call holding a record delays it).
+            try {
+                epoll.close();
+            } finally {
+                RingClaims.release(claim);
+                mapping.close();
+            }
         });
         this.loop = new RingPollLoop(gate, epoll) {
             @Override

@@ -177,12 +177,12 @@ public final class RingBufferPoller implements AutoCloseable {
 
     /** Records delivered from ring {@code ring} so far. */
     public long delivered(int ring) {
-        return readers[ring].delivered();
+        return reader(ring).delivered();
     }
 
     /** Discarded records skipped in ring {@code ring} so far. */
     public long discarded(int ring) {
-        return readers[ring].discarded();
+        return reader(ring).discarded();
     }
 
     /** Records delivered from all rings so far. */
@@ -196,8 +196,17 @@ public final class RingBufferPoller implements AutoCloseable {
 
     /** Bytes published and not yet consumed in ring {@code ring}. */
     public long availableBytes(int ring) {
-        RingReader r = readers[ring];
+        gate.checkOpen();
+        RingReader r = reader(ring);
         return gate.query(r::availableBytes);
+    }
+
+    private RingReader reader(int ring) {
+        if (ring < 0 || ring >= readers.length) {
+            throw new IllegalArgumentException("no ring " + ring + " in this poller: rings are numbered 0.."
+                    + (readers.length - 1) + " in the order they were added");
+        }
+        return readers[ring];
     }
 
     /**
@@ -209,15 +218,28 @@ public final class RingBufferPoller implements AutoCloseable {
         return loop.busyWaits();
     }
 
+    /** Releases everything, each step whatever the others did; the first failure is thrown at the end. */
     private static void release(Epoll epoll, List<RingMapping> mappings, int[] claims, int claimed) {
+        RuntimeException first = null;
         if (epoll != null) {
-            epoll.close();
-        }
-        for (RingMapping m : mappings) {
-            m.close();
+            try {
+                epoll.close();
+            } catch (RuntimeException e) {
+                first = e;
+            }
         }
         for (int i = 0; i < claimed; i++) {
             RingClaims.release(claims[i]);
+        }
+        for (RingMapping m : mappings) {
+            try {
+                m.close();
+            } catch (RuntimeException e) {
+                first = first == null ? e : first;
+            }
+        }
+        if (first != null) {
+            throw first;
         }
     }
 

@@ -30,6 +30,14 @@ abstract class RingPollLoop {
     /** Polls until {@code deadline} ({@link Deadline}); the caller has entered the gate. */
     final int poll(RecordHandler handler, long deadline) {
         backoff.reset();
+        try {
+            return loop(handler, deadline);
+        } finally {
+            backoff.restoreInterrupt();
+        }
+    }
+
+    private int loop(RecordHandler handler, long deadline) {
         while (true) {
             int n = pass(handler);
             if (n > 0 || gate.isClosed() || Deadline.passed(deadline)) {

@@ -78,9 +78,12 @@ public final class UserRingBuffer implements AutoCloseable {
                     try {
                         discardPending();
                     } finally {
-                        epoll.close();
-                        mapping.close();
-                        RingClaims.release(claim);
+                        try {
+                            epoll.close();
+                        } finally {
+                            RingClaims.release(claim);
+                            mapping.close();      // waits for a native call holding a sample, at most 10 s
+                        }
                     }
                 });
     }

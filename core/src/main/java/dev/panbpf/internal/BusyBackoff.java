@@ -16,6 +16,7 @@ public final class BusyBackoff {
 
     private long next = FIRST_NANOS;
     private long count;
+    private boolean interrupted;
 
     /** Starts over at the shortest sleep: call when a record was delivered. */
     public void reset() {
@@ -34,9 +35,20 @@ public final class BusyBackoff {
         }
         next = Math.min(MAX_NANOS, next * 2);
         if (sleep > 0) {
+            // An interrupted thread's park returns at once, and setting the flag again hands it a permit that
+            // ends the next park too: set the flag aside until the poll is over (restoreInterrupt).
+            interrupted |= Thread.interrupted();
             LockSupport.parkNanos(sleep);
         }
         return !epoll.takeWakeup();
+    }
+
+    /** Sets the interrupt flag again if a pause set it aside; call when the poll returns. */
+    public void restoreInterrupt() {
+        if (interrupted) {
+            interrupted = false;
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** How many times a consumer slept here so far (consumer thread; racy but harmless from others). */

@@ -81,6 +81,6 @@ public final class RingMapping implements AutoCloseable {
     /** Unmaps both pieces; segments taken from this mapping become unusable (access throws, never faults). */
     @Override
     public void close() {
-        arena.close();
+        Arenas.closeWhenFree(arena, "the mapping's segments (records or samples)");
     }
 }
