@@ -1,19 +1,23 @@
 package dev.panbpf.internal;
 
 import dev.panbpf.BpfMap;
+import dev.panbpf.Cpus;
 import dev.panbpf.PerfBuffer;
 import dev.panbpf.bindings.sys_epoll_h;
 import dev.panbpf.bindings.sys_mman_h;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * PerfCpuSet owns what a perf buffer holds per CPU: the perf event fd, its mapped ring, the scratch segment for
- * wrapped records, and the fd's entry in the PERF_EVENT_ARRAY. It opens them in the order
- * open, map, watch, enable, publish in the map, and {@link #close()} undoes them in the order that keeps every
- * step safe: remove the map entries (no program reaches the events any more), disable, unmap, close.
+ * wrapped records, and the fd's entry in the PERF_EVENT_ARRAY. It opens them in the order open, map, watch,
+ * enable, publish in the map, and {@link #close()} undoes them in the order that keeps every step safe: remove
+ * the map entries (no program finds the events any more), disable (an output already under way finishes first),
+ * count the samples left unread, unmap, close.
  */
 public final class PerfCpuSet implements AutoCloseable {
     private final BpfMap map;
@@ -23,12 +27,15 @@ public final class PerfCpuSet implements AutoCloseable {
     private final Fd[] fds;
     private final boolean[] inMap;
     private final Arena arena = Arena.ofShared();
+    private long droppedAtClose;
+    private boolean closed;
 
     /**
      * Opens one event per CPU of {@code cpus} (ascending, distinct) as {@code options} say, registers each on
      * {@code epoll} with its index as tag and stores it in {@code map}; on failure releases what it opened.
+     * {@code owner} names the buffer.
      */
-    public PerfCpuSet(BpfMap map, int[] cpus, PerfBuffer.Options options, Epoll epoll) {
+    public PerfCpuSet(BpfMap map, int[] cpus, PerfBuffer.Options options, Epoll epoll, String owner) {
         this.map = map;
         this.cpus = cpus.clone();
         this.rings = new PerfRing[cpus.length];
@@ -85,9 +92,47 @@ public final class PerfCpuSet implements AutoCloseable {
         return cpu >= 0 && cpu < indexOfCpu.length ? indexOfCpu[cpu] : -1;
     }
 
-    /** Releases everything, in the order map entries, disable, unmap, close; safe to call on a partial set. */
+    /**
+     * The CPUs {@code options} ask for (every online one by default) that are online, ascending and distinct;
+     * refuses a CPU the map has no key for and a choice with none online. {@code what} names the buffer.
+     */
+    public static int[] choose(BpfMap map, PerfBuffer.Options options, String what) {
+        List<Integer> online = Cpus.online();
+        List<Integer> wanted = options.cpus() == null ? online : options.cpus();
+        List<Integer> chosen = new ArrayList<>();
+        for (int cpu : wanted) {
+            if (!online.contains(cpu)) {
+                continue;  // an offline CPU runs no programs, and perf_event_open refuses it
+            }
+            if (cpu >= map.maxEntries()) {
+                throw new IllegalArgumentException(map + " has " + map.maxEntries() + " entries but CPU " + cpu
+                        + " needs key " + cpu + "; size the map to the number of possible CPUs ("
+                        + Cpus.possible().size() + ")");
+            }
+            chosen.add(cpu);
+        }
+        if (chosen.isEmpty()) {
+            throw new IllegalArgumentException(what + ": none of the CPUs " + wanted + " is online (online: "
+                    + online + ")");
+        }
+        return chosen.stream().mapToInt(Integer::intValue).sorted().distinct().toArray();
+    }
+
+    /** The SAMPLE records that were still unread in the rings when {@link #close()} ran (0 before). */
+    public long droppedAtClose() {
+        return droppedAtClose;
+    }
+
+    /**
+     * Releases everything, in the order map entries, disable, count what is unread, unmap, close; safe to call
+     * on a partial set, and more than once.
+     */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         for (int i = 0; i < cpus.length; i++) {
             if (inMap[i]) {
                 inMap[i] = false;
@@ -103,6 +148,13 @@ public final class PerfCpuSet implements AutoCloseable {
                 PerfEvents.disableQuietly(fd.get());
             }
         }
+        long unread = 0;
+        for (PerfRing ring : rings) {
+            if (ring != null) {
+                unread += ring.unreadSamples();
+            }
+        }
+        droppedAtClose = unread;
         arena.close();
         for (Fd fd : fds) {
             if (fd != null) {
