@@ -14,10 +14,11 @@ import java.util.List;
 
 /**
  * PerfCpuSet owns what a perf buffer holds per CPU: the perf event fd, its mapped ring, the scratch segment for
- * wrapped records, and the fd's entry in the PERF_EVENT_ARRAY. It opens them in the order open, map, watch,
- * enable, publish in the map, and {@link #close()} undoes them in the order that keeps every step safe: remove
- * the map entries (no program finds the events any more), disable (an output already under way finishes first),
- * count the samples left unread, unmap, close.
+ * wrapped records, and the fd's entry in the PERF_EVENT_ARRAY. It claims the map first ({@link MapClaims}: a
+ * second set on the same map would overwrite these entries), then opens in the order open, map, watch, enable,
+ * publish in the map, and {@link #close()} undoes them in the order that keeps every step safe: remove the map
+ * entries (no program finds the events any more), disable (an output already under way finishes first), count
+ * the samples left unread, unmap, close, release the claim.
  */
 public final class PerfCpuSet implements AutoCloseable {
     private final BpfMap map;
@@ -27,15 +28,17 @@ public final class PerfCpuSet implements AutoCloseable {
     private final Fd[] fds;
     private final boolean[] inMap;
     private final Arena arena = Arena.ofShared();
+    private final int claim;
     private long droppedAtClose;
     private boolean closed;
 
     /**
-     * Opens one event per CPU of {@code cpus} (ascending, distinct) as {@code options} say, registers each on
-     * {@code epoll} with its index as tag and stores it in {@code map}; on failure releases what it opened.
-     * {@code owner} names the buffer.
+     * Claims {@code map} for {@code owner} (named in messages), opens one event per CPU of {@code cpus}
+     * (ascending, distinct) as {@code options} say, registers each on {@code epoll} with its index as tag and
+     * stores it in {@code map}; on failure releases what it opened and the claim.
      */
     public PerfCpuSet(BpfMap map, int[] cpus, PerfBuffer.Options options, Epoll epoll, String owner) {
+        this.claim = MapClaims.PERF_READERS.claim(map.fd(), owner);
         this.map = map;
         this.cpus = cpus.clone();
         this.rings = new PerfRing[cpus.length];
@@ -124,8 +127,8 @@ public final class PerfCpuSet implements AutoCloseable {
     }
 
     /**
-     * Releases everything, in the order map entries, disable, count what is unread, unmap, close; safe to call
-     * on a partial set, and more than once.
+     * Releases everything, in the order map entries, disable, count what is unread, unmap, close, claim; safe to
+     * call on a partial set, and more than once.
      */
     @Override
     public void close() {
@@ -161,5 +164,6 @@ public final class PerfCpuSet implements AutoCloseable {
                 fd.close();
             }
         }
+        MapClaims.PERF_READERS.release(claim);
     }
 }
