@@ -84,7 +84,9 @@ final class PerfRecord {
     long head(long tail) {
         long head = (long) POSITION.getAcquire(page, DATA_HEAD);
         long ahead = head - tail;
-        if (ahead >= 0 && ahead <= dataSize && ((head | tail) & 7) == 0 && head - lastHead >= 0) {
+        if ((ahead > 0 && ahead <= dataSize && ((head | tail) & 7) == 0 && head - lastHead >= 0) || ahead == 0) {
+            // Nothing to read is never an error: after a resynchronisation on a head that cannot be (unaligned,
+            // say) the next read finds tail == head and waits for the kernel to write a head that can.
             lastHead = head;
             return head;
         }
