@@ -146,8 +146,7 @@ class PerfBufferContractTest {
                 assertEquals(0, pb.poll((c, p, t) -> fail("no record was sent"), Duration.ofMillis(400)));
                 return System.nanoTime() - t0;
             }, 50);
-            for (int i = 0; i < 5; i++) {
-                signals.interrupt(tid.get());
+            for (int i = 0; i < 5 && signals.interrupt(tid.get()); i++) {
                 Thread.sleep(20);
             }
             long took = call.get();
@@ -166,10 +165,9 @@ class PerfBufferContractTest {
                 tid.set(Syscalls.gettid());
                 return pb.poll(collect, LONG);
             }, 50);
-            signals.interrupt(tid.get());
-            Thread.sleep(50);
-            signals.interrupt(tid.get());
-            Thread.sleep(50);
+            for (int i = 0; i < 2 && signals.interrupt(tid.get()); i++) {
+                Thread.sleep(50);
+            }
             assertFalse(call.result.isDone(), "still waiting after the signals");
             producer.run(cpu, 1);
             assertEquals(1, call.get());

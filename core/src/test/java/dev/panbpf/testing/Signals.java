@@ -54,12 +54,13 @@ public final class Signals implements AutoCloseable {
         }
     }
 
-    /** Sends SIGURG to thread {@code tid} of this process: its blocking call returns EINTR. */
-    public void interrupt(int tid) {
+    /**
+     * Sends SIGURG to thread {@code tid} of this process: its blocking call returns EINTR. Returns false when
+     * the thread is gone already (its call returned).
+     */
+    public boolean interrupt(int tid) {
         try {
-            if ((int) TGKILL.invokeExact(Syscalls.getpid(), tid, SIGURG) != 0) {
-                throw new IllegalStateException("tgkill(" + tid + ", SIGURG) failed");
-            }
+            return (int) TGKILL.invokeExact(Syscalls.getpid(), tid, SIGURG) == 0;
         } catch (Throwable t) {
             throw t instanceof RuntimeException r ? r : new IllegalStateException(t);
         }
