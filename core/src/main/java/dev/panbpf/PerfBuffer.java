@@ -7,7 +7,6 @@ import dev.panbpf.internal.Epoll;
 import dev.panbpf.internal.PerfConsumer;
 import dev.panbpf.internal.PerfCpuSet;
 import dev.panbpf.internal.PerfRing;
-import dev.panbpf.internal.Sys;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -89,9 +88,9 @@ public final class PerfBuffer implements AutoCloseable {
         this.what = what;
         this.reportDrops = reportDrops;
         this.onLost = options.onLost();
-        this.epoll = named(what, () -> new Epoll(cpus.length));
+        this.epoll = PerfCpuSet.named(what, () -> new Epoll(cpus.length));
         try {
-            this.set = named(what, () -> new PerfCpuSet(map, cpus, options, epoll, what));
+            this.set = PerfCpuSet.named(what, () -> new PerfCpuSet(map, cpus, options, epoll, what));
         } catch (RuntimeException | Error e) {
             epoll.close();
             throw e;
@@ -129,29 +128,7 @@ public final class PerfBuffer implements AutoCloseable {
 
     /** Opens as {@link #of(BpfMap, Options)} does, named {@code what}; {@code reportDrops}: log drops at close. */
     static PerfBuffer open(BpfMap map, Options options, String what, boolean reportDrops) {
-        if (map.mapType() != MapType.PERF_EVENT_ARRAY) {
-            throw new IllegalArgumentException(map + " is not a PERF_EVENT_ARRAY; PerfBuffer reads only those"
-                    + (map.mapType() == MapType.RINGBUF ? " (read ring buffers with RingBuffer)" : ""));
-        }
-        int[] cpus = named(what, () -> PerfCpuSet.choose(map, options, what));
-        long dataBytes = options.pagesPerCpu() * Sys.PAGE_SIZE;
-        if (options.wakeupBytes() > dataBytes) {
-            throw new IllegalArgumentException("wakeupBytes " + options.wakeupBytes() + " exceeds the " + dataBytes
-                    + "-byte ring of each CPU (" + options.pagesPerCpu() + " pages); lower it or add pages");
-        }
-        return new PerfBuffer(map, cpus, options, what, reportDrops);
-    }
-
-    /** Runs a setup step, naming the buffer in a kernel failure that does not name it yet. */
-    private static <T> T named(String what, java.util.function.Supplier<T> step) {
-        try {
-            return step.get();
-        } catch (BpfException e) {
-            if (e instanceof BufferClosedException || e.getMessage().startsWith(what)) {
-                throw e;
-            }
-            throw new BpfException(what + ": " + e.getMessage(), e);
-        }
+        return new PerfBuffer(map, PerfCpuSet.choose(map, options, what), options, what, reportDrops);
     }
 
     // ---------------------------------------------------------------------------------------------- consuming

@@ -1,7 +1,9 @@
 package dev.panbpf.internal;
 
+import dev.panbpf.BpfException;
 import dev.panbpf.BpfMap;
 import dev.panbpf.Cpus;
+import dev.panbpf.MapType;
 import dev.panbpf.PerfBuffer;
 import dev.panbpf.bindings.sys_epoll_h;
 import dev.panbpf.bindings.sys_mman_h;
@@ -11,6 +13,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * PerfCpuSet owns what a perf buffer holds per CPU: the perf event fd, its mapped ring, the scratch segment for
@@ -96,11 +99,21 @@ public final class PerfCpuSet implements AutoCloseable {
     }
 
     /**
-     * The CPUs {@code options} ask for (every online one by default) that are online, ascending and distinct;
-     * refuses a CPU the map has no key for and a choice with none online. {@code what} names the buffer.
+     * Checks {@code map} and {@code options} for a buffer named {@code what} and returns the CPUs to read: those
+     * the options ask for (every online one by default) that are online, ascending and distinct. Refuses a map
+     * of another type, a CPU the map has no key for, a choice with none online and a watermark above the ring.
      */
     public static int[] choose(BpfMap map, PerfBuffer.Options options, String what) {
-        List<Integer> online = Cpus.online();
+        if (map.mapType() != MapType.PERF_EVENT_ARRAY) {
+            throw new IllegalArgumentException(map + " is not a PERF_EVENT_ARRAY; PerfBuffer reads only those"
+                    + (map.mapType() == MapType.RINGBUF ? " (read ring buffers with RingBuffer)" : ""));
+        }
+        long dataBytes = options.pagesPerCpu() * Sys.PAGE_SIZE;
+        if (options.wakeupBytes() > dataBytes) {
+            throw new IllegalArgumentException("wakeupBytes " + options.wakeupBytes() + " exceeds the " + dataBytes
+                    + "-byte ring of each CPU (" + options.pagesPerCpu() + " pages); lower it or add pages");
+        }
+        List<Integer> online = named(what, Cpus::online);
         List<Integer> wanted = options.cpus() == null ? online : options.cpus();
         List<Integer> chosen = new ArrayList<>();
         for (int cpu : wanted) {
@@ -119,6 +132,18 @@ public final class PerfCpuSet implements AutoCloseable {
                     + online + ")");
         }
         return chosen.stream().mapToInt(Integer::intValue).sorted().distinct().toArray();
+    }
+
+    /** Runs a setup step of the buffer {@code what}, naming it in a kernel failure that does not yet. */
+    public static <T> T named(String what, Supplier<T> step) {
+        try {
+            return step.get();
+        } catch (BpfException e) {
+            if (e.getMessage().startsWith(what)) {
+                throw e;
+            }
+            throw new BpfException(what + ": " + e.getMessage(), e);
+        }
     }
 
     /** The SAMPLE records that were still unread in the rings when {@link #close()} ran (0 before). */
