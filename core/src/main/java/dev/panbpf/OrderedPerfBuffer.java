@@ -185,7 +185,10 @@ public final class OrderedPerfBuffer implements AutoCloseable {
         }
     }
 
-    /** Releases a thread blocked in {@link #poll}, which returns what it has (maybe 0); safe from any thread, a no-op once closed. */
+    /**
+     * Releases a thread blocked in {@link #poll}, which returns what it has (maybe 0); safe from any thread, and
+     * a no-op once closed.
+     */
     public void wakeup() {
         wakeRequested = true;
         buffer.wakeup();

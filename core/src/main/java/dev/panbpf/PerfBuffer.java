@@ -227,7 +227,10 @@ public final class PerfBuffer implements AutoCloseable {
         }
     }
 
-    /** Releases a thread blocked in {@link #poll}, which then returns 0; safe from any thread, a no-op once closed. */
+    /**
+     * Releases a thread blocked in {@link #poll}, which then returns what it has read (usually 0); safe from any
+     * thread, and a no-op once closed.
+     */
     public void wakeup() {
         epoll.wakeup();
     }

@@ -166,7 +166,7 @@ final class PerfRecord {
         return SAMPLE;
     }
 
-    /** How many of a sample's {@code raw} bytes at {@code at} are the program's, per the options; throws if none fits. */
+    /** How many of a sample's {@code raw} bytes at {@code at} are the program's, by the options; throws if none fit. */
     long payloadLength(MemorySegment rec, long at, long raw) {
         if (fixedSize >= 0) {
             if (rawSizeFor(fixedSize) != raw) {

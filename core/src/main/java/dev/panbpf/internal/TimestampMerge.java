@@ -362,7 +362,7 @@ public final class TimestampMerge {
             return Long.MAX_VALUE;
         }
         long at = oldest + windowNanos;
-        // A window so long that the instant overflows is as good as none (nanoTime instants are ~centuries apart).
+        // An instant that overflows is centuries away: as good as never.
         return ((oldest ^ at) & (windowNanos ^ at)) < 0 ? Long.MAX_VALUE : at;
     }
 
