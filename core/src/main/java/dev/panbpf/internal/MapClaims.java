@@ -22,14 +22,23 @@ public final class MapClaims {
     private final Map<Integer, String> claimed = new ConcurrentHashMap<>();
     private final String why;
 
-    /** A role whose refusal explains itself with {@code why}. */
+    /**
+     * A role whose refusal explains itself.
+     *
+     * @param why why a second owner cannot be, and what to do instead
+     */
     public MapClaims(String why) {
         this.why = why;
     }
 
     /**
      * Claims the map behind {@code fd} for {@code owner} (named in messages); returns the map id to
-     * {@link #release}. Throws a BpfException naming both owners when the map is claimed already.
+     * {@link #release}.
+     *
+     * @param fd an fd of the map
+     * @param owner the claiming object, as messages name it
+     * @return the map's kernel id, to release
+     * @throws dev.panbpf.BpfException naming both owners when the map is claimed already
      */
     public int claim(int fd, String owner) {
         int id;
@@ -44,7 +53,11 @@ public final class MapClaims {
         return id;
     }
 
-    /** Releases a claim made by {@link #claim}. */
+    /**
+     * Releases a claim made by {@link #claim}.
+     *
+     * @param id the map id {@link #claim} returned
+     */
     public void release(int id) {
         claimed.remove(id);
     }

@@ -26,7 +26,14 @@ public final class PerfConsumer {
     private final boolean[] pending;
     private int pendingCount;
 
-    /** A consumer of {@code set}'s rings, registered on {@code epoll} with their index as tag. */
+    /**
+     * A consumer of {@code set}'s rings, registered on {@code epoll} with their index as tag.
+     *
+     * @param set the rings
+     * @param epoll their epoll, with the wakeup eventfd
+     * @param gate the owner's gate: reading stops once it closes
+     * @param onLost told of LOST records, or null
+     */
     public PerfConsumer(PerfCpuSet set, Epoll epoll, ConsumerGate gate, PerfBuffer.LostHandler onLost) {
         this.set = set;
         this.epoll = epoll;
@@ -39,6 +46,10 @@ public final class PerfConsumer {
      * Reads the pending rings; if that delivered nothing, waits until {@code deadline} ({@link Deadline}) for a
      * ring to signal and reads it, again until something was delivered, {@link Epoll#wakeup()} or a close ended
      * the wait, or the deadline passed. An interrupted or empty wait is simply waited again.
+     *
+     * @param handler receives each sample
+     * @param deadline a {@link Deadline#after} instant, or {@link Deadline#NEVER}
+     * @return the samples delivered
      */
     public int poll(PerfBuffer.Handler handler, long deadline) {
         boolean waited = false;
@@ -68,6 +79,9 @@ public final class PerfConsumer {
     /**
      * Waits until {@code deadline} for a ring to signal, reading nothing (the caller reads every ring itself);
      * returns whether one did. One wait: an interrupted one returns false early.
+     *
+     * @param deadline a {@link Deadline#after} instant, or {@link Deadline#NEVER}
+     * @return whether a ring signalled
      */
     public boolean await(long deadline) {
         VarHandle.fullFence();  // as in poll
@@ -79,7 +93,12 @@ public final class PerfConsumer {
         return signalled;
     }
 
-    /** Reads every ring to its end without waiting (stopping once the gate closes); returns the samples. */
+    /**
+     * Reads every ring to its end without waiting, stopping once the gate closes.
+     *
+     * @param handler receives each sample
+     * @return the samples delivered
+     */
     public int consumeAll(PerfBuffer.Handler handler) {
         int n = 0;
         for (int i = 0; i < set.size() && !gate.isClosedPlain(); i++) {
@@ -88,7 +107,13 @@ public final class PerfConsumer {
         return n;
     }
 
-    /** Reads ring {@code index} to its end without waiting; returns the samples. */
+    /**
+     * Reads one ring to its end without waiting.
+     *
+     * @param index the ring's index in the set
+     * @param handler receives each sample
+     * @return the samples delivered
+     */
     public int consume(int index, PerfBuffer.Handler handler) {
         int n = set.ring(index).read(handler, onLost, gate);
         clearPending(index);

@@ -28,9 +28,13 @@ public final class TextFiles {
             Linker.Option.firstVariadicArg(2), Linker.Option.captureCallState("errno"));
 
     /**
-     * The contents of {@code path} (at most 64 KiB). Throws a BpfException with the errno of the failed open or
-     * read; for ENOENT the hint is {@code missingHint}, for others the errno's usual advice (EMFILE: raise the
-     * fd limit).
+     * The contents of a small text file (at most 64 KiB).
+     *
+     * @param path the file
+     * @param missingHint the advice when it does not exist (ENOENT)
+     * @return its text
+     * @throws BpfException with the errno of the failed open or read, and for errnos other than ENOENT their
+     *         usual advice (EMFILE: raise the fd limit)
      */
     public static String read(String path, String missingHint) {
         MemorySegment st = Errno.state();
