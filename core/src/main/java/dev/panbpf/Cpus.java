@@ -1,9 +1,7 @@
 package dev.panbpf;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import dev.panbpf.internal.TextFiles;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -11,26 +9,38 @@ import java.util.List;
 public final class Cpus {
     private Cpus() { }
 
-    /** The CPUs that are online now (perf buffers open one event per online CPU). */
+    /**
+     * The CPUs that are online now (perf buffers open one event per online CPU).
+     *
+     * @return the CPU numbers, ascending
+     * @throws BpfException when the list cannot be read, with the errno (ENOENT: /sys is not mounted; EMFILE:
+     *         this process has no fd left)
+     */
     public static List<Integer> online() {
         return read("online");
     }
 
-    /** Every CPU that could come online (per-CPU maps are sized by this). */
+    /**
+     * Every CPU that could come online (per-CPU maps are sized by this).
+     *
+     * @return the CPU numbers, ascending
+     * @throws BpfException when the list cannot be read, as for {@link #online()}
+     */
     public static List<Integer> possible() {
         return read("possible");
     }
 
     private static List<Integer> read(String which) {
-        Path p = Path.of("/sys/devices/system/cpu", which);
-        try {
-            return parse(Files.readString(p));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + p + "; is /sys mounted?", e);
-        }
+        return parse(TextFiles.read("/sys/devices/system/cpu/" + which, "is /sys mounted?"));
     }
 
-    /** Parses the kernel's CPU list format, such as {@code "0-3,5,7-8"}. */
+    /**
+     * Parses the kernel's CPU list format, such as {@code "0-3,5,7-8"}.
+     *
+     * @param list the list as the kernel prints it
+     * @return the CPU numbers in the order listed
+     * @throws IllegalArgumentException for a list that is not in that format
+     */
     public static List<Integer> parse(String list) {
         List<Integer> cpus = new ArrayList<>();
         for (String part : list.trim().split(",")) {

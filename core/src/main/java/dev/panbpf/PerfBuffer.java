@@ -2,19 +2,19 @@ package dev.panbpf;
 
 import dev.panbpf.event.StructCodec;
 import dev.panbpf.internal.ConsumerGate;
+import dev.panbpf.internal.Deadline;
 import dev.panbpf.internal.Epoll;
+import dev.panbpf.internal.PerfConsumer;
 import dev.panbpf.internal.PerfCpuSet;
-import dev.panbpf.internal.PerfLayout;
-import dev.panbpf.internal.Sys;
+import dev.panbpf.internal.PerfRing;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.function.Consumer;
-import java.util.function.ToIntFunction;
 
 /**
  * PerfBuffer reads a BPF_MAP_TYPE_PERF_EVENT_ARRAY: one perf event and one mapped ring per CPU, filled by
@@ -22,7 +22,14 @@ import java.util.function.ToIntFunction;
  * drop because a ring was full are counted per CPU and reported to {@link Options#onLost}.
  *
  * <p>One thread at a time consumes ({@link #poll}, {@link #consume}); {@link #wakeup()} and {@link #close()} may
- * come from any thread and release a blocked {@code poll} promptly. After close, poll and consume return 0.
+ * come from any thread and release a blocked {@code poll} promptly, which then returns normally. Any later call
+ * to poll or consume throws {@link BufferClosedException}, so a {@code while (running) poll(...)} loop ends
+ * rather than spins; the counters ({@link #delivered()}, {@link #lost()}, {@link #droppedAtClose()}) may still
+ * be read. A handler that closes the buffer gets no further record: the rest stays unread and is counted.
+ *
+ * <p>Only one PerfBuffer (or {@link OrderedPerfBuffer}) may read a given map in this process at a time: each
+ * stores its events in the map at key = CPU, so a second one would take the first one's place. Opening a second
+ * is refused; the map is told apart by its kernel id, so another fd of the same map is refused too.
  *
  * <p>Payload segments are slices of the kernel's mapping (or of a per-CPU scratch copy for records that wrap the
  * ring's end): they are valid only until the handler returns. Copy what you keep. The kernel places a payload
@@ -34,44 +41,71 @@ import java.util.function.ToIntFunction;
  * the program's and up to 7 trailing bytes are not. With {@link Options#payloadSize} or
  * {@link Options#payloadLength} the handler gets exactly the program's {@code n} bytes.
  *
- * <p>The buffer does not own the map; it only adds (and on close removes) the entries for its CPUs.
+ * <p>The rings' positions and records are checked as they are read: a ring whose mapping was changed by
+ * someone else raises a {@link BpfException} naming the CPU and what is wrong, and reading goes on from a
+ * position that can be. The buffer does not own the map; it only adds (and on close removes) the entries for
+ * its CPUs.
  */
 public final class PerfBuffer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(PerfBuffer.class);
 
     /** Handler receives one sample: the CPU it was written on, the payload, and its time (0 without timestamps). */
     @FunctionalInterface
     public interface Handler {
-        /** Handles one sample; {@code payload} is valid only during this call. */
+        /**
+         * Handles one sample.
+         *
+         * @param cpu the CPU whose ring it was written to
+         * @param payload the sample's bytes, valid only during this call
+         * @param timestamp the kernel's CLOCK_MONOTONIC stamp, or 0 without {@link Options#timestamps}
+         */
         void onRecord(int cpu, MemorySegment payload, long timestamp);
     }
 
     /** LostHandler hears that the kernel dropped {@code count} events on {@code cpu} because its ring was full. */
     @FunctionalInterface
     public interface LostHandler {
-        /** Called once per LOST record the kernel wrote. */
+        /**
+         * Called once per LOST record the kernel wrote.
+         *
+         * @param cpu the CPU whose ring was full
+         * @param count how many events the kernel could not write
+         */
         void onLost(int cpu, long count);
     }
 
     private final String what;
-    private final PerfCpuSet set;
+    private final PerfCpuSet set;   // (benchmarks reach the rings through this field by name)
     private final Epoll epoll;
+    private final PerfConsumer consumer;
     private final ConsumerGate gate;
     private final LostHandler onLost;
+    /** Whether close logs what it dropped itself (an OrderedPerfBuffer reports for both). */
+    private final boolean reportDrops;
+    private volatile long droppedAtClose;
 
-    private PerfBuffer(BpfMap map, int[] cpus, Options options) {
-        this.what = "perf buffer on " + map;
+    private PerfBuffer(BpfMap map, int[] cpus, Options options, String what, boolean reportDrops) {
+        this.what = what;
+        this.reportDrops = reportDrops;
         this.onLost = options.onLost();
-        this.epoll = new Epoll(cpus.length);
+        this.epoll = PerfCpuSet.named(what, () -> new Epoll(cpus.length));
         try {
-            this.set = new PerfCpuSet(map, cpus, options, epoll);
+            this.set = PerfCpuSet.named(what, () -> new PerfCpuSet(map, cpus, options, epoll, what));
         } catch (RuntimeException | Error e) {
             epoll.close();
             throw e;
         }
         this.gate = new ConsumerGate(what, this::release);
+        this.consumer = new PerfConsumer(set, epoll, gate, onLost);
     }
 
-    /** Opens the buffer with {@link Options#defaults()}: 64 pages on every online CPU, a wakeup per event. */
+    /**
+     * Opens the buffer with {@link Options#defaults()}: 64 pages on every online CPU, a wakeup per event.
+     *
+     * @param map the PERF_EVENT_ARRAY to read
+     * @return the open buffer
+     * @throws BpfException when the kernel refuses a step (the errno says which), or the map is read already
+     */
     public static PerfBuffer of(BpfMap map) {
         return of(map, Options.defaults());
     }
@@ -80,66 +114,49 @@ public final class PerfBuffer implements AutoCloseable {
      * Opens a perf event on each chosen CPU (every online CPU by default; offline ones are skipped), maps its ring,
      * enables it, and stores its fd in {@code map} at key = CPU, so that {@code bpf_perf_event_output(...,
      * BPF_F_CURRENT_CPU, ...)} lands in the ring of the CPU the program runs on.
+     *
+     * @param map the PERF_EVENT_ARRAY to read
+     * @param options sizes, wakeups, timestamps, CPUs and payload size
+     * @return the open buffer
+     * @throws IllegalArgumentException for a map of another type, or options the map or ring cannot take
+     * @throws BpfException when the kernel refuses a step (the errno says which: EMFILE means the process has no
+     *         fd left), or another buffer in this process reads the map already
      */
     public static PerfBuffer of(BpfMap map, Options options) {
-        if (map.mapType() != MapType.PERF_EVENT_ARRAY) {
-            throw new IllegalArgumentException(map + " is not a PERF_EVENT_ARRAY; PerfBuffer reads only those"
-                    + (map.mapType() == MapType.RINGBUF ? " (read ring buffers with RingBuffer)" : ""));
-        }
-        int[] cpus = chooseCpus(map, options);
-        long dataBytes = options.pagesPerCpu() * Sys.PAGE_SIZE;
-        if (options.wakeupBytes() > dataBytes) {
-            throw new IllegalArgumentException("wakeupBytes " + options.wakeupBytes() + " exceeds the " + dataBytes
-                    + "-byte ring of each CPU (" + options.pagesPerCpu() + " pages); lower it or add pages");
-        }
-        return new PerfBuffer(map, cpus, options);
+        return open(map, options, "perf buffer on " + map, true);
     }
 
-    private static int[] chooseCpus(BpfMap map, Options options) {
-        List<Integer> online = Cpus.online();
-        List<Integer> wanted = options.cpus() == null ? online : options.cpus();
-        List<Integer> chosen = new ArrayList<>();
-        for (int cpu : wanted) {
-            if (!online.contains(cpu)) {
-                continue;  // an offline CPU runs no programs, and perf_event_open refuses it
-            }
-            if (cpu >= map.maxEntries()) {
-                throw new IllegalArgumentException(map + " has " + map.maxEntries() + " entries but CPU " + cpu
-                        + " needs key " + cpu + "; size the map to the number of possible CPUs ("
-                        + Cpus.possible().size() + ")");
-            }
-            chosen.add(cpu);
-        }
-        if (chosen.isEmpty()) {
-            throw new IllegalArgumentException("none of the CPUs " + wanted + " is online (online: " + online + ")");
-        }
-        return chosen.stream().mapToInt(Integer::intValue).sorted().distinct().toArray();
+    /** Opens as {@link #of(BpfMap, Options)} does, named {@code what}; {@code reportDrops}: log drops at close. */
+    static PerfBuffer open(BpfMap map, Options options, String what, boolean reportDrops) {
+        return new PerfBuffer(map, PerfCpuSet.choose(map, options, what), options, what, reportDrops);
     }
 
     // ---------------------------------------------------------------------------------------------- consuming
 
     /**
      * Waits up to {@code timeout} for a CPU's ring to signal (per {@link Options#wakeupEvents} or
-     * {@link Options#wakeupBytes}), then reads every signalled ring to its end. Returns the number of samples
-     * handled; 0 on timeout, {@link #wakeup()} or close. Records that have not yet reached a wakeup stay until the
-     * next signal or a {@link #consume} call; so do the records after one whose handler threw (the kernel reports
-     * a ring's readiness once, not for as long as it holds data).
+     * {@link Options#wakeupBytes}), then reads every signalled ring to its end. Records that have not yet reached
+     * a wakeup stay until the next signal or a {@link #consume} call.
+     *
+     * <p>When a handler throws (or a sample contradicts {@link Options#payloadSize}), the exception leaves at
+     * once; the rings that had signalled and were not yet read to their end, the one that threw included, are
+     * read first by the next poll, before it waits (the kernel signals a ring once, not for as long as it holds
+     * data, so nothing is left waiting for a signal).
+     *
+     * @param handler receives each sample
+     * @param timeout how long to wait at most; {@code Duration.ZERO} does not wait, and a timeout of a century or
+     *        more waits without limit. An interrupted wait goes on until the timeout
+     * @return the number of samples handled; 0 when the timeout passed, on {@link #wakeup()}, or when another
+     *         thread closed the buffer meanwhile
+     * @throws BufferClosedException if the buffer was closed before the call
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     * @throws BpfException for a ring whose records cannot be, or a sample contradicting the payload options
      */
     public int poll(Handler handler, Duration timeout) {
-        int millis = toMillis(timeout);
+        long deadline = Deadline.after(timeout);
         gate.enter();
         try {
-            // Our data_tail stores must be visible before we sleep, so that a kernel waiting for room sees them.
-            VarHandle.fullFence();
-            int ready = epoll.await(millis);
-            int n = 0;
-            for (int i = 0; i < ready && !gate.isClosed(); i++) {
-                long tag = epoll.tag(i);
-                if (tag != Epoll.WAKEUP_TAG) {
-                    n += set.ring((int) tag).read(handler, onLost);
-                }
-            }
-            return n;
+            return consumer.poll(handler, deadline);
         } finally {
             gate.exit();
         }
@@ -149,49 +166,82 @@ public final class PerfBuffer implements AutoCloseable {
      * Like {@link #poll(Handler, Duration)}, decoding each payload into a Java record with {@code codec}; verify the
      * codec against the program's struct once first ({@link StructCodec#verify}); an unverified codec is refused
      * with an IllegalStateException.
+     *
+     * @param codec the verified codec of the program's struct
+     * @param handler receives each decoded record
+     * @param timeout how long to wait at most
+     * @param <R> the record type
+     * @return the number of samples handled
+     * @throws BufferClosedException if the buffer was closed before the call
      */
     public <R extends Record> int poll(StructCodec<R> codec, Consumer<? super R> handler, Duration timeout) {
         return poll(codec.perfHandler(handler), timeout);
     }
 
-    /** Like {@link #consume(Handler)}, decoding each payload into a Java record with {@code codec}. */
+    /**
+     * Like {@link #consume(Handler)}, decoding each payload into a Java record with {@code codec}.
+     *
+     * @param codec the verified codec of the program's struct
+     * @param handler receives each decoded record
+     * @param <R> the record type
+     * @return the number of samples handled
+     * @throws BufferClosedException if the buffer was closed
+     */
     public <R extends Record> int consume(StructCodec<R> codec, Consumer<? super R> handler) {
         return consume(codec.perfHandler(handler));
     }
 
-    /** Reads every CPU's ring to its end without waiting; returns the number of samples handled. */
+    /**
+     * Reads every CPU's ring to its end without waiting.
+     *
+     * @param handler receives each sample
+     * @return the number of samples handled
+     * @throws BufferClosedException if the buffer was closed
+     * @throws BpfException for a ring whose records cannot be, or a sample contradicting the payload options
+     */
     public int consume(Handler handler) {
         gate.enter();
         try {
-            int n = 0;
-            for (int i = 0; i < set.size(); i++) {
-                n += set.ring(i).read(handler, onLost);
-            }
-            return n;
+            return consumer.consumeAll(handler);
         } finally {
             gate.exit();
         }
     }
 
-    /** Reads one CPU's ring to its end without waiting; returns the number of samples handled. */
+    /**
+     * Reads one CPU's ring to its end without waiting.
+     *
+     * @param cpu the CPU, one of {@link #cpus()}
+     * @param handler receives each sample
+     * @return the number of samples handled
+     * @throws IllegalArgumentException if this buffer does not read {@code cpu}
+     * @throws BufferClosedException if the buffer was closed
+     */
     public int consume(int cpu, Handler handler) {
         int i = ringIndex(cpu);
         gate.enter();
         try {
-            return set.ring(i).read(handler, onLost);
+            return consumer.consume(i, handler);
         } finally {
             gate.exit();
         }
     }
 
-    /** Releases a thread blocked in {@link #poll}, which then returns 0; safe from any thread. */
+    /**
+     * Releases a thread blocked in {@link #poll}, which then returns what it has read (usually 0); safe from any
+     * thread, and a no-op once closed.
+     */
     public void wakeup() {
         epoll.wakeup();
     }
 
     // ---------------------------------------------------------------------------------------------- counters
 
-    /** The CPUs this buffer reads, in ascending order. */
+    /**
+     * The CPUs this buffer reads.
+     *
+     * @return the CPUs, ascending
+     */
     public List<Integer> cpus() {
         List<Integer> list = new ArrayList<>(set.size());
         for (int i = 0; i < set.size(); i++) {
@@ -200,17 +250,33 @@ public final class PerfBuffer implements AutoCloseable {
         return List.copyOf(list);
     }
 
-    /** Samples handed to handlers on {@code cpu}. */
+    /**
+     * Samples handed to handlers on one CPU (also after close).
+     *
+     * @param cpu the CPU, one of {@link #cpus()}
+     * @return the count
+     * @throws IllegalArgumentException if this buffer does not read {@code cpu}
+     */
     public long delivered(int cpu) {
         return set.ring(ringIndex(cpu)).delivered();
     }
 
-    /** Events the kernel reported lost on {@code cpu} (its ring was full). */
+    /**
+     * Events the kernel reported lost on one CPU, its ring being full (also after close).
+     *
+     * @param cpu the CPU, one of {@link #cpus()}
+     * @return the count
+     * @throws IllegalArgumentException if this buffer does not read {@code cpu}
+     */
     public long lost(int cpu) {
         return set.ring(ringIndex(cpu)).lost();
     }
 
-    /** Samples handed to handlers, all CPUs together. */
+    /**
+     * Samples handed to handlers, all CPUs together (also after close).
+     *
+     * @return the count
+     */
     public long delivered() {
         long n = 0;
         for (int i = 0; i < set.size(); i++) {
@@ -219,13 +285,27 @@ public final class PerfBuffer implements AutoCloseable {
         return n;
     }
 
-    /** Events the kernel reported lost, all CPUs together. */
+    /**
+     * Events the kernel reported lost, all CPUs together (also after close).
+     *
+     * @return the count
+     */
     public long lost() {
         long n = 0;
         for (int i = 0; i < set.size(); i++) {
             n += set.ring(i).lost();
         }
         return n;
+    }
+
+    /**
+     * Samples that were still unread in the rings when the buffer closed, and so never delivered: the close
+     * counts them (after the events were disabled, so none arrives after the count) and logs a warning.
+     *
+     * @return the count; 0 before close, and until a consumer still inside has left
+     */
+    public long droppedAtClose() {
+        return droppedAtClose;
     }
 
     private int ringIndex(int cpu) {
@@ -238,14 +318,19 @@ public final class PerfBuffer implements AutoCloseable {
 
     // ---------------------------------------------------------------------------------------------- closing
 
-    /** Whether {@link #close()} was called. */
+    /**
+     * Whether {@link #close()} was called.
+     *
+     * @return true once closed
+     */
     public boolean isClosed() {
         return gate.isClosed();
     }
 
     /**
-     * Removes this buffer's entries from the map, disables the events, unmaps the rings and closes the fds, in
-     * that order. From another thread while {@link #poll} waits, the poller is woken and releases on its way out.
+     * Removes this buffer's entries from the map, disables the events, counts the samples left unread
+     * ({@link #droppedAtClose()}), unmaps the rings and closes the fds, in that order. From another thread while
+     * {@link #poll} waits, the poller is woken and releases on its way out. Idempotent.
      */
     @Override
     public void close() {
@@ -255,19 +340,17 @@ public final class PerfBuffer implements AutoCloseable {
     }
 
     private void release() {
-        set.close();
-        epoll.close();
-    }
-
-    private static int toMillis(Duration timeout) {
-        if (timeout.isNegative()) {
-            throw new IllegalArgumentException("timeout must not be negative: " + timeout);
+        try {
+            set.close();
+        } finally {
+            epoll.close();
         }
-        if (timeout.compareTo(Duration.ofMillis(Integer.MAX_VALUE)) >= 0) {
-            return Integer.MAX_VALUE;
+        long dropped = set.droppedAtClose();
+        droppedAtClose = dropped;
+        if (dropped > 0 && reportDrops) {
+            LOG.warn("{}: closed with {} samples unread in the rings; they were dropped (read them with consume() "
+                    + "before close() to receive them)", what, dropped);
         }
-        long ms = timeout.toMillis() + (timeout.toNanosPart() % 1_000_000 != 0 ? 1 : 0);
-        return (int) Math.min(ms, Integer.MAX_VALUE);
     }
 
     @Override
@@ -278,8 +361,8 @@ public final class PerfBuffer implements AutoCloseable {
     // ---------------------------------------------------------------------------------------------- for OrderedPerfBuffer
 
     /** The rings in the order of {@link #cpus()}, for a reader that steps through them itself (one consumer). */
-    dev.panbpf.internal.PerfRing[] rings() {
-        dev.panbpf.internal.PerfRing[] rings = new dev.panbpf.internal.PerfRing[set.size()];
+    PerfRing[] rings() {
+        PerfRing[] rings = new PerfRing[set.size()];
         for (int i = 0; i < rings.length; i++) {
             rings[i] = set.ring(i);
         }
@@ -292,186 +375,38 @@ public final class PerfBuffer implements AutoCloseable {
     }
 
     /**
-     * Waits up to {@code timeout} for a CPU's ring to signal, reading nothing: returns whether one did (false on
-     * timeout, {@link #wakeup()} or close). The caller reads the rings afterwards.
+     * Waits until {@code deadline} (a {@link Deadline}) for a CPU's ring to signal, reading nothing: returns
+     * whether one did (false on timeout, an interrupted wait, {@link #wakeup()} or close). The caller reads the
+     * rings afterwards.
      */
-    boolean await(Duration timeout) {
-        int millis = toMillis(timeout);
+    boolean await(long deadline) {
         gate.enter();
         try {
-            // Our data_tail stores must be visible before we sleep, so that a kernel waiting for room sees them.
-            VarHandle.fullFence();
-            int ready = epoll.await(millis);
-            boolean signalled = false;
-            for (int i = 0; i < ready; i++) {
-                signalled |= epoll.tag(i) != Epoll.WAKEUP_TAG;
-            }
-            return signalled;
+            return consumer.await(deadline);
         } finally {
             gate.exit();
         }
     }
 
     /**
-     * Options configures a {@link PerfBuffer}. Options are immutable: each setter returns a changed copy, and
-     * checks its argument at once.
+     * Options configures a {@link PerfBuffer}: ring size, wakeups, timestamps, CPUs, payload size and the lost
+     * callback. Options are immutable: each setter returns a changed copy, and checks its argument at once.
      */
-    public static final class Options {
-        private int pagesPerCpu = 64;
-        private int wakeupEvents = 1;
-        private int wakeupBytes;
-        private boolean timestamps;
-        private List<Integer> cpus;
-        private LostHandler onLost;
-        private int payloadSize = -1;
-        private ToIntFunction<MemorySegment> payloadLength;
-
+    public static final class Options extends AbstractPerfOptions<Options> {
         private Options() { }
 
-        private Options copy() {
-            Options o = new Options();
-            o.pagesPerCpu = pagesPerCpu;
-            o.wakeupEvents = wakeupEvents;
-            o.wakeupBytes = wakeupBytes;
-            o.timestamps = timestamps;
-            o.cpus = cpus;
-            o.onLost = onLost;
-            o.payloadSize = payloadSize;
-            o.payloadLength = payloadLength;
-            return o;
-        }
-
-        /** Options.defaults: 64 pages per CPU, a wakeup per event, no timestamps, every online CPU. */
+        /**
+         * Options.defaults: 64 pages per CPU, a wakeup per event, no timestamps, every online CPU.
+         *
+         * @return the default options
+         */
         public static Options defaults() {
             return new Options();
         }
 
-        /** Data pages per CPU ring: a power of two (the kernel maps one metadata page plus 2^n data pages). */
-        public Options pagesPerCpu(int pages) {
-            if (pages <= 0 || Integer.bitCount(pages) != 1) {
-                int up = pages <= 1 ? 1 : Integer.highestOneBit(pages - 1) << 1;
-                throw new IllegalArgumentException("pagesPerCpu " + pages + " is not a power of two; the kernel "
-                        + "maps 1 metadata page plus 2^n data pages per CPU, so use e.g. " + up);
-            }
-            Options o = copy();
-            o.pagesPerCpu = pages;
-            return o;
-        }
-
-        /** Wakes {@link #poll} after every {@code n} samples on a CPU (1 = each one; more = cheaper, later). */
-        public Options wakeupEvents(int n) {
-            if (n < 1) {
-                throw new IllegalArgumentException("wakeupEvents must be at least 1, got " + n);
-            }
-            Options o = copy();
-            o.wakeupEvents = n;
-            o.wakeupBytes = 0;
-            return o;
-        }
-
-        /** Wakes {@link #poll} once a CPU's ring holds {@code bytes} unread bytes, instead of counting events. */
-        public Options wakeupBytes(int bytes) {
-            if (bytes < 1) {
-                throw new IllegalArgumentException("wakeupBytes must be at least 1, got " + bytes);
-            }
-            Options o = copy();
-            o.wakeupBytes = bytes;
-            return o;
-        }
-
-        /**
-         * Asks the kernel to stamp each sample with CLOCK_MONOTONIC nanoseconds (the clock of
-         * {@code bpf_ktime_get_ns}), taken just before the sample is written; costs 8 bytes per record.
-         */
-        public Options timestamps(boolean on) {
-            Options o = copy();
-            o.timestamps = on;
-            return o;
-        }
-
-        /** Reads only these CPUs (those offline are skipped); by default every online CPU. */
-        public Options cpus(Collection<Integer> list) {
-            for (Integer c : list) {
-                if (c == null || c < 0) {
-                    throw new IllegalArgumentException("not a CPU number: " + c + " in " + list);
-                }
-            }
-            Options o = copy();
-            o.cpus = List.copyOf(list);
-            return o;
-        }
-
-        /** Calls {@code handler} with the CPU and count each time the kernel reports dropped events. */
-        public Options onLost(LostHandler handler) {
-            Options o = copy();
-            o.onLost = handler;
-            return o;
-        }
-
-        /**
-         * Declares that the program always sends exactly {@code bytes} bytes, so handlers get exactly those and
-         * not the kernel's alignment padding; a sample of another size raises an error.
-         */
-        public Options payloadSize(int bytes) {
-            if (bytes < 0 || bytes > PerfLayout.MAX_RECORD_BYTES) {
-                throw new IllegalArgumentException("payloadSize must be 0.." + PerfLayout.MAX_RECORD_BYTES
-                        + ", got " + bytes);
-            }
-            Options o = copy();
-            o.payloadSize = bytes;
-            o.payloadLength = null;
-            return o;
-        }
-
-        /**
-         * Declares how to read the program's length from its own bytes (for variable-size records that carry
-         * their length): {@code length} sees the raw area, padding included, and returns the real size.
-         */
-        public Options payloadLength(ToIntFunction<MemorySegment> length) {
-            Options o = copy();
-            o.payloadLength = java.util.Objects.requireNonNull(length, "length");
-            o.payloadSize = -1;
-            return o;
-        }
-
-        /** Data pages per CPU. */
-        public int pagesPerCpu() {
-            return pagesPerCpu;
-        }
-
-        /** Samples per wakeup (ignored when {@link #wakeupBytes()} is set). */
-        public int wakeupEvents() {
-            return wakeupEvents;
-        }
-
-        /** Unread bytes per wakeup, or 0 when waking by event count. */
-        public int wakeupBytes() {
-            return wakeupBytes;
-        }
-
-        /** Whether samples carry a timestamp. */
-        public boolean timestamps() {
-            return timestamps;
-        }
-
-        /** The CPUs asked for, or null for every online CPU. */
-        public List<Integer> cpus() {
-            return cpus;
-        }
-
-        /** The lost-events callback, or null. */
-        public LostHandler onLost() {
-            return onLost;
-        }
-
-        /** The declared fixed payload size, or -1. */
-        public int payloadSize() {
-            return payloadSize;
-        }
-
-        /** The declared payload length function, or null. */
-        public ToIntFunction<MemorySegment> payloadLength() {
-            return payloadLength;
+        @Override
+        Options create() {
+            return new Options();
         }
     }
 }

@@ -204,7 +204,8 @@ class OrderedPerfBufferTest {
             assertEquals(0, polled.get(10, TimeUnit.SECONDS));
         }
         assertTrue(ob.isClosed());
-        assertEquals(0, ob.poll(collect, Duration.ofMillis(1)));
+        assertThrows(BufferClosedException.class, () -> ob.poll(collect, Duration.ofMillis(1)));
+        assertThrows(BufferClosedException.class, () -> ob.flush(collect));
         assertEquals(fds, Kernel.openFds());
         PerfLeaks.assertBackTo(perf);
     }

@@ -248,7 +248,7 @@ class PerfBufferKernelTest {
         PerfLeaks.assertBackTo(perf);
         producer.run(cpu, 1);
         assertEquals(4, producer.counter(PerfProducer.PERF_FAILED), "the program finds no event any more");
-        assertEquals(0, pb.consume((c, p, t) -> fail("closed")));
+        assertThrows(BufferClosedException.class, () -> pb.consume((c, p, t) -> fail("closed")));
     }
 
     @Test

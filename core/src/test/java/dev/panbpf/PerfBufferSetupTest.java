@@ -45,8 +45,9 @@ class PerfBufferSetupTest {
             PerfLeaks.assertBackTo(perf);
             pb.close();   // twice is harmless
             assertTrue(pb.isClosed());
-            assertEquals(0, pb.poll(NONE, Duration.ofMillis(1)), "a closed buffer reads nothing");
-            assertEquals(0, pb.consume(NONE));
+            assertThrows(BufferClosedException.class, () -> pb.poll(NONE, Duration.ofMillis(1)),
+                    "a closed buffer says so rather than read nothing");
+            assertThrows(BufferClosedException.class, () -> pb.consume(NONE));
         }
     }
 

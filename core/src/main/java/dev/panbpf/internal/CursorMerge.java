@@ -34,12 +34,13 @@ public final class CursorMerge {
      * flagged late (the rings are in time order but for outputs nested in others). Returns the index in
      * {@code active} of a cursor left standing on nothing (its pass ended, or its next record is one for
      * {@link PerfCursor#next}: LOST or other types, one that wraps the end, a payload length function), or -1 when the
-     * smallest head is above {@code cap}. A sample whose handler throws counts as taken.
+     * smallest head is above {@code cap}. A sample whose handler throws counts as taken. Once {@code gate} is
+     * closed (by a handler), stops after that handler's call, returning the cursor it came from.
      */
     public static int merge(PerfCursor[] cursors, int[] active, int n, long cap, long floor,
-                            OrderedPerfBuffer.Handler handler, Tally tally) {
+                            OrderedPerfBuffer.Handler handler, Tally tally, ConsumerGate gate) {
         if (n == 2 && cursors[active[0]].plain && cursors[active[1]].plain) {
-            return merge2(cursors[active[0]], cursors[active[1]], cap, floor, handler, tally);
+            return merge2(cursors[active[0]], cursors[active[1]], cap, floor, handler, tally, gate);
         }
         int count = 0;
         int late = 0;
@@ -77,6 +78,7 @@ public final class CursorMerge {
                 final long head = c.head;
                 final long dataSize = c.dataSize;
                 final long rawSizeAt = c.rawSizeAt;
+                final int minSample = c.minSample;
                 final int fixedSize = c.fixedSize;
                 final boolean plain = c.plain;
                 final int cpu = c.cpu;
@@ -102,12 +104,12 @@ public final class CursorMerge {
                     }
                     handler.onRecord(cpu, record.asSlice(payloadAt, length), ts, isLate);
                     // The next sample, if it is a plain one (as in next's common case).
-                    if (pos >= head || !plain) {
+                    if (head - pos <= 0 || !plain || gate.isClosedPlain()) {
                         break;
                     }
                     long at = pos & mask;
                     size = Short.toUnsignedInt(data.get(JAVA_SHORT, at + SIZE));
-                    if (data.get(JAVA_INT, at + TYPE) != RECORD_SAMPLE || size < HEADER_BYTES || (size & 7) != 0
+                    if (data.get(JAVA_INT, at + TYPE) != RECORD_SAMPLE || size < minSample || (size & 7) != 0
                             || size > head - pos || at + size > dataSize) {
                         break;
                     }
@@ -148,7 +150,7 @@ public final class CursorMerge {
      * nothing, or -1.
      */
     private static int merge2(PerfCursor c0, PerfCursor c1, long cap, long floor, OrderedPerfBuffer.Handler handler,
-                              Tally tally) {
+                              Tally tally, ConsumerGate gate) {
         long pos0 = c0.pos;
         long pos1 = c1.pos;
         long ts0 = c0.time;
@@ -191,7 +193,7 @@ public final class CursorMerge {
                     floor = ts;
                 }
                 handler.onRecord(c.cpu, record.asSlice(payloadAt, length), ts, isLate);
-                long next = c.peekPlain(pos);
+                long next = gate.isClosedPlain() ? Long.MIN_VALUE : c.peekPlain(pos);
                 if (next == Long.MIN_VALUE) {
                     stopped = first ? 0 : 1;
                     return stopped;

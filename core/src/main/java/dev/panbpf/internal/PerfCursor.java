@@ -1,10 +1,8 @@
 package dev.panbpf.internal;
 
-import dev.panbpf.BpfException;
 import dev.panbpf.PerfBuffer;
 
 import java.lang.foreign.MemorySegment;
-import java.util.function.ToIntFunction;
 
 import static dev.panbpf.internal.PerfLayout.*;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -23,6 +21,7 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  */
 public final class PerfCursor {
     private final PerfRing ring;
+    private final PerfRecord rec;
     final int cpu;
     private final MemorySegment page;
     final MemorySegment data;
@@ -30,9 +29,9 @@ public final class PerfCursor {
     final long dataSize;
     final long mask;
     final long rawSizeAt;
-    private final boolean timestamps;
+    /** The smallest SAMPLE record (header, time, raw size): anything shorter is left to {@link PerfRecord}. */
+    final int minSample;
     final int fixedSize;
-    private final ToIntFunction<MemorySegment> payloadLength;
     /** Whether every sample can take the fast path: times on, no length function to call. */
     final boolean plain;
 
@@ -51,17 +50,17 @@ public final class PerfCursor {
     /** A cursor over {@code ring}. */
     public PerfCursor(PerfRing ring) {
         this.ring = ring;
+        this.rec = ring.record();
         this.cpu = ring.cpu();
         this.page = ring.page();
         this.data = ring.data();
-        this.scratch = ring.scratch();
+        this.scratch = rec.scratch;
         this.dataSize = data.byteSize();
         this.mask = dataSize - 1;
-        this.timestamps = ring.timestamps();
-        this.rawSizeAt = rawSizeOffset(timestamps);
-        this.fixedSize = ring.fixedSize();
-        this.payloadLength = ring.payloadLength();
-        this.plain = payloadLength == null && timestamps;
+        this.rawSizeAt = rec.rawSizeAt;
+        this.minSample = rec.minSample;
+        this.fixedSize = rec.fixedSize;
+        this.plain = rec.payloadLength == null && rec.timestamps;
     }
 
     /** The CPU whose ring this is. */
@@ -69,55 +68,50 @@ public final class PerfCursor {
         return cpu;
     }
 
-    /** Starts a pass over what the kernel has published now (its head, loaded with acquire). */
+    /**
+     * Starts a pass over what the kernel has published now (its head, loaded with acquire and checked as
+     * {@link PerfRing#read} checks it: on positions that cannot be, the tail is resynchronised and this throws).
+     */
     public void begin() {
-        head = (long) POSITION.getAcquire(page, DATA_HEAD);
-        pos = page.get(JAVA_LONG, DATA_TAIL);  // only this consumer writes it
         size = 0;
+        pos = page.get(JAVA_LONG, DATA_TAIL);  // only this consumer writes it
+        try {
+            head = rec.head(pos);
+        } catch (RuntimeException e) {
+            pos = page.get(JAVA_LONG, DATA_TAIL);  // where the resynchronisation left it: an empty pass
+            head = pos;
+            throw e;
+        }
     }
 
     /**
      * Moves to the next sample of the pass without taking it: LOST records on the way are counted and reported to
      * {@code onLost} (may be null), other types stepped over. Returns false when the pass has no more samples.
-     * Throws, as read does, on a record that cannot be (it and what follows up to the head are skipped) or a
-     * sample whose size contradicts the options (it alone is skipped).
+     * Throws, as read does, on a record that cannot be (it, and what follows up to the head if the next record
+     * cannot be found, are skipped) or a sample whose size contradicts the options (it alone is skipped; it
+     * does not count as delivered).
      */
     public boolean next(PerfBuffer.LostHandler onLost) {
         size = 0;
-        while (pos < head) {
-            long at = pos & mask;
-            int n = Short.toUnsignedInt(data.get(JAVA_SHORT, at + SIZE));
-            int type = data.get(JAVA_INT, at + TYPE);
-            if (n < HEADER_BYTES || (n & 7) != 0 || n > head - pos) {
-                long skipped = head - pos;
-                long from = pos;
-                pos = head;
-                throw new BpfException("perf ring of CPU " + cpu + " holds a record of type " + type + " and size "
-                        + n + " at position " + from + ", which cannot be; " + skipped + " bytes were skipped to "
-                        + "resynchronise (was the mapping written by someone else?)");
-            }
-            MemorySegment record = data;
-            long base = at;
-            if (at + n > dataSize) {
-                long first = dataSize - at;
-                MemorySegment.copy(data, at, scratch, 0, first);
-                MemorySegment.copy(data, 0, scratch, first, n - first);
-                record = scratch;
-                base = 0;
-            }
+        while (pos != head) {
             long start = pos;
-            pos += n;  // a record that fails below, or a LOST whose handler throws, counts as read
-            if (type == RECORD_SAMPLE) {
-                taken++;  // a sample that fails below counts as delivered, as in read
-                locate(record, base, n);
-                taken--;
+            int kind;
+            try {
+                kind = rec.parse(start, head);
+            } finally {
+                pos = rec.next;  // a record that fails, or a LOST whose handler throws, counts as read
+            }
+            if (kind == PerfRecord.SAMPLE) {
                 pos = start;
-                size = n;
-                inScratch = record == scratch;
+                size = rec.size;
+                time = rec.time;
+                payloadAt = rec.payloadAt;
+                length = rec.length;
+                inScratch = rec.record == scratch;
                 return true;
             }
-            if (type == RECORD_LOST) {
-                long count = record.get(JAVA_LONG, base + LOST_COUNT);
+            if (kind == PerfRecord.LOST) {
+                long count = rec.lostCount;
                 lost += count;
                 if (onLost != null) {
                     onLost.onLost(cpu, count);
@@ -125,32 +119,6 @@ public final class PerfCursor {
             }
         }
         return false;
-    }
-
-    private void locate(MemorySegment record, long base, int n) {
-        long sizeAt = base + rawSizeAt;
-        long raw = Integer.toUnsignedLong(record.get(JAVA_INT, sizeAt));
-        long at = sizeAt + RAW_SIZE_BYTES;
-        if (at + raw > base + n) {
-            throw new BpfException("perf sample on CPU " + cpu + " claims " + raw + " raw bytes in a record of "
-                    + n + " bytes; the record was skipped (are timestamps configured as the event was opened?)");
-        }
-        long len = raw;
-        if (fixedSize >= 0) {
-            if (rawSizeFor(fixedSize) != raw) {
-                throw ring.sizeMismatchError(raw, fixedSize, "payloadSize");
-            }
-            len = fixedSize;
-        } else if (payloadLength != null) {
-            int declared = payloadLength.applyAsInt(record.asSlice(at, raw));
-            if (declared < 0 || rawSizeFor(declared) != raw) {
-                throw ring.sizeMismatchError(raw, declared, "payloadLength");
-            }
-            len = declared;
-        }
-        time = timestamps ? record.get(JAVA_LONG, base + SAMPLE_TIME) : 0L;
-        payloadAt = at;
-        length = len;
     }
 
     /** Whether the cursor stands on a sample not yet taken. */
@@ -196,13 +164,13 @@ public final class PerfCursor {
      */
     long peekPlain(long at0) {
         final long head = this.head;
-        if (at0 >= head) {
+        if (head - at0 <= 0) {
             return Long.MIN_VALUE;
         }
         final MemorySegment data = this.data;
         long at = at0 & mask;
         int n = Short.toUnsignedInt(data.get(JAVA_SHORT, at + SIZE));
-        if (data.get(JAVA_INT, at + TYPE) != RECORD_SAMPLE || n < HEADER_BYTES || (n & 7) != 0
+        if (data.get(JAVA_INT, at + TYPE) != RECORD_SAMPLE || n < minSample || (n & 7) != 0
                 || n > head - at0 || at + n > dataSize) {
             return Long.MIN_VALUE;
         }

@@ -6,6 +6,7 @@ import dev.panbpf.bindings.perf_event_mmap_page;
 
 import java.lang.invoke.VarHandle;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
  * PerfLayout names, once, the layout of a perf event ring as the kernel writes it for a
@@ -49,6 +50,26 @@ public final class PerfLayout {
     public static final int HEADER_BYTES = (int) perf_event_header.sizeof();
     /** The largest record the u16 size field can describe. */
     public static final int MAX_RECORD_BYTES = 0xFFFF;
+
+    /*
+     * Readers load a record's 8-byte header as one u64 and take type and size out of it: one load and one bounds
+     * check instead of two. These shifts find them in that word in either byte order.
+     */
+    private static final boolean LITTLE = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
+    /** Where the u32 type sits in the header loaded as a u64. */
+    public static final int TYPE_SHIFT = (int) (LITTLE ? TYPE * 8 : 32 - TYPE * 8);
+    /** Where the u16 size sits in the header loaded as a u64. */
+    public static final int SIZE_SHIFT = (int) (LITTLE ? SIZE * 8 : 48 - SIZE * 8);
+
+    /** The record type in a header loaded as a u64. */
+    public static int recordType(long header) {
+        return (int) (header >>> TYPE_SHIFT);
+    }
+
+    /** The record size (bytes, header included) in a header loaded as a u64. */
+    public static int recordSize(long header) {
+        return (int) (header >>> SIZE_SHIFT) & 0xFFFF;
+    }
 
     /** PERF_RECORD_SAMPLE: one {@code bpf_perf_event_output}. */
     public static final int RECORD_SAMPLE = perf_event_h.PERF_RECORD_SAMPLE();

@@ -4,7 +4,6 @@ import dev.panbpf.BpfException;
 import dev.panbpf.PerfBuffer;
 
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
 import java.util.function.ToIntFunction;
 
 import static dev.panbpf.internal.PerfLayout.*;
@@ -21,30 +20,35 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * handler returns). A record that crosses the end of the data area is first copied into this CPU's scratch
  * segment, because the kernel maps the data area only once.
  *
+ * <p>Positions and records come from a mapping anyone who maps the event may write, so each read checks them
+ * ({@link PerfRecord}): a corrupt ring raises a {@link BpfException} naming the CPU and what is wrong, and the
+ * next read goes on from a position that can be; no read leaves the data area and no loop runs without progress.
+ *
  * <p>Only the consumer thread calls {@link #read}; the counters are published with volatile writes once per
  * read so other threads may look at them.
  */
 public final class PerfRing {
     /*
-     * The hot loop reads each record's 8-byte header as one u64 and takes type and size out of it: one load and one
-     * bounds check instead of two. The *_UNALIGNED layouts are for speed, not because anything is misaligned:
-     * records are 8-byte aligned in a page-aligned area, and the aligned layouts would add an alignment test to
-     * every read (seen in the code C2 generates for this loop; the effect on drain time is within the benchmarks'
-     * noise on a shared machine).
+     * The hot loop reads each record's 8-byte header as one u64 (see PerfLayout.TYPE_SHIFT). The *_UNALIGNED
+     * layouts are for speed, not because anything is misaligned: records are 8-byte aligned in a page-aligned
+     * area, and the aligned layouts would add an alignment test to every read (seen in the code C2 generates for
+     * this loop; the effect on drain time is within the benchmarks' noise on a shared machine).
      */
-    private static final boolean LITTLE = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
-    private static final int TYPE_SHIFT = (int) (LITTLE ? TYPE * 8 : 32 - TYPE * 8);
-    private static final int SIZE_SHIFT = (int) (LITTLE ? SIZE * 8 : 48 - SIZE * 8);
+    /** A gate nobody closes, for readers without an owner (tests over fake rings). */
+    private static final ConsumerGate NEVER_CLOSED = new ConsumerGate("perf ring", () -> { });
+
     private final int cpu;
     private final MemorySegment page;
     private final MemorySegment data;
     private final long dataSize;
     private final long mask;
-    private final MemorySegment scratch;
     private final boolean timestamps;
     private final long rawSizeAt;
+    private final int minSample;
     private final int fixedSize;
     private final ToIntFunction<MemorySegment> payloadLength;
+    /** The checked parse for everything the fast loop does not take, shared with PerfCursor. */
+    private final PerfRecord rec;
     private volatile long delivered;
     private int runSamples;   // readRun's results: only the consumer thread touches them
     private long runTail;
@@ -67,7 +71,7 @@ public final class PerfRing {
             offset = Sys.PAGE_SIZE;
             size = mapping.byteSize() - Sys.PAGE_SIZE;
         }
-        if (Long.bitCount(size) != 1 || offset < 0 || offset + size > mapping.byteSize()) {
+        if (Long.bitCount(size) != 1 || size < HEADER_BYTES || offset < 0 || offset + size > mapping.byteSize()) {
             throw new BpfException("perf ring of CPU " + cpu + " has a data area of " + size + " bytes at offset "
                     + offset + " in a mapping of " + mapping.byteSize() + " bytes; expected a power of two inside it");
         }
@@ -78,11 +82,12 @@ public final class PerfRing {
         this.data = mapping.asSlice(offset, size).asReadOnly();
         this.dataSize = size;
         this.mask = size - 1;
-        this.scratch = scratch;
         this.timestamps = timestamps;
         this.rawSizeAt = rawSizeOffset(timestamps);
         this.fixedSize = fixedSize;
         this.payloadLength = payloadLength;
+        this.rec = new PerfRecord(cpu, mapping, data, scratch, timestamps, fixedSize, payloadLength);
+        this.minSample = rec.minSample;
     }
 
     /** The CPU whose ring this is. */
@@ -105,66 +110,61 @@ public final class PerfRing {
         return (long) POSITION.getAcquire(page, DATA_HEAD) != page.get(JAVA_LONG, DATA_TAIL);
     }
 
+    /** The SAMPLE records still unread now (for what a close drops); stops counting at a record that cannot be. */
+    public long unreadSamples() {
+        return rec.unreadSamples();
+    }
+
+    /** {@link #read(PerfBuffer.Handler, PerfBuffer.LostHandler, ConsumerGate)} for a reader nobody closes. */
+    public int read(PerfBuffer.Handler handler, PerfBuffer.LostHandler onLost) {
+        return read(handler, onLost, NEVER_CLOSED);
+    }
+
     /**
      * Reads every record the kernel had published when this call began, calls {@code handler} for each sample
-     * and {@code onLost} (may be null) for each LOST record, and returns the number of samples. The tail is
-     * published in {@code finally}: a record whose handler throws counts as consumed, the rest stay in the ring.
+     * and {@code onLost} (may be null) for each LOST record, and returns the number of samples. Stops after the
+     * handler call during which {@code gate} was closed (a handler closing its own buffer): the rest stays unread.
+     * The tail is published in {@code finally}: a record whose handler throws counts as consumed, the rest stay
+     * in the ring. A record that cannot be, or a sample that contradicts the options, raises a BpfException
+     * after the records before it were delivered; it is skipped (with what follows, if the next record cannot be
+     * found).
      */
-    public int read(PerfBuffer.Handler handler, PerfBuffer.LostHandler onLost) {
-        final MemorySegment page = this.page;
-        final MemorySegment data = this.data;
-        final long dataSize = this.dataSize;
-        final long mask = this.mask;
-        // Acquire pairs with the kernel's release of data_head: the record bytes before it are visible.
-        final long head = (long) POSITION.getAcquire(page, DATA_HEAD);
+    public int read(PerfBuffer.Handler handler, PerfBuffer.LostHandler onLost, ConsumerGate gate) {
+        final PerfRecord rec = this.rec;
         long tail = page.get(JAVA_LONG, DATA_TAIL);  // only this consumer writes it
+        final long head = rec.head(tail);
         int samples = 0;
         long lostNow = 0;
         boolean inRun = false;
         try {
-            while (tail < head) {
+            while (tail != head) {
                 inRun = true;
-                tail = readRun(data, tail, head, handler);
+                tail = readRun(data, tail, head, handler, gate);
                 inRun = false;
                 samples += runSamples;
-                if (tail >= head) {
+                if (tail == head || gate.isClosedPlain()) {
                     break;
                 }
-                // The run stopped at a record that is not a whole sample in the mapping: handle that one here.
-                long at = tail & mask;
-                // Records are 8-aligned and the data size is a power of two, so a header never wraps.
-                long header = data.get(JAVA_LONG_UNALIGNED, at);
-                int size = (int) (header >>> SIZE_SHIFT) & 0xFFFF;
-                int type = (int) (header >>> TYPE_SHIFT);
-                if (size < HEADER_BYTES || (size & 7) != 0 || size > head - tail) {
-                    long skipped = head - tail;
-                    tail = head;  // resynchronise on the kernel's head rather than stay stuck here
-                    throw new BpfException("perf ring of CPU " + cpu + " holds a record of type " + type
-                            + " and size " + size + " at position " + (head - skipped) + ", which cannot be; "
-                            + skipped + " bytes were skipped to resynchronise (was the mapping written by "
-                            + "someone else?)");
+                // The run stopped at a record that is not a plain sample in the mapping: parse that one here.
+                int kind;
+                try {
+                    kind = rec.parse(tail, head);
+                } finally {
+                    tail = rec.next;
                 }
-                MemorySegment record = data;
-                long base = at;
-                if (at + size > dataSize) {
-                    long first = dataSize - at;
-                    MemorySegment.copy(data, at, scratch, 0, first);
-                    MemorySegment.copy(data, 0, scratch, first, size - first);
-                    record = scratch;
-                    base = 0;
-                }
-                tail += size;
-                if (type == RECORD_SAMPLE) {
+                if (kind == PerfRecord.SAMPLE) {
                     samples++;
-                    deliver(record, base, size, handler);
-                } else if (type == RECORD_LOST) {
-                    long n = record.get(JAVA_LONG_UNALIGNED, base + LOST_COUNT);
+                    handler.onRecord(cpu, rec.record.asSlice(rec.payloadAt, rec.length), rec.time);
+                    if (gate.isClosedPlain()) {
+                        break;
+                    }
+                } else if (kind == PerfRecord.LOST) {
+                    long n = rec.lostCount;
                     lostNow += n;
                     if (onLost != null) {
                         onLost.onLost(cpu, n);
                     }
                 }
-                // Other record types (throttling, ...) carry nothing for us and are stepped over.
             }
         } finally {
             if (inRun) {                  // a handler threw inside the run
@@ -190,61 +190,48 @@ public final class PerfRing {
      * store and reload on the chain from one record to the next); a shorter loop also lets the CPU overlap the
      * cache misses of more records when the records were written on another CPU. Leaves the count in runSamples,
      * and on the way out (also when a handler throws) the position after the last record it consumed in runTail.
+     * Anything it doubts it leaves to {@link PerfRecord#parse}, which says what is wrong.
      */
-    private long readRun(MemorySegment data, long tail, long head, PerfBuffer.Handler handler) {
+    private long readRun(MemorySegment data, long tail, long head, PerfBuffer.Handler handler, ConsumerGate gate) {
         final long mask = this.mask;
         final long dataSize = this.dataSize;
+        final long rawSizeAt = this.rawSizeAt;
+        final int minSample = this.minSample;
+        final int fixedSize = this.fixedSize;
+        final boolean timestamps = this.timestamps;
+        final ToIntFunction<MemorySegment> payloadLength = this.payloadLength;
+        final int cpu = this.cpu;
         int n = 0;
         try {
-            while (tail < head) {
+            while (tail != head) {
                 long at = tail & mask;
                 long header = data.get(JAVA_LONG_UNALIGNED, at);
                 int size = (int) (header >>> SIZE_SHIFT) & 0xFFFF;
-                if ((int) (header >>> TYPE_SHIFT) != RECORD_SAMPLE || size < HEADER_BYTES || (size & 7) != 0
+                if ((int) (header >>> TYPE_SHIFT) != RECORD_SAMPLE || size < minSample || (size & 7) != 0
                         || size > head - tail || at + size > dataSize) {
                     break;
                 }
-                tail += size;             // consumed from here on, even if the handler throws
+                long sizeAt = at + rawSizeAt;
+                long raw = Integer.toUnsignedLong(data.get(JAVA_INT_UNALIGNED, sizeAt));
+                if (raw > size - rawSizeAt - RAW_SIZE_BYTES || (fixedSize >= 0 && rawSizeFor(fixedSize) != raw)) {
+                    break;
+                }
+                long payloadAt = sizeAt + RAW_SIZE_BYTES;
+                tail += size;             // consumed from here on, even if the handler (or length function) throws
+                long length = fixedSize >= 0 ? fixedSize
+                        : payloadLength == null ? raw : rec.payloadLength(data, payloadAt, raw);
                 n++;
-                deliver(data, at, size, handler);
+                handler.onRecord(cpu, data.asSlice(payloadAt, length),
+                        timestamps ? data.get(JAVA_LONG_UNALIGNED, at + SAMPLE_TIME) : 0L);
+                if (gate.isClosedPlain()) {
+                    break;
+                }
             }
         } finally {
             runSamples = n;
             runTail = tail;
         }
         return tail;
-    }
-
-    private void deliver(MemorySegment record, long base, int size, PerfBuffer.Handler handler) {
-        long sizeAt = base + rawSizeAt;
-        long raw = Integer.toUnsignedLong(record.get(JAVA_INT_UNALIGNED, sizeAt));
-        long payloadAt = sizeAt + RAW_SIZE_BYTES;
-        if (payloadAt + raw > base + size) {
-            throw new BpfException("perf sample on CPU " + cpu + " claims " + raw + " raw bytes in a record of "
-                    + size + " bytes; the record was skipped (are timestamps configured as the event was opened?)");
-        }
-        long timestamp = timestamps ? record.get(JAVA_LONG_UNALIGNED, base + SAMPLE_TIME) : 0L;
-        long length = raw;
-        if (fixedSize >= 0) {
-            if (rawSizeFor(fixedSize) != raw) {
-                throw sizeMismatch(raw, fixedSize, "payloadSize");
-            }
-            length = fixedSize;
-        } else if (payloadLength != null) {
-            int n = payloadLength.applyAsInt(record.asSlice(payloadAt, raw));
-            if (n < 0 || rawSizeFor(n) != raw) {
-                throw sizeMismatch(raw, n, "payloadLength");
-            }
-            length = n;
-        }
-        handler.onRecord(cpu, record.asSlice(payloadAt, length), timestamp);
-    }
-
-    private BpfException sizeMismatch(long raw, long declared, String option) {
-        long lo = Math.max(0, raw - 7);
-        return new BpfException("perf sample on CPU " + cpu + " has " + raw + " raw bytes, so the program sent "
-                + lo + ".." + raw + " bytes, but the " + option + " option says " + declared + "; the record was "
-                + "skipped. Make the option match what the BPF program passes to bpf_perf_event_output");
     }
 
     // ------------------------------------------------------------------ for PerfCursor (the ordered reader)
@@ -259,24 +246,9 @@ public final class PerfRing {
         return data;
     }
 
-    /** This CPU's scratch segment for records that wrap the end. */
-    MemorySegment scratch() {
-        return scratch;
-    }
-
-    /** Whether samples carry a time. */
-    boolean timestamps() {
-        return timestamps;
-    }
-
-    /** The declared fixed payload size, or -1. */
-    int fixedSize() {
-        return fixedSize;
-    }
-
-    /** The declared payload length function, or null. */
-    ToIntFunction<MemorySegment> payloadLength() {
-        return payloadLength;
+    /** The checked parse of this ring's records. */
+    PerfRecord record() {
+        return rec;
     }
 
     /** Adds what another reader of this ring consumed to the counters (consumer thread only). */
@@ -287,10 +259,5 @@ public final class PerfRing {
         if (lostNow != 0) {
             lost += lostNow;
         }
-    }
-
-    /** The error for a sample whose raw size contradicts {@code option}. */
-    BpfException sizeMismatchError(long raw, long declared, String option) {
-        return sizeMismatch(raw, declared, option);
     }
 }

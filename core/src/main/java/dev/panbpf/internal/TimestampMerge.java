@@ -27,6 +27,9 @@ import java.util.Arrays;
  * <p>An event read with a timestamp below the last one released is late: it is handed out at once, flagged,
  * and counted, never dropped. Everything else comes out in non-decreasing timestamp order.
  *
+ * <p>A handler that closes the reader's gate stops the pass after its call: nothing more is delivered, what was
+ * not taken stays in the rings or the lanes, for the owner to count as dropped at close.
+ *
  * <p>Only the consumer thread calls into this class.
  */
 public final class TimestampMerge {
@@ -43,6 +46,7 @@ public final class TimestampMerge {
     private final int[] active;
     private final int[] single = new int[1];
     private final CursorMerge.Tally tally = new CursorMerge.Tally();
+    private final ConsumerGate gate;
     private long lastReleased = Long.MIN_VALUE;
     private long expired = Long.MIN_VALUE;
     private long released;
@@ -54,7 +58,7 @@ public final class TimestampMerge {
      * {@code maxLaneBytes} per CPU.
      */
     public TimestampMerge(int[] cpus, long windowNanos, long maxLaneBytes) {
-        this(cpus, new PerfCursor[0], null, windowNanos, maxLaneBytes);
+        this(cpus, new PerfCursor[0], null, windowNanos, maxLaneBytes, new ConsumerGate("merge", () -> { }));
     }
 
     /**
@@ -62,13 +66,23 @@ public final class TimestampMerge {
      * records to {@code onLost} (may be null); otherwise as {@link #TimestampMerge(int[], long, long)}.
      */
     public TimestampMerge(PerfRing[] rings, PerfBuffer.LostHandler onLost, long windowNanos, long maxLaneBytes) {
+        this(rings, onLost, windowNanos, maxLaneBytes, new ConsumerGate("merge", () -> { }));
+    }
+
+    /**
+     * As {@link #TimestampMerge(PerfRing[], PerfBuffer.LostHandler, long, long)}, delivering nothing more once
+     * {@code gate} is closed (a {@code windowNanos} of Long.MAX_VALUE holds events until the rule or a flush
+     * releases them, never by age).
+     */
+    public TimestampMerge(PerfRing[] rings, PerfBuffer.LostHandler onLost, long windowNanos, long maxLaneBytes,
+                          ConsumerGate gate) {
         this(Arrays.stream(rings).mapToInt(PerfRing::cpu).toArray(),
                 Arrays.stream(rings).map(PerfCursor::new).toArray(PerfCursor[]::new), onLost, windowNanos,
-                maxLaneBytes);
+                maxLaneBytes, gate);
     }
 
     private TimestampMerge(int[] cpus, PerfCursor[] rings, PerfBuffer.LostHandler onLost, long windowNanos,
-                           long maxLaneBytes) {
+                           long maxLaneBytes, ConsumerGate gate) {
         int max = 0;
         for (int c : cpus) {
             max = Math.max(max, c);
@@ -87,6 +101,7 @@ public final class TimestampMerge {
         this.ringHas = new boolean[cpus.length];
         this.ringTs = new long[cpus.length];
         this.active = new int[cpus.length];
+        this.gate = gate;
     }
 
     /**
@@ -103,13 +118,15 @@ public final class TimestampMerge {
         MergeLane lane = lanes[li];
         int out = 0;
         while (true) {
-            if (timestamp < lastReleased) {
+            // Once closed, nothing more goes out: the event is held whatever it costs, to be counted at close.
+            boolean closed = gate.isClosedPlain();
+            if (timestamp < lastReleased && !closed) {
                 late++;
                 released++;
                 handler.onRecord(lane.cpu, payload, timestamp, true);
                 return out + 1;
             }
-            if (lane.add(payload, timestamp, arrivedAt, maxLaneBytes) != MergeLane.FULL) {
+            if (lane.add(payload, timestamp, arrivedAt, closed ? Long.MAX_VALUE : maxLaneBytes) != MergeLane.FULL) {
                 return out;
             }
             // The memory bound: release the oldest held event before the rule allows, then try again.
@@ -148,7 +165,7 @@ public final class TimestampMerge {
                     quiet = Math.min(quiet, lanes[i].maxSeen);
                 }
             }
-            while (na > 0) {
+            while (na > 0 && !gate.isClosedPlain()) {
                 // The smallest head, and the runner-up.
                 int bi = 0;
                 long best = head(active[0]);
@@ -201,7 +218,7 @@ public final class TimestampMerge {
                     }
                 }
             }
-            for (int j = 0; j < na; j++) {
+            for (int j = 0; j < na && !gate.isClosedPlain(); j++) {
                 n += spill(active[j], now, handler);
             }
         } finally {
@@ -223,7 +240,7 @@ public final class TimestampMerge {
         CursorMerge.Tally t = tally;
         t.count = 0;
         try {
-            stopped = CursorMerge.merge(rings, laneIdx, n, cap, floor, handler, t);
+            stopped = CursorMerge.merge(rings, laneIdx, n, cap, floor, handler, t, gate);
         } finally {
             released += t.count;
             late += t.late;
@@ -239,7 +256,9 @@ public final class TimestampMerge {
             int li = laneIdx[stopped];
             MergeLane lane = lanes[li];
             lane.maxSeen = Math.max(lane.maxSeen, rings[li].lastTime());
-            peek(li);
+            if (!gate.isClosedPlain()) {
+                peek(li);  // (after a close, not even a LOST report: the pass is over)
+            }
         }
         return stopped;
     }
@@ -288,7 +307,7 @@ public final class TimestampMerge {
         }
         PerfCursor ring = rings[li];
         int n = 0;
-        while (ringHas[li]) {
+        while (ringHas[li] && !gate.isClosedPlain()) {
             MemorySegment payload = ring.payload();
             long ts = ringTs[li];
             ring.take();
@@ -301,6 +320,9 @@ public final class TimestampMerge {
 
     /** The largest timestamp among held events whose window has closed at {@code now}. */
     private long expiredBound(long now) {
+        if (windowNanos == Long.MAX_VALUE) {
+            return expired;  // a window without end: nothing is released by age
+        }
         long cutoff = now - windowNanos;
         long exp = expired;
         for (MergeLane lane : lanes) {
@@ -336,7 +358,12 @@ public final class TimestampMerge {
                 oldest = a;
             }
         }
-        return oldest == Long.MAX_VALUE || held() == 0 ? Long.MAX_VALUE : oldest + windowNanos;
+        if (oldest == Long.MAX_VALUE || held() == 0 || windowNanos == Long.MAX_VALUE) {
+            return Long.MAX_VALUE;
+        }
+        long at = oldest + windowNanos;
+        // An instant that overflows is centuries away: as good as never.
+        return ((oldest ^ at) & (windowNanos ^ at)) < 0 ? Long.MAX_VALUE : at;
     }
 
     /** Events held now. */

@@ -1,5 +1,6 @@
 package dev.panbpf.internal;
 
+import dev.panbpf.BpfException;
 import dev.panbpf.OrderedPerfBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -91,6 +92,14 @@ class TimestampMergeRingsTest {
             putLong(head + 8, 1);
             putLong(head + 16, count);
             head += 24;
+            return this;
+        }
+
+        /** A record of {@code type} and {@code size} with only its header written (the rest is stale). */
+        Ring bare(int type, int size) {
+            putInt(head, type);
+            putInt(head + 4, size << 16);
+            head += size;
             return this;
         }
 
@@ -240,5 +249,63 @@ class TimestampMergeRingsTest {
         assertEquals(List.of(11L, 12L), times().subList(10, 12));
         assertEquals(2, a.reader.lost());
         assertEquals(0, m.late());
+    }
+
+    @Test
+    void aHeaderOnlySampleAtTheEndOfTheDataAreaIsReportedAndTheMergeGoesOnAfterIt() {
+        Ring a = new Ring(0, 256, 256 - 8);
+        a.bare(PerfLayout.RECORD_SAMPLE, 8).sample(10).sample(20).publish();
+        TimestampMerge m = merge(0, a);
+        BpfException e = assertThrows(BpfException.class, () -> m.release(0, true, collect));
+        assertTrue(e.getMessage().contains("CPU 0") && e.getMessage().contains("SAMPLE record of 8 bytes"),
+                e.getMessage());
+        assertEquals(2, m.release(0, true, collect));
+        assertEquals(List.of(10L, 20L), times());
+        assertEquals(2, a.reader.delivered(), "the skipped record is not counted");
+        assertEquals(a.head, a.tail());
+    }
+
+    @Test
+    void aTooShortLostRecordIsReportedInsteadOfReadingTheNextRecordAsItsCount() {
+        Ring a = new Ring(0, 4096, 0);
+        a.sample(10).bare(PerfLayout.RECORD_LOST, 16).sample(20).publish();
+        TimestampMerge m = merge(0, a);
+        BpfException e = assertThrows(BpfException.class, () -> m.release(0, true, collect));
+        assertTrue(e.getMessage().contains("LOST record of 16 bytes"), e.getMessage());
+        assertEquals(List.of(10L), times(), "what came before it was delivered");
+        assertEquals(1, m.release(0, true, collect));
+        assertEquals(List.of(10L, 20L), times());
+        assertEquals(List.of(), lostSeen);
+    }
+
+    @Test
+    void aHeadFarAheadOfTheTailIsReportedAndNoStaleSampleIsMerged() {
+        Ring a = new Ring(0, 256, 0);
+        Ring b = new Ring(1, 256, 0);
+        for (int i = 1; i <= 6; i++) {
+            a.sample(i * 10L);   // a full ring of well-formed samples, then a head 2^40 ahead
+        }
+        a.head = 1L << 40;
+        a.publish();
+        b.sample(15).publish();
+        TimestampMerge m = merge(0, a, b);
+        BpfException e = assertThrows(BpfException.class, () -> m.release(0, true, collect));
+        assertTrue(e.getMessage().contains("CPU 0") && e.getMessage().contains("256-byte data area"),
+                e.getMessage());
+        assertEquals(a.head, a.tail(), "resynchronised on the head");
+        assertEquals(1, m.release(0, true, collect));
+        assertEquals(List.of(15L), times(), "only the other CPU's sample");
+    }
+
+    @Test
+    void anUnalignedTailIsReportedAndResynchronised() {
+        Ring a = new Ring(0, 4096, 0);
+        a.sample(10).publish();
+        a.mapping.set(JAVA_LONG, PerfLayout.DATA_TAIL, 2);
+        TimestampMerge m = merge(0, a);
+        BpfException e = assertThrows(BpfException.class, () -> m.release(0, true, collect));
+        assertTrue(e.getMessage().contains("not 8-byte aligned"), e.getMessage());
+        assertEquals(a.head, a.tail());
+        assertEquals(0, m.release(0, true, collect));
     }
 }
