@@ -38,7 +38,11 @@ final class ObjectOpening {
         try (InputStream in = Files.newInputStream(file)) {
             n = in.readNBytes(head, 0, head.length);
         } catch (IOException e) {
-            throw new BpfException("cannot read " + what + ": " + e.getMessage(), e);
+            // Java's file exceptions carry only the path as their message: name the cause, as an errno would.
+            String why = e instanceof java.nio.file.AccessDeniedException
+                    ? "permission denied (EACCES); make it readable by this user (chmod a+r) or run as its owner"
+                    : e.getClass().getSimpleName() + ": " + e.getMessage();
+            throw new BpfException("cannot read " + what + ": " + why, e);
         }
         ElfCheck.check(head, n, what);
         Arena arena = Arena.ofShared();

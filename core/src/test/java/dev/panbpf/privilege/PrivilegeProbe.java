@@ -37,6 +37,11 @@ public final class PrivilegeProbe {
                 obj.load();
             }
         });
+        step("unreadable", () -> {
+            try (BpfObject obj = BpfObject.open(java.nio.file.Path.of(args[0]))) {
+                obj.load();
+            }
+        });
         System.out.flush();
     }
 

@@ -25,7 +25,10 @@ import static org.junit.jupiter.api.Assertions.*;
  * What is refused must say EPERM and which capability to grant.
  */
 class PrivilegesTest {
+    private static final List<String> STEPS = List.of("ringbuf", "perf", "tracepoint", "xdp", "unreadable");
     private static Path classpath;
+    /** A BPF object only its owner (root) may read. */
+    private static Path unreadable;
 
     @BeforeAll
     static void copyClasspathWhereNobodyCanReadIt() throws IOException {
@@ -56,6 +59,8 @@ class PrivilegesTest {
                 Files.copy(from, to);
             }
         }
+        unreadable = classpath.resolve("private.bpf.o");
+        Files.write(unreadable, new byte[64]);
         try (Stream<Path> all = Files.walk(classpath)) {
             for (Path p : (Iterable<Path>) all::iterator) {
                 Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(
@@ -72,6 +77,14 @@ class PrivilegesTest {
             assertTrue(line.startsWith("FAIL dev.panbpf.BpfException") && line.contains("EPERM")
                     && line.contains("CAP_BPF"), step + ": " + line);
         }
+    }
+
+    @Test
+    void anObjectFileThisUserCannotReadIsReportedAsPermissionDenied() throws Exception {
+        Files.setPosixFilePermissions(unreadable, PosixFilePermissions.fromString("rw-------"));
+        String line = probe("bpf,perfmon").get("unreadable");
+        assertTrue(line.startsWith("FAIL dev.panbpf.BpfException") && line.contains("permission denied (EACCES)")
+                && line.contains("private.bpf.o"), line);
     }
 
     @Test
@@ -108,17 +121,18 @@ class PrivilegesTest {
             cmd.add(String.join(File.pathSeparator, entries.sorted().map(Path::toString).toList()));
         }
         cmd.add(PrivilegeProbe.class.getName());
+        cmd.add(unreadable.toString());
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).directory(classpath.toFile()).start();
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the probe hung");
         String out = new String(p.getInputStream().readAllBytes());
         Map<String, String> result = new HashMap<>();
         for (String line : out.split("\n")) {
             int colon = line.indexOf(": ");
-            if (colon > 0 && List.of("ringbuf", "perf", "tracepoint", "xdp").contains(line.substring(0, colon))) {
+            if (colon > 0 && STEPS.contains(line.substring(0, colon))) {
                 result.put(line.substring(0, colon), line.substring(colon + 2));
             }
         }
-        assertEquals(4, result.size(), "the probe (caps " + caps + ") printed:\n" + out);
+        assertEquals(STEPS.size(), result.size(), "the probe (caps " + caps + ") printed:\n" + out);
         return result;
     }
 }
