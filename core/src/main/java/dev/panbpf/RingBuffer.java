@@ -55,17 +55,7 @@ public final class RingBuffer implements AutoCloseable {
                 mapping.close();
             }
         });
-        this.loop = new RingPollLoop(gate, epoll) {
-            @Override
-            int pass(RecordHandler handler) {
-                return reader.drain(handler, Integer.MAX_VALUE);
-            }
-
-            @Override
-            int readiness() {
-                return reader.readiness();
-            }
-        };
+        this.loop = RingPollLoop.over(reader, gate, epoll);
     }
 
     /**

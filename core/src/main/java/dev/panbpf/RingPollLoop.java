@@ -21,6 +21,21 @@ abstract class RingPollLoop {
         this.epoll = epoll;
     }
 
+    /** The loop of one ring: a pass drains it whole. */
+    static RingPollLoop over(RingReader reader, ConsumerGate gate, Epoll epoll) {
+        return new RingPollLoop(gate, epoll) {
+            @Override
+            int pass(RecordHandler handler) {
+                return reader.drain(handler, Integer.MAX_VALUE);
+            }
+
+            @Override
+            int readiness() {
+                return reader.readiness();
+            }
+        };
+    }
+
     /** One pass over the ring(s): delivers what is there and returns how many records went to handlers. */
     abstract int pass(RecordHandler handler);
 

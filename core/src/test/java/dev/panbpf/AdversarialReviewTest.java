@@ -679,17 +679,7 @@ class AdversarialReviewTest {
                 RingReader reader = fake.reader();
                 Epoll epoll = new Epoll(1);
                 ConsumerGate gate = new ConsumerGate("fake", epoll::close);
-                RingPollLoop loop = new RingPollLoop(gate, epoll) {
-                    @Override
-                    int pass(RecordHandler handler) {
-                        return reader.drain(handler, Integer.MAX_VALUE);
-                    }
-
-                    @Override
-                    int readiness() {
-                        return reader.readiness();
-                    }
-                };
+                RingPollLoop loop = RingPollLoop.over(reader, gate, epoll);
                 BlockedCall<Integer> call = BlockedCall.start("busy poll", () -> {
                     gate.enter();
                     try {
@@ -723,17 +713,7 @@ class AdversarialReviewTest {
         RingReader reader = fake.reader();
         Epoll epoll = new Epoll(1);
         ConsumerGate gate = new ConsumerGate("fake", () -> { });
-        RingPollLoop loop = new RingPollLoop(gate, epoll) {
-            @Override
-            int pass(RecordHandler handler) {
-                return reader.drain(handler, Integer.MAX_VALUE);
-            }
-
-            @Override
-            int readiness() {
-                return reader.readiness();
-            }
-        };
+        RingPollLoop loop = RingPollLoop.over(reader, gate, epoll);
         try {
             if (interrupted) {
                 Thread.currentThread().interrupt();

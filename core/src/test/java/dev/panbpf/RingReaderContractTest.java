@@ -46,17 +46,7 @@ class RingReaderContractTest {
                 epoll.add(alwaysReady, dev.panbpf.bindings.sys_epoll_h.EPOLLIN(), 0);
                 RingReader reader = ring.reader();
                 ConsumerGate gate = new ConsumerGate("fake ring", () -> { });
-                RingPollLoop loop = new RingPollLoop(gate, epoll) {
-                    @Override
-                    int pass(RecordHandler h) {
-                        return reader.drain(h, Integer.MAX_VALUE);
-                    }
-
-                    @Override
-                    int readiness() {
-                        return reader.readiness();
-                    }
-                };
+                RingPollLoop loop = RingPollLoop.over(reader, gate, epoll);
                 long busy = ring.reserve(16);                 // reserved, not committed
                 long cpu0 = threadCpuNanos();
                 long t0 = System.nanoTime();
@@ -88,17 +78,7 @@ class RingReaderContractTest {
     void aWakeupEndsABusyBackoffAndIsNotLeftPendingForTheNextPoll() throws Exception {
         try (FakeRing ring = new FakeRing(SIZE); Epoll epoll = new Epoll(1)) {
             RingReader reader = ring.reader();
-            RingPollLoop loop = new RingPollLoop(new ConsumerGate("fake ring", () -> { }), epoll) {
-                @Override
-                int pass(RecordHandler h) {
-                    return reader.drain(h, Integer.MAX_VALUE);
-                }
-
-                @Override
-                int readiness() {
-                    return reader.readiness();
-                }
-            };
+            RingPollLoop loop = RingPollLoop.over(reader, new ConsumerGate("fake ring", () -> { }), epoll);
             ring.reserve(16);
             CompletableFuture.runAsync(() -> {
                 sleep(50);
