@@ -1,11 +1,15 @@
 package dev.panbpf;
 
+import dev.panbpf.internal.Sys;
 import dev.panbpf.internal.TextFiles;
 
 import java.util.ArrayList;
 import java.util.List;
 
-/** Cpus lists this machine's CPUs as the kernel numbers them, from {@code /sys/devices/system/cpu}. */
+/**
+ * Cpus lists this machine's CPUs as the kernel numbers them, from {@code /sys/devices/system/cpu}, pins threads to
+ * them, and tells the page size that buffer sizes are counted in.
+ */
 public final class Cpus {
     private Cpus() { }
 
@@ -28,6 +32,29 @@ public final class Cpus {
      */
     public static List<Integer> possible() {
         return read("possible");
+    }
+
+    /**
+     * Pins the calling thread to {@code cpu}, so that what it runs (a consumer loop, a {@code testRun} producer)
+     * stays on that CPU. Benchmarks and tests use it to place producers and consumers.
+     *
+     * @param cpu a CPU number from {@link #online()}
+     * @throws BpfException when the kernel refuses it (EINVAL: the CPU is not online or not allowed here)
+     */
+    public static void pinCurrentThread(int cpu) {
+        if (cpu < 0) {
+            throw new IllegalArgumentException("not a CPU number: " + cpu);
+        }
+        Sys.pinToCpu(cpu);
+    }
+
+    /**
+     * The size of a memory page here, in bytes: ring buffer sizes and perf buffer pages are multiples of it.
+     *
+     * @return the page size
+     */
+    public static long pageSize() {
+        return Sys.PAGE_SIZE;
     }
 
     private static List<Integer> read(String which) {

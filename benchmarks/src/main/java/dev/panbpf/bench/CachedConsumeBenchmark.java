@@ -3,6 +3,7 @@ package dev.panbpf.bench;
 import dev.panbpf.PerfBuffer;
 import dev.panbpf.RecordHandler;
 import dev.panbpf.RingBuffer;
+import dev.panbpf.Cpus;
 import dev.panbpf.bindings.sys_mman_h;
 import dev.panbpf.internal.Sys;
 
@@ -83,7 +84,7 @@ public class CachedConsumeBenchmark {
 
         /** Loads the producer and fills the buffer once; the same records are drained again and again. */
         final void start(int target) {
-            Sys.pinToCpu(DrainBenchmark.CONSUMER_CPU);
+            Cpus.pinCurrentThread(DrainBenchmark.CONSUMER_CPU);
             producer = new Producer(DrainBenchmark.BUFFER_BYTES, new ProducerConfig(DrainBenchmark.RECORDS, size(), 0,
                     ProducerConfig.NO_WAKEUP, target, 0));
             want = DrainBenchmark.touchedSum(producer.counters().seq(), size());

@@ -3,7 +3,7 @@ package dev.panbpf.bench;
 import dev.panbpf.PerfBuffer;
 import dev.panbpf.RecordHandler;
 import dev.panbpf.RingBuffer;
-import dev.panbpf.internal.Sys;
+import dev.panbpf.Cpus;
 
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -86,7 +86,7 @@ public class EndToEndBenchmark {
                         .pagesPerCpu(DrainBenchmark.PERF_PAGES).wakeupEvents(batched ? BATCH : 1));
             }
             if (cpus == 1) {
-                Sys.pinToCpu(1);  // the consumer beside the producer on CPU 0, as in the drain benchmark
+                Cpus.pinCurrentThread(1);  // the consumer beside the producer on CPU 0, as in the drain benchmark
             }
             running = true;
             threads = new Thread[cpus];
@@ -94,7 +94,7 @@ public class EndToEndBenchmark {
                 int c = cpu;
                 threads[cpu] = new Thread(() -> {
                     try {
-                        Sys.pinToCpu(c);  // once, so each fill runs where it is without moving the thread
+                        Cpus.pinCurrentThread(c);  // once, so each fill runs where it is without moving the thread
                         while (running) {
                             producer.fill(c);
                         }

@@ -1,6 +1,6 @@
 package dev.panbpf.bench;
 
-import dev.panbpf.internal.Sys;
+import dev.panbpf.Cpus;
 
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Setup;
@@ -48,7 +48,7 @@ public abstract class Filled {
      * benchmarks run on the class path, where it is reachable.)
      */
     final void startProducer(int target) {
-        Sys.pinToCpu(DrainBenchmark.CONSUMER_CPU);
+        Cpus.pinCurrentThread(DrainBenchmark.CONSUMER_CPU);
         producer = new Producer(DrainBenchmark.BUFFER_BYTES, new ProducerConfig(DrainBenchmark.RECORDS, size(), 0,
                 ProducerConfig.NO_WAKEUP, target, 0));
     }

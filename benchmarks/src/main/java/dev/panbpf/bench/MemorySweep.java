@@ -3,7 +3,7 @@ package dev.panbpf.bench;
 import dev.panbpf.PerfBuffer;
 import dev.panbpf.RecordHandler;
 import dev.panbpf.RingBuffer;
-import dev.panbpf.internal.Sys;
+import dev.panbpf.Cpus;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -58,7 +58,7 @@ public final class MemorySweep {
         if (Runtime.getRuntime().availableProcessors() < 2) {
             throw new IllegalStateException("the memory sweep runs the producer on CPU 0 and the consumer on CPU 1");
         }
-        Sys.pinToCpu(CONSUMER_CPU);
+        Cpus.pinCurrentThread(CONSUMER_CPU);
         List<String> lines = new ArrayList<>();
         lines.add("Buffer memory for zero loss: a producer on CPU " + PRODUCER_CPU + " writing bursts of " + BURST
                 + " " + SIZE + "-byte records, one Java consumer on CPU " + CONSUMER_CPU + " woken once per "
@@ -103,7 +103,7 @@ public final class MemorySweep {
     /** One run: a paced producer on PRODUCER_CPU for {@code each}, then a full drain. */
     static Run run(String kind, int bytes, long rate, Duration each) throws InterruptedException {
         boolean ring = kind.equals("ring");
-        int page = (int) Sys.PAGE_SIZE;
+        int page = (int) Cpus.pageSize();
         int perfBytes = Math.max(bytes, page);
         try (Producer producer = new Producer(ring ? bytes : page,
                 new ProducerConfig(BURST, SIZE, 0, ring ? ProducerConfig.NO_WAKEUP : 0,
@@ -115,7 +115,7 @@ public final class MemorySweep {
             AtomicReference<RuntimeException> failure = new AtomicReference<>();
             Thread thread = Thread.ofPlatform().name("producer").start(() -> {
                 try {
-                    Sys.pinToCpu(PRODUCER_CPU);
+                    Cpus.pinCurrentThread(PRODUCER_CPU);
                     // Bursts on a fixed schedule; a producer that falls behind it runs flat out.
                     for (long next = start; next < end; next = Math.max(next + gapNanos, System.nanoTime() - gapNanos)) {
                         producer.fill(PRODUCER_CPU);

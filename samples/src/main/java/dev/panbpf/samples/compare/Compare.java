@@ -5,7 +5,6 @@ import dev.panbpf.Cpus;
 import dev.panbpf.PerfBuffer;
 import dev.panbpf.RecordHandler;
 import dev.panbpf.RingBuffer;
-import dev.panbpf.bindings.unistd_h;
 import dev.panbpf.bpf.BpfPrograms;
 import dev.panbpf.event.StructCodec;
 import dev.panbpf.samples.Args;
@@ -36,7 +35,7 @@ import java.util.function.LongSupplier;
  */
 public final class Compare implements Command {
     private static final Duration TICK = Duration.ofMillis(100);
-    private static final long PAGE = pageSize();
+    private static final long PAGE = Cpus.pageSize();
     private static final StructCodec<ProducerConfig> CONFIG =
             StructCodec.of(ProducerConfig.class, MethodHandles.lookup());
     private static final StructCodec<ProducerCounters> COUNTERS =
@@ -210,9 +209,4 @@ public final class Compare implements Command {
         }
     }
 
-    private static long pageSize() {
-        try (Arena a = Arena.ofConfined()) {
-            return unistd_h.sysconf(a.allocate(unistd_h.errnoStateLayout()), unistd_h._SC_PAGESIZE());
-        }
-    }
 }
