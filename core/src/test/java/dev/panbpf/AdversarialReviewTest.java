@@ -30,7 +30,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * Adversarial review of the ring readers, the user ring writer, globals and objects: misuse in every order the
- * API allows. {@link Holds} are promises that held when the review ran; {@link Defects} are the defects it found,
+ * API allows. {@link Holds} are promises that held when the review ran; {@link FixedDefects} are the defects it found,
  * one test each, which failed then and pass since their fixes (each comment says what the defect was).
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -734,9 +734,9 @@ class AdversarialReviewTest {
     // ================================================================================================== defects
 
     @Nested
-    class Defects {
+    class FixedDefects {
         /**
-         * DEFECT: a record handed out by RingBuffer and passed, after the handler, to a native call that is still
+         * FIXED: a record handed out by RingBuffer and passed, after the handler, to a native call that is still
          * running when the ring closes (here BPF_PROG_TEST_RUN with the record as its packet) makes close() throw
          * a raw IllegalStateException ("Session is acquired by 1 clients") out of RingMapping.close: the shared
          * arena refuses to close while a downcall holds one of its segments. The release lambda in
@@ -746,7 +746,7 @@ class AdversarialReviewTest {
          * gate.exit() when the close came while a consumer was inside: then poll/consume throws it.
          */
         @Test
-        void closeWhileARecordIsInANativeCallLeaksTheClaimAndThrowsRaw() throws Exception {
+        void closeWhileARecordIsInANativeCallWaitsForItAndFreesTheMap() throws Exception {
             try (Producer p = Producer.load(0)) {
                 p.configure(1, 64, 0, 0).run(1);
                 RingBuffer ring = RingBuffer.of(p.ring());
@@ -791,12 +791,12 @@ class AdversarialReviewTest {
         }
 
         /**
-         * DEFECT (same root cause, consumer path): when close() comes while a consumer is inside and a record is in
+         * FIXED (same root cause, consumer path): when close() comes while a consumer is inside and a record is in
          * a native call, the release runs in ConsumerGate.exit() on the consumer thread, so poll() itself throws the
          * raw IllegalStateException (from its finally block, masking its result) instead of returning 0.
          */
         @Test
-        void pollReleasedByCloseThrowsRawWhenARecordIsInANativeCall() throws Exception {
+        void pollReleasedByCloseReturnsWhenARecordIsInANativeCall() throws Exception {
             try (Producer p = Producer.load(0)) {
                 p.configure(1, 64, 0, 0).run(1);
                 RingBuffer ring = RingBuffer.of(p.ring());
@@ -820,13 +820,13 @@ class AdversarialReviewTest {
         }
 
         /**
-         * DEFECT: same as above for UserRingBuffer: a reserved sample passed to a native call when close() runs
+         * FIXED: same as above for UserRingBuffer: a reserved sample passed to a native call when close() runs
          * makes close throw a raw IllegalStateException from RingMapping.close inside the release lambda of
          * UserRingBuffer's constructor, after which RingClaims.release(claim) is skipped: the map can never be
          * written again in this process.
          */
         @Test
-        void userRingCloseWhileASampleIsInANativeCallLeaksTheClaim() throws Exception {
+        void userRingCloseWhileASampleIsInANativeCallFreesTheMap() throws Exception {
             try (BpfObject o = BpfObject.open(BpfPrograms.bytes("user_ringbuf.bpf.o"), "user_ringbuf");
                  Producer p = Producer.load(0)) {
                 o.setMaxEntries("user_rb", 4 * 4096).load();
@@ -863,7 +863,7 @@ class AdversarialReviewTest {
         }
 
         /**
-         * DEFECT: spin. A poll on an interrupted thread whose head record is BUSY spins on the CPU until its
+         * FIXED: spin. A poll on an interrupted thread whose head record is BUSY spins on the CPU until its
          * deadline: BusyBackoff.pause sleeps with LockSupport.parkNanos, which returns at once while the thread's
          * interrupt status is set (and RingPollLoop never looks at it), so the "20 µs doubling to 4 ms" backoff
          * becomes a busy loop (millions of passes in 300 ms instead of ~85). RingBuffer documents that interrupt
@@ -872,7 +872,7 @@ class AdversarialReviewTest {
          * sleep in epoll_wait with a timeout (not affected by Java interrupts).
          */
         @Test
-        void interruptedPollOnABusyHeadSpins() {
+        void interruptedPollOnABusyHeadSleepsInsteadOfSpinning() {
             try (FakeRing fake = new FakeRing(4096)) {
                 long sleeps = busyWaitsIn300ms(fake, true);
                 assertTrue(sleeps < 1000, "poll spun: " + sleeps + " backoff passes in 300 ms");
@@ -880,14 +880,14 @@ class AdversarialReviewTest {
         }
 
         /**
-         * DEFECT: spin. BpfObject.close() on an interrupted thread while a global's segment is held by a native call
+         * FIXED: spin. BpfObject.close() on an interrupted thread while a global's segment is held by a native call
          * on another thread burns a CPU for as long as that call lasts (up to 10 s): Globals.closeWhenFree retries
          * arena.close() with LockSupport.parkNanos(100_000), which returns at once while the interrupt status is
          * set. (It also holds the object's monitor all that time.) Fix: clear the interrupt status for the wait and
          * restore it afterwards, or wait with Thread.sleep-free parking that ignores it, as for BusyBackoff.
          */
         @Test
-        void interruptedObjectCloseSpinsWhileAGlobalIsInANativeCall() throws Exception {
+        void interruptedObjectCloseSleepsWhileAGlobalIsInANativeCall() throws Exception {
             BpfObject obj = BpfObject.openResource("dev/panbpf/bpf/queue.bpf.o").load();
             try (Producer p = Producer.load(0)) {
                 p.configure(1, 24, 0, 0);
@@ -919,13 +919,13 @@ class AdversarialReviewTest {
         }
 
         /**
-         * DEFECT: a call on a closed reader must throw BufferClosedException; RingBufferPoller.availableBytes with
+         * FIXED: a call on a closed reader must throw BufferClosedException; RingBufferPoller.availableBytes with
          * an index out of range throws a bare ArrayIndexOutOfBoundsException instead, whether the poller is open
          * or closed (RingBufferPoller.availableBytes indexes readers[] before gate.query checks the state; so do
          * delivered(int)/discarded(int)). Fix: check the gate first and the index with a message naming rings().
          */
         @Test
-        void pollerBadRingIndexAfterCloseIsARawIndexError() {
+        void pollerBadRingIndexIsRefusedWithTheLibrarysErrors() {
             try (Producer p = Producer.load(0)) {
                 RingBufferPoller poller = RingBufferPoller.builder().add(p.ring(), r -> true).build();
                 poller.close();
@@ -936,11 +936,9 @@ class AdversarialReviewTest {
         }
 
         /**
-         * DEFECT against the stated promise "any call on a closed reader throws BufferClosedException": these
-         * calls on a closed RingBuffer / UserRingBuffer / RingBufferPoller return normally. wakeup() in particular
-         * is silently a no-op (Epoll.wakeup returns when the eventfd is closed), so a caller cannot tell that the
-         * poll it meant to wake is gone. Either make them throw (wakeup at least) or narrow the promise in the
-         * Javadoc to consume/poll/reserve/submit and the position queries.
+         * FIXED by narrowing the promise: these calls on a closed RingBuffer / UserRingBuffer / RingBufferPoller
+         * return normally, and BufferClosedException's Javadoc now says so (they need no kernel memory; wakeup()
+         * does nothing once closed). The review had flagged them against "any call on a closed reader throws".
          */
         @Test
         void countersSizeAndWakeupStayUsableOnAClosedReader() throws Exception {
@@ -977,14 +975,14 @@ class AdversarialReviewTest {
         }
 
         /**
-         * DEFECT (race, probabilistic): BpfMap element operations read the fd number with fd() and then make the
+         * FIXED (race, probabilistic): BpfMap element operations read the fd number with fd() and then make the
          * syscall; a close() on another thread in between frees the number, and a map created meanwhile gets it,
          * so the update lands in the wrong map (Fd.get() checks, but nothing holds the fd across the call).
          * BpfMap.update/lookup/delete/push/pop via MapAttr.elem(cmd, fd(), ...). Fix: a use count on Fd (acquire
          * around the syscall, close waits or defers the close(2) until the last user leaves), like ConsumerGate.
          */
         @Test
-        void mapUpdateRacingCloseCanWriteIntoTheMapThatReusedTheFd() throws Exception {
+        void mapUpdateRacingCloseNeverWritesIntoAMapThatReusedTheFd() throws Exception {
             long end = System.nanoTime() + 5_000_000_000L;
             int hits = 0;
             int rounds = 0;

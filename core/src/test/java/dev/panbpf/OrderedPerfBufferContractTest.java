@@ -40,21 +40,11 @@ class OrderedPerfBufferContractTest {
         producer.close();
     }
 
-    private static List<Integer> twoCpus() {
-        List<Integer> cpus = Cpus.online();
-        Kernel.require(cpus.size() >= 2, "two online CPUs");
-        return cpus.subList(0, 2);
-    }
-
-    private static PerfBuffer.Options on(List<Integer> cpus) {
-        return PerfBuffer.Options.defaults().cpus(cpus);
-    }
-
     @Test
     void aPollWithoutTimeLimitAndAWindowWithoutEndAreAccepted() throws Exception {
         int cpu = Cpus.online().getFirst();
         producer.configure(3, SIZE);
-        try (OrderedPerfBuffer ob = OrderedPerfBuffer.of(producer.pb(), on(List.of(cpu)), NO_LIMIT)) {
+        try (OrderedPerfBuffer ob = OrderedPerfBuffer.of(producer.pb(), PerfProducer.on(List.of(cpu)), NO_LIMIT)) {
             BlockedCall<Integer> call = BlockedCall.start("poller", () -> ob.poll(collect, NO_LIMIT));
             assertFalse(call.result.isDone(), "waiting");
             producer.run(cpu, 1);
@@ -67,9 +57,9 @@ class OrderedPerfBufferContractTest {
 
     @Test
     void aWindowWithoutEndHoldsEventsUntilTheOtherCpuOrAFlushReleasesThem() {
-        List<Integer> cpus = twoCpus();
+        List<Integer> cpus = PerfProducer.twoCpus();
         producer.configure(2, SIZE);
-        try (OrderedPerfBuffer ob = OrderedPerfBuffer.of(producer.pb(), on(cpus), NO_LIMIT)) {
+        try (OrderedPerfBuffer ob = OrderedPerfBuffer.of(producer.pb(), PerfProducer.on(cpus), NO_LIMIT)) {
             producer.run(cpus.get(0), 1);
             assertEquals(0, ob.poll(collect, Duration.ofMillis(100)), "the other CPU has shown nothing yet");
             assertEquals(2, ob.held());
@@ -79,10 +69,10 @@ class OrderedPerfBufferContractTest {
 
     @Test
     void aHandlerThatClosesTheOrderedReaderGetsNoFurtherEvent() {
-        List<Integer> cpus = twoCpus();
+        List<Integer> cpus = PerfProducer.twoCpus();
         producer.configure(3, SIZE);
         long[] perf = PerfLeaks.now();
-        OrderedPerfBuffer ob = OrderedPerfBuffer.of(producer.pb(), on(cpus), Duration.ofHours(1));
+        OrderedPerfBuffer ob = OrderedPerfBuffer.of(producer.pb(), PerfProducer.on(cpus), Duration.ofHours(1));
         producer.run(cpus.get(0), 1);
         producer.run(cpus.get(1), 1);
         AtomicInteger calls = new AtomicInteger();
@@ -98,9 +88,9 @@ class OrderedPerfBufferContractTest {
 
     @Test
     void closeCountsSamplesUnreadInTheRingsAsWellAsHeldEvents() {
-        List<Integer> cpus = twoCpus();
+        List<Integer> cpus = PerfProducer.twoCpus();
         producer.configure(3, SIZE);
-        OrderedPerfBuffer ob = OrderedPerfBuffer.of(producer.pb(), on(cpus), Duration.ofHours(1));
+        OrderedPerfBuffer ob = OrderedPerfBuffer.of(producer.pb(), PerfProducer.on(cpus), Duration.ofHours(1));
         producer.run(cpus.get(0), 1);
         assertEquals(0, ob.poll(collect, Duration.ZERO));
         assertEquals(3, ob.held());

@@ -52,15 +52,9 @@ class OrderedPerfBufferTest {
         producer.close();
     }
 
-    private static List<Integer> twoCpus() {
-        List<Integer> cpus = Cpus.online();
-        Kernel.require(cpus.size() >= 2, "two online CPUs to interleave producers on");
-        return cpus.subList(0, 2);
-    }
-
     @Test
     void mergesProducersInterleavingOnTwoCpusIntoOneStreamThatNeverGoesBack() throws Exception {
-        List<Integer> cpus = twoCpus();
+        List<Integer> cpus = PerfProducer.twoCpus();
         int perRun = 10;
         int runs = 300;
         int total = 2 * perRun * runs;
@@ -124,7 +118,7 @@ class OrderedPerfBufferTest {
 
     @Test
     void holdsAnEventWhileAnotherCpuIsSilentUntilTheWindowPasses() {
-        List<Integer> cpus = twoCpus();
+        List<Integer> cpus = PerfProducer.twoCpus();
         producer.configure(5, SIZE);
         try (OrderedPerfBuffer ob = OrderedPerfBuffer.of(producer.pb(),
                 PerfBuffer.Options.defaults().cpus(cpus), Duration.ofMillis(500))) {
@@ -144,7 +138,7 @@ class OrderedPerfBufferTest {
 
     @Test
     void closeCountsTheEventsItDropsUnlessTheyWereFlushed() {
-        List<Integer> cpus = twoCpus();
+        List<Integer> cpus = PerfProducer.twoCpus();
         producer.configure(3, SIZE);
         OrderedPerfBuffer held = OrderedPerfBuffer.of(producer.pb(), PerfBuffer.Options.defaults().cpus(cpus),
                 Duration.ofHours(1));
@@ -164,7 +158,7 @@ class OrderedPerfBufferTest {
 
     @Test
     void flushReleasesEverythingHeldInOrder() {
-        List<Integer> cpus = twoCpus();
+        List<Integer> cpus = PerfProducer.twoCpus();
         producer.configure(4, SIZE);
         try (OrderedPerfBuffer ob = OrderedPerfBuffer.of(producer.pb(),
                 PerfBuffer.Options.defaults().cpus(cpus), Duration.ofHours(1))) {

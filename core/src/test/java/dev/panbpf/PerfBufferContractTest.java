@@ -45,23 +45,13 @@ class PerfBufferContractTest {
         producer.close();
     }
 
-    private static List<Integer> twoCpus() {
-        List<Integer> cpus = Cpus.online();
-        Kernel.require(cpus.size() >= 2, "two online CPUs");
-        return cpus.subList(0, 2);
-    }
-
-    private static PerfBuffer.Options on(List<Integer> cpus) {
-        return PerfBuffer.Options.defaults().cpus(cpus);
-    }
-
     // ---------------------------------------------------------------------------------------------- defect 5
 
     @Test
     void recordsOfOtherCpusAreReadAfterAHandlerThrows() {
-        List<Integer> cpus = twoCpus();
+        List<Integer> cpus = PerfProducer.twoCpus();
         producer.configure(3, 32);
-        try (PerfBuffer pb = PerfBuffer.of(producer.pb(), on(cpus).payloadSize(32))) {
+        try (PerfBuffer pb = PerfBuffer.of(producer.pb(), PerfProducer.on(cpus).payloadSize(32))) {
             producer.run(cpus.get(0), 1);
             producer.run(cpus.get(1), 1);
             AtomicInteger calls = new AtomicInteger();
@@ -85,8 +75,8 @@ class PerfBufferContractTest {
 
     @Test
     void recordsOfOtherCpusAreReadAfterASampleContradictsThePayloadSize() {
-        List<Integer> cpus = twoCpus();
-        try (PerfBuffer pb = PerfBuffer.of(producer.pb(), on(cpus).payloadSize(64))) {
+        List<Integer> cpus = PerfProducer.twoCpus();
+        try (PerfBuffer pb = PerfBuffer.of(producer.pb(), PerfProducer.on(cpus).payloadSize(64))) {
             producer.configure(1, 100).run(cpus.get(0), 1);   // 100 bytes where the options say 64
             producer.configure(2, 64).run(cpus.get(1), 1);
             BpfException e = assertThrows(BpfException.class, () -> pb.poll(collect, LONG));
@@ -101,10 +91,10 @@ class PerfBufferContractTest {
 
     @Test
     void aHandlerThatClosesTheBufferGetsNoFurtherRecordAndTheRestIsCountedAsDropped() {
-        List<Integer> cpus = twoCpus();
+        List<Integer> cpus = PerfProducer.twoCpus();
         producer.configure(5, 32);
         long[] perf = PerfLeaks.now();
-        PerfBuffer pb = PerfBuffer.of(producer.pb(), on(cpus));
+        PerfBuffer pb = PerfBuffer.of(producer.pb(), PerfProducer.on(cpus));
         producer.run(cpus.get(0), 1);
         producer.run(cpus.get(1), 1);
         AtomicInteger calls = new AtomicInteger();
@@ -121,9 +111,9 @@ class PerfBufferContractTest {
 
     @Test
     void closeCountsTheSamplesLeftInTheRingsAsDroppedAtClose() {
-        List<Integer> cpus = twoCpus();
+        List<Integer> cpus = PerfProducer.twoCpus();
         producer.configure(4, 64);
-        PerfBuffer pb = PerfBuffer.of(producer.pb(), on(cpus));
+        PerfBuffer pb = PerfBuffer.of(producer.pb(), PerfProducer.on(cpus));
         producer.run(cpus.get(0), 3);
         producer.run(cpus.get(1), 1);
         assertEquals(4, pb.consume(cpus.get(1), collect));
@@ -159,7 +149,7 @@ class PerfBufferContractTest {
     void aPollInterruptedBySignalsStillReturnsTheRecordThatArrivesLater() throws Exception {
         int cpu = Cpus.online().getFirst();
         producer.configure(1, 24);
-        try (PerfBuffer pb = PerfBuffer.of(producer.pb(), on(List.of(cpu))); Signals signals = new Signals()) {
+        try (PerfBuffer pb = PerfBuffer.of(producer.pb(), PerfProducer.on(List.of(cpu))); Signals signals = new Signals()) {
             AtomicInteger tid = new AtomicInteger();
             BlockedCall<Integer> call = BlockedCall.start("interrupted poller", () -> {
                 tid.set(Syscalls.gettid());
@@ -179,7 +169,7 @@ class PerfBufferContractTest {
     @Test
     void everyReadOfAClosedBufferThrowsBufferClosedExceptionWhileItsCountersStayReadable() {
         int cpu = Cpus.online().getFirst();
-        PerfBuffer pb = PerfBuffer.of(producer.pb(), on(List.of(cpu)));
+        PerfBuffer pb = PerfBuffer.of(producer.pb(), PerfProducer.on(List.of(cpu)));
         pb.close();
         BufferClosedException e = assertThrows(BufferClosedException.class, () -> pb.poll(collect, LONG));
         assertTrue(e.getMessage().contains("perf buffer on") && e.getMessage().contains("is closed"),

@@ -22,6 +22,18 @@ final class PerfProducer implements AutoCloseable {
     static final int PERF_FAILED = 40;
     private static final int TARGET_PERF = 2;
 
+    /** The first two online CPUs, for tests that interleave producers; skips (with the reason) on one CPU. */
+    static java.util.List<Integer> twoCpus() {
+        java.util.List<Integer> cpus = dev.panbpf.Cpus.online();
+        dev.panbpf.testing.Kernel.require(cpus.size() >= 2, "two online CPUs to interleave producers on");
+        return cpus.subList(0, 2);
+    }
+
+    /** Default perf buffer options reading only {@code cpus}. */
+    static PerfBuffer.Options on(java.util.List<Integer> cpus) {
+        return PerfBuffer.Options.defaults().cpus(cpus);
+    }
+
     /** One decoded payload: | u64 seq | u64 ts | u32 cpu | u32 cpu_seq | pattern (seq + i) & 0xff |. */
     record Payload(long seq, long ts, int cpu, int cpuSeq) {
         static Payload of(MemorySegment p) {
