@@ -1,4 +1,7 @@
-/** FFM bindings in the shape jextract generates; {@code dev.panbpf} builds its API on them. */
+/**
+ * FFM bindings in the shape jextract generates. Only {@code dev.panbpf} reads them: users get the library's API,
+ * never the raw C functions and layouts.
+ */
 module dev.panbpf.bindings {
-    exports dev.panbpf.bindings;
+    exports dev.panbpf.bindings to dev.panbpf;
 }

@@ -76,13 +76,17 @@ public class BpfMap implements AutoCloseable {
                 maxEntries, flags);
     }
 
-    /** A ring's data size: a power of two, a multiple of the page size, and held by the kernel's u32. */
-    static void checkRingSize(String name, long size) {
-        MapChecks.ringSize(name, size);
-    }
-
-    /** Describes the map behind an fd that someone else owns (libbpf), asking the kernel for its shape. */
-    static BpfMap describe(int fd, String name) {
+    /**
+     * Describes the map behind an fd that someone else owns (libbpf, another library, a pinned map you opened),
+     * asking the kernel for its type and sizes. Closing the returned BpfMap leaves the fd open; keep the fd open
+     * while the BpfMap is used.
+     *
+     * @param fd an open BPF map fd
+     * @param name the name to use in messages
+     * @return a map that borrows {@code fd}
+     * @throws BpfException if {@code fd} is not a BPF map (EBADF, EINVAL)
+     */
+    public static BpfMap describe(int fd, String name) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment info = MapAttr.info(a, fd, "map '" + name + "'");
             return new BpfMap(Fd.borrowed(fd, "map '" + name + "'"), false, name, bpf_map_info.type(info),

@@ -1,15 +1,19 @@
 package dev.panbpf;
 
 import dev.panbpf.bindings.libbpf_h;
+import dev.panbpf.internal.BtfTypes;
+import dev.panbpf.internal.CType;
 import dev.panbpf.internal.Errno;
 import dev.panbpf.internal.Libbpf;
 import dev.panbpf.internal.LibbpfLog;
 import dev.panbpf.internal.ObjectBtf;
+import dev.panbpf.internal.RingSize;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -106,7 +110,7 @@ public final class BpfObject implements AutoCloseable {
         MapChecks.u32(map, "max entries", maxEntries);
         if (libbpf_h.bpf_map__type(m) == MapType.RINGBUF.value()
                 || libbpf_h.bpf_map__type(m) == MapType.USER_RINGBUF.value()) {
-            MapChecks.ringSize(map, maxEntries);
+            RingSize.check(map, maxEntries);
         }
         int r = libbpf_h.bpf_map__set_max_entries(m, (int) maxEntries);     // the low 32 bits are the u32
         if (r < 0) {
@@ -300,6 +304,24 @@ public final class BpfObject implements AutoCloseable {
 
     static {
         ObjectBtf.register(BpfObject::withBtf);
+    }
+
+    /**
+     * The constants of the C enum {@code name} as the object's BTF records them, by C name in declaration order:
+     * what the program was really compiled with, to check a Java enum against.
+     *
+     * @param name the enum's C name, without {@code enum}
+     * @return an unmodifiable map from constant name to value
+     * @throws BpfException when the object has no BTF or no such enum (clang keeps only the types programs or
+     *         maps use)
+     */
+    public Map<String, Long> enumConstants(String name) {
+        CType.Enum e = (CType.Enum) withBtf(btf -> BtfTypes.enumeration(btf, name, toString()));
+        Map<String, Long> constants = new LinkedHashMap<>();
+        for (CType.Enumerator v : e.values()) {
+            constants.put(v.name(), v.value());
+        }
+        return Collections.unmodifiableMap(constants);
     }
 
     /** Runs {@code reader} on the object's BTF (NULL when it has none) while no other thread can close it. */

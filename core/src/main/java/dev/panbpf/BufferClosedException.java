@@ -1,5 +1,11 @@
 package dev.panbpf;
 
+import dev.panbpf.perf.OrderedPerfBuffer;
+import dev.panbpf.perf.PerfBuffer;
+import dev.panbpf.ringbuf.RingBuffer;
+import dev.panbpf.ringbuf.RingBufferPoller;
+import dev.panbpf.ringbuf.UserRingBuffer;
+
 /**
  * BufferClosedException is what every reader and writer of a buffer ({@link RingBuffer}, {@link RingBufferPoller},
  * {@link PerfBuffer}, {@link OrderedPerfBuffer}, {@link UserRingBuffer}) throws for a call made after its

@@ -1,6 +1,7 @@
 package dev.panbpf;
 
 import dev.panbpf.bindings.bpf_h;
+import dev.panbpf.internal.RingSize;
 import dev.panbpf.internal.Sys;
 
 import java.lang.foreign.MemorySegment;
@@ -33,21 +34,11 @@ final class MapChecks {
             throw new IllegalArgumentException("map name '" + name + "' is longer than 15 characters");
         }
         if (type == MapType.RINGBUF || type == MapType.USER_RINGBUF) {
-            ringSize(name, maxEntries);
+            RingSize.check(name, maxEntries);
             if (keySize != 0 || valueSize != 0) {
                 throw new IllegalArgumentException("ring buffer map '" + name + "' takes key and value size 0, got "
                         + keySize + " and " + valueSize);
             }
-        }
-    }
-
-    /** A ring's data size: a power of two, a multiple of the page size, and held by the kernel's u32. */
-    static void ringSize(String name, long size) {
-        if (size <= 0 || size > U32_MAX || Long.bitCount(size) != 1 || size % Sys.PAGE_SIZE != 0) {
-            long up = Long.bitCount(size) == 1 ? size : Long.highestOneBit(Math.max(1, size)) << 1;
-            throw new IllegalArgumentException("ring buffer '" + name + "' size " + size + " must be a power of two "
-                    + "and a multiple of the page size (" + Sys.PAGE_SIZE + "), at most 2 GiB (2147483648), e.g. "
-                    + Math.min(1L << 31, Math.max(Sys.PAGE_SIZE, up)));
         }
     }
 

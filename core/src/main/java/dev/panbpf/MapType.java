@@ -1,6 +1,8 @@
 package dev.panbpf;
 
 import dev.panbpf.bindings.bpf_h;
+import dev.panbpf.perf.PerfBuffer;
+import dev.panbpf.ringbuf.RingBuffer;
 
 /** MapType names the kernel's map types that panbpf works with, by their {@code BPF_MAP_TYPE_*} number. */
 public enum MapType {

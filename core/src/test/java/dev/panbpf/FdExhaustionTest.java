@@ -1,6 +1,6 @@
 package dev.panbpf;
 
-import dev.panbpf.internal.PerfEvents;
+import dev.panbpf.perf.PerfEvents;
 import dev.panbpf.testing.Isolation;
 import dev.panbpf.testing.Kernel;
 import org.junit.jupiter.api.BeforeAll;

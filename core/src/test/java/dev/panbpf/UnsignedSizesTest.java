@@ -1,6 +1,7 @@
 package dev.panbpf;
 
 import dev.panbpf.bpf.BpfPrograms;
+import dev.panbpf.ringbuf.RingBuffer;
 import dev.panbpf.testing.Kernel;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -1,12 +1,9 @@
 package dev.panbpf.bench;
 
-import dev.panbpf.PerfBuffer;
-import dev.panbpf.RecordHandler;
-import dev.panbpf.RingBuffer;
 import dev.panbpf.Cpus;
-import dev.panbpf.bindings.sys_mman_h;
-import dev.panbpf.internal.Sys;
-
+import dev.panbpf.perf.PerfBuffer;
+import dev.panbpf.ringbuf.RecordHandler;
+import dev.panbpf.ringbuf.RingBuffer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -23,11 +20,16 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
 
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
@@ -61,6 +63,25 @@ public class CachedConsumeBenchmark {
                     .findVarHandle(owner.getClass(), name, owner.getClass().getDeclaredField(name).getType())
                     .get(owner);
         } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static final MethodHandle MMAP = Linker.nativeLinker().downcallHandle(
+            Linker.nativeLinker().defaultLookup().find("mmap").orElseThrow(),
+            FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
+
+    /** Maps a ring's consumer page read-write with a downcall of its own (libbpf's consumer is not ours to rewind). */
+    static MemorySegment mapConsumerPage(Arena arena, int fd) {
+        long page = Cpus.pageSize();
+        try {
+            MemorySegment at = (MemorySegment) MMAP.invokeExact(MemorySegment.NULL, page, 3 /* READ|WRITE */,
+                    1 /* MAP_SHARED */, fd, 0L);
+            if (at.address() == -1L) {
+                throw new IllegalStateException("mmap of the consumer page of ring fd " + fd + " failed");
+            }
+            return at.reinterpret(page, arena, null);
+        } catch (Throwable e) {
             throw new IllegalStateException(e);
         }
     }
@@ -169,8 +190,7 @@ public class CachedConsumeBenchmark {
             ring = LibbpfDrain.ring(producer.ring().fd(), size);
             producer.fill(DrainBenchmark.PRODUCER_CPU);
             arena = Arena.ofShared();
-            page = Sys.mmap(arena, Sys.PAGE_SIZE, sys_mman_h.PROT_READ() | sys_mman_h.PROT_WRITE(),
-                    producer.ring().fd(), 0, "consumer page");
+            page = mapConsumerPage(arena, producer.ring().fd());
         }
 
         @Override

@@ -1,9 +1,9 @@
 package dev.panbpf.bench;
 
-import dev.panbpf.PerfBuffer;
-import dev.panbpf.RecordHandler;
-import dev.panbpf.RingBuffer;
 import dev.panbpf.Cpus;
+import dev.panbpf.perf.PerfBuffer;
+import dev.panbpf.ringbuf.RecordHandler;
+import dev.panbpf.ringbuf.RingBuffer;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;

@@ -1,10 +1,9 @@
 package dev.panbpf.bench;
 
-import dev.panbpf.OrderedPerfBuffer;
-import dev.panbpf.PerfBuffer;
-import dev.panbpf.RecordHandler;
-import dev.panbpf.RingBuffer;
-
+import dev.panbpf.perf.OrderedPerfBuffer;
+import dev.panbpf.perf.PerfBuffer;
+import dev.panbpf.ringbuf.RecordHandler;
+import dev.panbpf.ringbuf.RingBuffer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;

@@ -2,9 +2,6 @@ package dev.panbpf.event;
 
 import dev.panbpf.BpfMap;
 import dev.panbpf.BpfObject;
-import dev.panbpf.PerfBuffer;
-import dev.panbpf.RecordHandler;
-import dev.panbpf.RingBuffer;
 import dev.panbpf.internal.BtfTypes;
 import dev.panbpf.internal.CType;
 import dev.panbpf.internal.ObjectBtf;
@@ -18,7 +15,6 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.util.List;
 import java.util.Objects;
-import java.util.function.Consumer;
 
 /**
  * StructCodec reads and writes a Java record as the C struct it describes: {@link #of} derives the layout (gcc's
@@ -26,7 +22,7 @@ import java.util.function.Consumer;
  * proves it against the struct in a BPF object's BTF, and {@link #decode}/{@link #encode} convert between a
  * {@link MemorySegment} and the record through method handles built once, so an event costs only its reads and
  * the constructor call. Codecs are thread-safe; their only state is whether they were verified, which the typed
- * buffer views ({@link #ringHandler}, {@link #perfHandler}, {@code RingBuffer.consume(codec, ...)}) require.
+ * buffer views ({@code RingBuffer.consume(codec, ...)}, {@code PerfBuffer.poll(codec, ...)}) require.
  *
  * @param <R> the record type
  */
@@ -178,7 +174,14 @@ public final class StructCodec<R extends Record> {
         return verified;
     }
 
-    private void requireVerified(String view) {
+    /**
+     * Throws unless this codec was {@link #verify verified} (or {@link #assumeVerified assumed so}); the readers'
+     * typed views call it before decoding anything.
+     *
+     * @param view what the codec is about to be used for, for the message
+     * @throws IllegalStateException when it was not
+     */
+    public void requireVerified(String view) {
         if (!verified) {
             throw new IllegalStateException("a " + view + " of " + type.getName() + " needs its codec proven against "
                     + "the BPF program's struct first: call StructCodec.of(" + type.getSimpleName() + ".class)"
@@ -188,33 +191,6 @@ public final class StructCodec<R extends Record> {
     }
 
     // ------------------------------------------------------------------------------------- buffers and maps
-
-    /**
-     * A ring buffer handler that decodes each record and gives it to {@code consumer}, taking every record;
-     * see {@link RingBuffer#poll(StructCodec, Consumer, java.time.Duration)}.
-     *
-     * @throws IllegalStateException when this codec was not {@link #verify verified}
-     */
-    public RecordHandler ringHandler(Consumer<? super R> consumer) {
-        Objects.requireNonNull(consumer, "consumer");
-        requireVerified("typed ring buffer view");
-        return record -> {
-            consumer.accept(decode(record));
-            return true;
-        };
-    }
-
-    /**
-     * A perf buffer handler that decodes each sample's payload and gives it to {@code consumer}; the CPU and the
-     * time are dropped (use a {@link PerfBuffer.Handler} calling {@link #decode} to keep them).
-     *
-     * @throws IllegalStateException when this codec was not {@link #verify verified}
-     */
-    public PerfBuffer.Handler perfHandler(Consumer<? super R> consumer) {
-        Objects.requireNonNull(consumer, "consumer");
-        requireVerified("typed perf buffer view");
-        return (cpu, payload, timestamp) -> consumer.accept(decode(payload));
-    }
 
     /** Looks up the 4-byte {@code key} in {@code map} and decodes the value, or returns null when absent. */
     public R lookup(BpfMap map, int key) {

@@ -75,10 +75,33 @@ public final class BtfTypes {
         return s;
     }
 
+    /**
+     * Resolves the enum (or enum64, or typedef of one) named {@code name} in {@code btf}; {@code owner} names the
+     * BPF object for errors.
+     */
+    public static CType.Enum enumeration(MemorySegment btf, String name, String owner) {
+        if (btf.address() == 0) {
+            throw new BpfException(owner + " has no BTF, so its enums cannot be read; compile it with clang -g "
+                    + "(and keep .BTF when stripping)");
+        }
+        BtfTypes t = new BtfTypes(btf);
+        int id = t.find(name, btf_h.BTF_KIND_ENUM(), btf_h.BTF_KIND_ENUM64(), btf_h.BTF_KIND_TYPEDEF());
+        CType c = id <= 0 ? null : t.resolve(id, null, 0);
+        if (!(c instanceof CType.Enum e)) {
+            throw new BpfException(owner + " has no enum '" + name + "' in its BTF; clang keeps only the types a map "
+                    + "or program uses, so use the enum in one");
+        }
+        return e;
+    }
+
     private int find(String name) {
+        return find(name, btf_h.BTF_KIND_STRUCT(), btf_h.BTF_KIND_UNION(), btf_h.BTF_KIND_TYPEDEF());
+    }
+
+    private int find(String name, int... kinds) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment n = a.allocateFrom(name);
-            for (int kind : new int[]{btf_h.BTF_KIND_STRUCT(), btf_h.BTF_KIND_UNION(), btf_h.BTF_KIND_TYPEDEF()}) {
+            for (int kind : kinds) {
                 int id = libbpf_h.btf__find_by_name_kind(btf, n, kind);
                 if (id > 0) {
                     return id;

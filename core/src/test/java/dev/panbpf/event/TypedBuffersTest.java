@@ -1,10 +1,10 @@
 package dev.panbpf.event;
 
 import dev.panbpf.BpfObject;
-import dev.panbpf.PerfBuffer;
-import dev.panbpf.RingBuffer;
 import dev.panbpf.bpf.BpfPrograms;
 import dev.panbpf.event.EventStructs.*;
+import dev.panbpf.perf.PerfBuffer;
+import dev.panbpf.ringbuf.RingBuffer;
 import dev.panbpf.testing.Kernel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -82,10 +82,10 @@ class TypedBuffersTest {
         assertFalse(unproven.isVerified());
         try (RingBuffer ring = RingBuffer.of(obj.map("events"));
              PerfBuffer perf = PerfBuffer.of(obj.map("perf_events"))) {
-            IllegalStateException e = assertThrows(IllegalStateException.class, () -> ring.consume(unproven, x -> { }));
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> ring.consume(unproven, x -> true));
             assertTrue(e.getMessage().contains(".verify(object"), e.getMessage());
-            assertThrows(IllegalStateException.class, () -> perf.poll(unproven, x -> { }, Duration.ZERO));
-            assertEquals(0, ring.consume(unproven.assumeVerified(), x -> { }), "accepted once vouched for");
+            assertThrows(IllegalStateException.class, () -> perf.poll(unproven, x -> true, Duration.ZERO));
+            assertEquals(0, ring.consume(unproven.assumeVerified(), x -> true), "accepted once vouched for");
         }
     }
 

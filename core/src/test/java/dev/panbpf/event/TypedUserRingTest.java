@@ -1,8 +1,8 @@
 package dev.panbpf.event;
 
 import dev.panbpf.BpfObject;
-import dev.panbpf.UserRingBuffer;
 import dev.panbpf.bpf.BpfPrograms;
+import dev.panbpf.ringbuf.UserRingBuffer;
 import dev.panbpf.testing.Kernel;
 import org.junit.jupiter.api.Test;
 

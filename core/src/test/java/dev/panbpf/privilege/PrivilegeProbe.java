@@ -3,9 +3,9 @@ package dev.panbpf.privilege;
 import dev.panbpf.BpfMap;
 import dev.panbpf.BpfObject;
 import dev.panbpf.MapType;
-import dev.panbpf.PerfBuffer;
-import dev.panbpf.RingBuffer;
 import dev.panbpf.bpf.BpfPrograms;
+import dev.panbpf.perf.PerfBuffer;
+import dev.panbpf.ringbuf.RingBuffer;
 
 /**
  * PrivilegeProbe runs in a child JVM under reduced privileges (see {@link PrivilegesTest}) and prints one line per

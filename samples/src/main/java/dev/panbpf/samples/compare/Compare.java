@@ -2,11 +2,11 @@ package dev.panbpf.samples.compare;
 
 import dev.panbpf.BpfObject;
 import dev.panbpf.Cpus;
-import dev.panbpf.PerfBuffer;
-import dev.panbpf.RecordHandler;
-import dev.panbpf.RingBuffer;
 import dev.panbpf.bpf.BpfPrograms;
 import dev.panbpf.event.StructCodec;
+import dev.panbpf.perf.PerfBuffer;
+import dev.panbpf.ringbuf.RecordHandler;
+import dev.panbpf.ringbuf.RingBuffer;
 import dev.panbpf.samples.Args;
 import dev.panbpf.samples.Command;
 import dev.panbpf.samples.Option;

@@ -1,9 +1,9 @@
 package dev.panbpf.samples.deletions;
 
 import dev.panbpf.BpfObject;
-import dev.panbpf.RingBuffer;
 import dev.panbpf.bpf.BpfPrograms;
 import dev.panbpf.event.StructCodec;
+import dev.panbpf.ringbuf.RingBuffer;
 
 import java.lang.invoke.MethodHandles;
 import java.time.Duration;
@@ -61,7 +61,10 @@ public final class DeletionTracer implements AutoCloseable {
 
     /** Waits up to {@code timeout} for deletions and hands each to {@code onDeletion}; returns how many. */
     public int poll(Consumer<DeletionEvent> onDeletion, Duration timeout) {
-        return ring.poll(EVENT, onDeletion, timeout);
+        return ring.poll(EVENT, e -> {
+            onDeletion.accept(e);
+            return true;
+        }, timeout);
     }
 
     /** Releases a thread waiting in {@link #poll} (for Ctrl-C). */

@@ -32,10 +32,10 @@ public final class FizzBuzzQueue implements AutoCloseable {
 
     /** Checks the enum (failing with every difference listed) and loads the programs. */
     public static FizzBuzzQueue load() {
-        byte[] elf = BpfPrograms.bytes(OBJECT);
-        EnumCheck.require(Message.class, Message.C_ENUM, Message.C_PREFIX, BtfEnums.read(elf, Message.C_ENUM));
-        BpfObject object = BpfObject.open(elf, "sample_fizzbuzz");
+        BpfObject object = BpfObject.open(BpfPrograms.bytes(OBJECT), "sample_fizzbuzz");
         try {
+            // The enum the C side was compiled with, from the object's BTF, before anything reaches the kernel.
+            EnumCheck.require(Message.class, Message.C_ENUM, Message.C_PREFIX, object.enumConstants(Message.C_ENUM));
             object.load();
             ENTRY.verify(object, "fizzbuzz_entry");
             return new FizzBuzzQueue(object);

@@ -3,8 +3,8 @@ package dev.panbpf.samples.printk;
 import dev.panbpf.BpfMap;
 import dev.panbpf.BpfObject;
 import dev.panbpf.BpfProgram;
-import dev.panbpf.RingBuffer;
 import dev.panbpf.bpf.BpfPrograms;
+import dev.panbpf.ringbuf.RingBuffer;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -3,10 +3,10 @@ package dev.panbpf.samples.xdp;
 import dev.panbpf.BpfLink;
 import dev.panbpf.BpfMap;
 import dev.panbpf.BpfObject;
-import dev.panbpf.PerfBuffer;
-import dev.panbpf.RingBuffer;
 import dev.panbpf.bpf.BpfPrograms;
 import dev.panbpf.event.StructCodec;
+import dev.panbpf.perf.PerfBuffer;
+import dev.panbpf.ringbuf.RingBuffer;
 
 import java.lang.invoke.MethodHandles;
 import java.time.Duration;
@@ -60,7 +60,10 @@ public final class PacketTracer implements AutoCloseable {
      * perf buffer holds, handing each to {@code onPerf} with its CPU. Returns the number of events handled.
      */
     public int poll(Consumer<PacketEvent> onRing, BiConsumer<Integer, PacketEvent> onPerf, Duration timeout) {
-        int n = ring.poll(EVENT, onRing, timeout);
+        int n = ring.poll(EVENT, e -> {
+            onRing.accept(e);
+            return true;
+        }, timeout);
         return n + perf.consume((cpu, payload, time) -> onPerf.accept(cpu, EVENT.decode(payload)));
     }
 

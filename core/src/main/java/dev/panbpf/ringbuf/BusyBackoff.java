@@ -1,0 +1,61 @@
+package dev.panbpf.ringbuf;
+
+import dev.panbpf.internal.Deadline;
+import dev.panbpf.internal.Epoll;
+
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * BusyBackoff is how a ring consumer waits while the record at its position is still BUSY (reserved, not yet
+ * committed). epoll cannot help there: the kernel reports a ring readable for as long as producer_pos differs
+ * from consumer_pos, so an epoll wait returns at once and a poll loop would spin on the CPU. Instead the
+ * consumer sleeps, 20 µs at first and twice as long each time up to 4 ms, never past its deadline, and checks
+ * for a wakeup or a close between sleeps. A producer normally commits within microseconds, so the first sleep
+ * nearly always suffices; a program that never commits costs a few hundred wakeups a second, not a core.
+ */
+public final class BusyBackoff {
+    private static final long FIRST_NANOS = 20_000;
+    private static final long MAX_NANOS = 4_000_000;
+
+    private long next = FIRST_NANOS;
+    private long count;
+    private boolean interrupted;
+
+    /** Starts over at the shortest sleep: call when a record was delivered. */
+    public void reset() {
+        next = FIRST_NANOS;
+    }
+
+    /**
+     * Sleeps once, at most until {@code deadline} ({@link Deadline}); returns false when {@code epoll} was woken
+     * up meanwhile (the caller returns), true to look at the ring again.
+     */
+    public boolean pause(long deadline, Epoll epoll) {
+        count++;
+        long sleep = next;
+        if (deadline != Deadline.NEVER) {
+            sleep = Math.min(sleep, Math.max(0, deadline - System.nanoTime()));
+        }
+        next = Math.min(MAX_NANOS, next * 2);
+        if (sleep > 0) {
+            // An interrupted thread's park returns at once, and setting the flag again hands it a permit that
+            // ends the next park too: set the flag aside until the poll is over (restoreInterrupt).
+            interrupted |= Thread.interrupted();
+            LockSupport.parkNanos(sleep);
+        }
+        return !epoll.takeWakeup();
+    }
+
+    /** Sets the interrupt flag again if a pause set it aside; call when the poll returns. */
+    public void restoreInterrupt() {
+        if (interrupted) {
+            interrupted = false;
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** How many times a consumer slept here so far (consumer thread; racy but harmless from others). */
+    public long count() {
+        return count;
+    }
+}

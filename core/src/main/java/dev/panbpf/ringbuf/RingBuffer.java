@@ -1,0 +1,243 @@
+package dev.panbpf.ringbuf;
+
+import dev.panbpf.BpfMap;
+import dev.panbpf.BufferClosedException;
+import dev.panbpf.MapType;
+import dev.panbpf.bindings.sys_epoll_h;
+import dev.panbpf.event.EventHandler;
+import dev.panbpf.event.StructCodec;
+import dev.panbpf.internal.ConsumerGate;
+import dev.panbpf.internal.Deadline;
+import dev.panbpf.internal.Epoll;
+import dev.panbpf.internal.RingClaims;
+import dev.panbpf.internal.RingSize;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * RingBuffer reads a {@code BPF_MAP_TYPE_RINGBUF} map: records that BPF programs reserve and submit, delivered in
+ * order, once each, straight from the shared mapping without copies.
+ *
+ * <pre>{@code
+ * try (RingBuffer ring = RingBuffer.of(object.map("events"))) {
+ *     while (running) {
+ *         ring.poll(record -> { handle(record.get(JAVA_LONG, 0)); return true; }, Duration.ofMillis(100));
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p>One thread at a time may consume (call {@link #consume} or {@link #poll}); a second concurrent consumer is
+ * refused with an exception, and so is a second RingBuffer (or {@link RingBufferPoller}) on the same map in this
+ * process. {@link #wakeup()}, {@link #close()} and the queries are safe from any thread; {@code close()} from
+ * another thread releases a blocked {@code poll} at once and unmaps the ring when that consumer has left
+ * ({@link Thread#interrupt()} does not: the wait is in epoll_wait). The map itself stays open: it belongs to whoever
+ * created it.
+ *
+ * <p>Wakeups are the program's choice: by default the kernel wakes a waiting {@code poll} when it commits the record
+ * the consumer is waiting at; records submitted with {@code BPF_RB_NO_WAKEUP} wake nobody and are picked up when the
+ * timeout passes or a later record wakes the consumer.
+ */
+public final class RingBuffer implements AutoCloseable {
+    private final String name;
+    private final RingReader reader;
+    private final Epoll epoll;
+    private final ConsumerGate gate;
+    private final RingPollLoop loop;
+
+    private RingBuffer(String name, RingMapping mapping, RingReader reader, Epoll epoll, int claim) {
+        this.name = name;
+        this.reader = reader;
+        this.epoll = epoll;
+        this.gate = new ConsumerGate(name, () -> {
+            // The claim and epoll go whatever happens to the mapping (a native call holding a record delays it).
+            try {
+                epoll.close();
+            } finally {
+                RingClaims.release(claim);
+                mapping.close();
+            }
+        });
+        this.loop = RingPollLoop.over(reader, gate, epoll);
+    }
+
+    /**
+     * Maps {@code map}, which must be a {@code BPF_MAP_TYPE_RINGBUF}, and starts reading where its consumer position
+     * stands (0 for a new map).
+     */
+    public static RingBuffer of(BpfMap map) {
+        String name = "ring buffer '" + map.name() + "'";
+        if (map.mapType() != MapType.RINGBUF) {
+            throw new IllegalArgumentException(map + " is not a ring buffer; RingBuffer reads BPF_MAP_TYPE_RINGBUF "
+                    + "maps" + (map.mapType() == MapType.USER_RINGBUF ? " (write a USER_RINGBUF with UserRingBuffer)"
+                    : map.mapType() == MapType.PERF_EVENT_ARRAY ? " (read a PERF_EVENT_ARRAY with PerfBuffer)" : ""));
+        }
+        RingSize.check(map.name(), map.maxEntries());
+        int fd = map.fd();
+        int claim = RingClaims.claim(fd, name);
+        RingMapping mapping = null;
+        Epoll epoll = null;
+        try {
+            mapping = RingMapping.forConsumer(fd, map.maxEntries(), name);
+            RingReader reader = new RingReader(name, mapping.consumerPage(), mapping.producerPage(), mapping.data(),
+                    mapping.size());
+            epoll = new Epoll(1);
+            epoll.add(fd, sys_epoll_h.EPOLLIN(), 0);
+            return new RingBuffer(name, mapping, reader, epoll, claim);
+        } catch (RuntimeException e) {
+            if (epoll != null) {
+                epoll.close();
+            }
+            if (mapping != null) {
+                mapping.close();
+            }
+            RingClaims.release(claim);
+            throw e;
+        }
+    }
+
+    /**
+     * Delivers the records published so far to {@code handler} and returns how many it delivered, without
+     * waiting. Records published while it runs are left for the next call, so one call is bounded by the ring size.
+     */
+    public int consume(RecordHandler handler) {
+        return consume(handler, Integer.MAX_VALUE);
+    }
+
+    /** Like {@link #consume(RecordHandler)}, delivering at most {@code limit} records; the rest stay in the ring. */
+    public int consume(RecordHandler handler, int limit) {
+        Objects.requireNonNull(handler, "handler");
+        if (limit < 0) {
+            throw new IllegalArgumentException("limit " + limit + " is negative");
+        }
+        gate.enter();
+        try {
+            return reader.drain(handler, limit);
+        } finally {
+            gate.exit();
+        }
+    }
+
+    /**
+     * Like {@link #consume(RecordHandler)}, decoding each record into a Java record with {@code codec}; verify the
+     * codec against the program's struct once first ({@link StructCodec#verify}); an unverified codec is refused
+     * with an IllegalStateException.
+     */
+    public <R extends Record> int consume(StructCodec<R> codec, EventHandler<? super R> handler) {
+        return consume(typed(codec, handler));
+    }
+
+    /** Like {@link #poll(RecordHandler, Duration)}, decoding each record into a Java record with {@code codec}. */
+    public <R extends Record> int poll(StructCodec<R> codec, EventHandler<? super R> handler, Duration timeout) {
+        return poll(typed(codec, handler), timeout);
+    }
+
+    /** The raw handler of a typed view: decode, then let the typed handler say whether to go on. */
+    static <R extends Record> RecordHandler typed(StructCodec<R> codec, EventHandler<? super R> handler) {
+        Objects.requireNonNull(handler, "handler");
+        codec.requireVerified("typed ring buffer view");
+        return record -> handler.onEvent(codec.decode(record));
+    }
+
+    /**
+     * Delivers the records published so far; if there are none, waits up to {@code timeout} for some and delivers
+     * those. Returns how many it delivered: 0 when the timeout passed, or when {@link #wakeup()} or {@link #close()}
+     * was called meanwhile. {@code Duration.ZERO} never waits.
+     */
+    public int poll(RecordHandler handler, Duration timeout) {
+        Objects.requireNonNull(handler, "handler");
+        long deadline = Deadline.after(timeout);
+        gate.enter();
+        try {
+            return loop.poll(handler, deadline);
+        } finally {
+            gate.exit();
+        }
+    }
+
+    /**
+     * Makes a {@code poll} that is waiting now return 0 at once; if none is waiting, the next {@code poll} that
+     * would wait returns 0 instead. Safe from any thread.
+     */
+    public void wakeup() {
+        epoll.wakeup();
+    }
+
+    /**
+     * Closes this reader: a consumer blocked in {@code poll} returns at once, and the mappings and epoll are
+     * released as soon as no consumer is inside. Later calls to consume or poll throw. Idempotent; the map stays
+     * open.
+     */
+    @Override
+    public void close() {
+        reader.stopForClose();
+        if (gate.close()) {
+            epoll.wakeup();
+        }
+    }
+
+    /** Whether {@link #close()} was called. */
+    public boolean isClosed() {
+        return gate.isClosed();
+    }
+
+    /** The size of the data area in bytes (the map's max_entries). */
+    public long size() {
+        return reader.size();
+    }
+
+    /**
+     * Bytes published and not yet consumed, record headers and discarded records included.
+     *
+     * @return the byte count
+     * @throws BufferClosedException after {@link #close()}, also when a close races this call
+     */
+    public long availableBytes() {
+        return gate.query(reader::availableBytes);
+    }
+
+    /**
+     * The producer position: total bytes ever reserved in this ring, headers and padding included.
+     *
+     * @return the position
+     * @throws BufferClosedException after {@link #close()}, also when a close races this call
+     */
+    public long producerPosition() {
+        return gate.query(reader::producerPosition);
+    }
+
+    /**
+     * The consumer position: total bytes consumed so far.
+     *
+     * @return the position
+     * @throws BufferClosedException after {@link #close()}, also when a close races this call
+     */
+    public long consumerPosition() {
+        return gate.query(reader::consumerPosition);
+    }
+
+    /**
+     * How many times a {@code poll} found the record at the consumer position reserved but not yet committed
+     * (BUSY) and slept briefly instead of spinning: 20 µs at first, doubling up to 4 ms, within the timeout.
+     *
+     * @return the number of such sleeps since this reader was opened
+     */
+    public long busyWaits() {
+        return loop.busyWaits();
+    }
+
+    /** The number of records handed to a handler since this reader was opened. */
+    public long delivered() {
+        return reader.delivered();
+    }
+
+    /** The number of records the producer discarded, skipped since this reader was opened. */
+    public long discarded() {
+        return reader.discarded();
+    }
+
+    @Override
+    public String toString() {
+        return name + (isClosed() ? " (closed)" : "");
+    }
+}

@@ -1,0 +1,166 @@
+package dev.panbpf.perf;
+
+import dev.panbpf.BpfException;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.*;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * A seeded fuzz of the two perf record readers, {@link PerfRing#read} and the ordered reader's {@link PerfCursor}
+ * (through {@link TimestampMerge}), over rings this test writes itself: random valid streams (samples of random
+ * sizes, some wrapping the end, LOST and other records) into which one corruption is injected (a record's size,
+ * type, raw size or declared length; the head or tail position), plus handlers that sometimes throw. Every run
+ * must end within a bounded number of reads, raising nothing but BpfException (and the handler's own), handing
+ * out payloads only from the data area or the scratch copy, and delivering every record before the corruption
+ * exactly once, in order.
+ *
+ * <p>Reproduce a failure with {@code -Dpanbpf.fuzz.seed=<the seed printed> -Dpanbpf.fuzz.cases=1}.
+ */
+class PerfRingFuzzTest {
+    private static final long BASE_SEED = Long.getLong("panbpf.fuzz.seed", 0x5EED_2026L);
+    private static final int CASES = Integer.getInteger("panbpf.fuzz.cases", 10_000);
+    /** Reads allowed per run: every read makes progress (8 bytes at least) or ends the run. */
+    private static final int MAX_READS = 2000;
+
+    /** Events seen, with a handler that records each and sometimes throws. */
+    static final class Seen {
+        final List<FuzzedRing.Event> events = new ArrayList<>();
+        final Random r;
+        final FuzzedRing[] rings;
+        long handled;
+
+        Seen(Random r, FuzzedRing... rings) {
+            this.r = r;
+            this.rings = rings;
+        }
+
+        FuzzedRing ring(int cpu) {
+            for (FuzzedRing ring : rings) {
+                if (ring.cpu == cpu) {
+                    return ring;
+                }
+            }
+            throw new AssertionError("no CPU " + cpu);
+        }
+
+        void sample(int cpu, MemorySegment p) {
+            assertTrue(ring(cpu).holds(p), "payload outside the data area and scratch: " + p);
+            events.add(new FuzzedRing.Event(cpu, false, 0, p.toArray(JAVA_BYTE)));
+            handled++;
+            if (r.nextInt(40) == 0) {
+                throw new FuzzedRing.HandlerFault();
+            }
+        }
+
+        void lost(int cpu, long n) {
+            events.add(new FuzzedRing.Event(cpu, true, n, null));
+        }
+
+        List<FuzzedRing.Event> of(int cpu) {
+            return events.stream().filter(e -> e.cpu() == cpu).toList();
+        }
+    }
+
+    /** Reads until a read completes with every ring drained, or fails; returns the reads it took. */
+    private static int readToTheEnd(Runnable read, FuzzedRing... rings) {
+        for (int reads = 1; reads <= MAX_READS; reads++) {
+            boolean threw = false;
+            try {
+                read.run();
+            } catch (BpfException | FuzzedRing.HandlerFault expected) {
+                threw = true;
+            }
+            boolean drained = true;
+            for (FuzzedRing ring : rings) {
+                drained &= ring.tail() == ring.publishedHead();
+            }
+            if (!threw && drained) {
+                boolean later = false;
+                for (FuzzedRing ring : rings) {
+                    if (ring.laterHead >= 0) {
+                        ring.mapping.set(JAVA_LONG, PerfLayout.DATA_HEAD, ring.laterHead);
+                        ring.laterHead = -1;
+                        later = true;
+                    }
+                }
+                if (!later) {
+                    return reads;
+                }
+            }
+        }
+        throw new AssertionError("no end after " + MAX_READS + " reads");
+    }
+
+    private static void check(Seen seen, FuzzedRing ring) {
+        List<FuzzedRing.Event> got = seen.of(ring.cpu);
+        assertTrue(got.size() >= ring.expected.size() && got.subList(0, ring.expected.size()).equals(ring.expected),
+                "expected first " + ring.expected + "\n got " + got);
+        if (ring.corruption.equals("none")) {
+            assertEquals(ring.events, got, "an intact stream is delivered exactly");
+        }
+    }
+
+    private static void runCases(String what, CaseBody body) {
+        for (int i = 0; i < CASES; i++) {
+            long seed = BASE_SEED + i;
+            try (Arena arena = Arena.ofConfined()) {
+                body.run(arena, new Random(seed), seed);
+            } catch (Throwable t) {
+                throw new AssertionError(what + " failed for seed " + seed + " (rerun with -Dpanbpf.fuzz.seed="
+                        + seed + " -Dpanbpf.fuzz.cases=1): " + t, t);
+            }
+        }
+    }
+
+    @FunctionalInterface
+    interface CaseBody {
+        void run(Arena arena, Random r, long seed) throws Exception;
+    }
+
+    @Test
+    void theFuzzedRingReaderEndsEveryCorruptStreamWithItsValidPrefixDeliveredOnceAndNoRawException() {
+        runCases("PerfRing.read", (arena, r, seed) -> {
+            FuzzedRing ring = new FuzzedRing(arena, 3, r, false);
+            Seen seen = new Seen(r, ring);
+            PerfBuffer.Handler handler = (cpu, p, t) -> seen.sample(cpu, p);
+            PerfBuffer.LostHandler onLost = seen::lost;
+            try {
+                readToTheEnd(() -> ring.reader.read(handler, onLost), ring);
+                check(seen, ring);
+                assertEquals(seen.handled, ring.reader.delivered(), "delivered counts each handler call once");
+                assertEquals(0, ring.reader.read(handler, onLost), "a drained ring stays drained");
+            } catch (Throwable t) {
+                throw new AssertionError(ring.describe() + ": " + t.getMessage(), t);
+            }
+        });
+    }
+
+    @Test
+    void theOrderedCursorEndsEveryCorruptStreamWithItsValidPrefixDeliveredOnceAndNoRawException() {
+        runCases("PerfCursor", (arena, r, seed) -> {
+            FuzzedRing a = new FuzzedRing(arena, 0, r, true);
+            FuzzedRing b = new FuzzedRing(arena, 1, r, true);
+            Seen seen = new Seen(r, a, b);
+            OrderedPerfBuffer.Handler handler = (cpu, p, ts, late) -> seen.sample(cpu, p);
+            TimestampMerge merge = new TimestampMerge(new PerfRing[]{a.reader, b.reader}, seen::lost, 0, 1 << 20);
+            try {
+                readToTheEnd(() -> merge.release(0, true, handler), a, b);
+                check(seen, a);
+                check(seen, b);
+                assertEquals(seen.handled, a.reader.delivered() + b.reader.delivered());
+                assertEquals(0, merge.held());
+                assertEquals(0, merge.release(0, true, handler), "drained rings stay drained");
+            } catch (Throwable t) {
+                throw new AssertionError(a.describe() + "; " + b.describe() + ": " + t.getMessage(), t);
+            }
+        });
+    }
+}
