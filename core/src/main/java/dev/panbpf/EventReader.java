@@ -1,0 +1,55 @@
+package dev.panbpf;
+
+/**
+ * EventReader is the contract every panbpf buffer reader keeps (ring buffer, ring buffer poller, perf buffer,
+ * ordered perf buffer), whatever its handler looks like:
+ * <ul>
+ *   <li>one thread consumes at a time; a second concurrent consumer, or a consume or poll call from inside a
+ *       handler, is refused with an exception naming the reader;</li>
+ *   <li>a handler stops early by returning false: the call that delivered that event returns after it, and the
+ *       events behind it stay for the next call;</li>
+ *   <li>a timeout of {@code Duration.ZERO} never waits, a negative one is refused, and a huge one waits as long as
+ *       it takes;</li>
+ *   <li>{@link #wakeup()} and {@link #close()} may come from any thread; a poll blocked in the kernel when either
+ *       comes returns promptly; after close every consume, poll or flush throws {@link BufferClosedException},
+ *       while the counters and {@link #isClosed()} still answer.</li>
+ * </ul>
+ */
+public interface EventReader extends AutoCloseable {
+    /**
+     * The number of events handed to a handler since the reader opened.
+     *
+     * @return the count
+     */
+    long delivered();
+
+    /**
+     * The number of events the kernel reported it could not store for this reader (perf LOST records). A ring
+     * buffer producer learns of a full ring when its reservation fails, so ring readers report 0.
+     *
+     * @return the count
+     */
+    long lost();
+
+    /**
+     * The number of events that had reached the reader (read, held, or in a perf ring it owned) and were never
+     * delivered because it closed. Records left in a ring buffer stay in the map, so ring readers report 0.
+     *
+     * @return the count
+     */
+    long droppedAtClose();
+
+    /** Makes a poll that is waiting return at once, or the next one that would wait return without waiting. */
+    void wakeup();
+
+    /**
+     * Whether {@link #close()} was called.
+     *
+     * @return true after close
+     */
+    boolean isClosed();
+
+    /** Releases the reader's fds and mappings once no consumer is inside; idempotent; never throws. */
+    @Override
+    void close();
+}
