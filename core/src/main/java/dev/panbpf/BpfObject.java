@@ -307,6 +307,16 @@ public final class BpfObject implements AutoCloseable {
     }
 
     /**
+     * The version of the libbpf.so.1 this JVM loaded to open objects, such as "v1.1".
+     *
+     * @return the version string libbpf reports
+     * @throws BpfException when libbpf is missing or older than 1.0, saying what to install
+     */
+    public static String libbpfVersion() {
+        return Libbpf.version();
+    }
+
+    /**
      * The constants of the C enum {@code name} as the object's BTF records them, by C name in declaration order:
      * what the program was really compiled with, to check a Java enum against.
      *

@@ -1,5 +1,6 @@
 package dev.panbpf.event;
 
+import dev.panbpf.event.StructShape.Field;
 import dev.panbpf.internal.CType;
 
 import java.util.ArrayList;

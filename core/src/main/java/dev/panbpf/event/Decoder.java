@@ -1,5 +1,7 @@
 package dev.panbpf.event;
 
+import dev.panbpf.event.StructShape.Field;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;

@@ -1,5 +1,7 @@
 package dev.panbpf.event;
 
+import dev.panbpf.event.StructShape.Field;
+
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;

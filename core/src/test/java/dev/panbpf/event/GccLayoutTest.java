@@ -1,5 +1,6 @@
 package dev.panbpf.event;
 
+import dev.panbpf.event.StructShape.Field;
 import dev.panbpf.event.TestStructs.*;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -1,12 +1,12 @@
 package dev.panbpf.samples;
 
+import dev.panbpf.BpfException;
 import dev.panbpf.BpfMap;
+import dev.panbpf.BpfObject;
 import dev.panbpf.MapType;
 
 import java.io.File;
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.SymbolLookup;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -29,9 +29,12 @@ public class Host {
         return Runtime.version().feature();
     }
 
-    /** Whether this code may call native functions without warnings or errors. */
+    /**
+     * Whether panbpf may call native functions without warnings or errors. The library makes the calls, so its
+     * module is the one to ask: unnamed on the class path, {@code dev.panbpf} on the module path.
+     */
     public boolean nativeAccessEnabled() {
-        return Host.class.getModule().isNativeAccessEnabled();
+        return BpfObject.class.getModule().isNativeAccessEnabled();
     }
 
     /** The effective capability set of this process (CapEff in /proc/self/status), or 0 if unreadable. */
@@ -75,12 +78,11 @@ public class Host {
     }
 
     /** Whether libbpf.so.1, which panbpf calls to load BPF objects, can be loaded. */
-    @SuppressWarnings("restricted") // loading a library is what this check is for
     public boolean libbpfLoads() {
-        try (Arena a = Arena.ofConfined()) {
-            SymbolLookup.libraryLookup("libbpf.so.1", a);
+        try {
+            BpfObject.libbpfVersion();
             return true;
-        } catch (IllegalArgumentException e) {
+        } catch (BpfException e) {
             return false;
         }
     }

@@ -14,7 +14,8 @@ public enum Prerequisite {
     /** Calls into libc and libbpf are restricted methods. */
     NATIVE_ACCESS("native access for the FFM API", true,
             h -> h.nativeAccessEnabled() ? null : "native access is not enabled",
-            "run java --enable-native-access=ALL-UNNAMED -jar samples/target/panbpf-cli.jar (./panbpf does)"),
+            "run java --enable-native-access=ALL-UNNAMED -jar samples/target/panbpf-cli.jar (./panbpf does), or "
+                    + "--enable-native-access=dev.panbpf,dev.panbpf.bindings on the module path"),
     /** bpf(2) and perf_event_open(2). */
     BPF_PRIVILEGES("root, or CAP_BPF + CAP_PERFMON", true,
             h -> h.has(Host.CAP_SYS_ADMIN) || (h.has(Host.CAP_BPF) && h.has(Host.CAP_PERFMON)) ? null

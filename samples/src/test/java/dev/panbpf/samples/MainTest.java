@@ -52,7 +52,7 @@ class MainTest {
 
     @Test
     void aBadNumberIsAUsageError() {
-        assertEquals(Main.USAGE, run("compare", "--seconds", "soon"));
+        assertEquals(Main.USAGE, run("compare", "--seconds", "soon"), err.toString(StandardCharsets.UTF_8));
         assertTrue(err.toString(StandardCharsets.UTF_8).contains("positive whole number"), err.toString());
     }
 }
