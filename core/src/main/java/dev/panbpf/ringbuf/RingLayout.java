@@ -17,7 +17,7 @@ import java.nio.ByteOrder;
  *  map offset  0              PAGE             2*PAGE           2*PAGE+size      2*PAGE+2*size
  *              | consumer page | producer page  | data           | data again     |
  *                consumer_pos    producer_pos     size bytes       the same pages, mapped a second time
- *              |<- mapping 1 ->|<------------------------- mapping 2 ------------------------->|
+ *              |&lt;- mapping 1 -&gt;|&lt;------------------------ mapping 2 ------------------------&gt;|
  * </pre>
  * Only the side that moves a position may write its page: for RINGBUF the consumer page is read-write and the
  * rest read-only; for USER_RINGBUF it is the other way round. Because the data pages follow themselves once
