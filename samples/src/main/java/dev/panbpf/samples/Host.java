@@ -7,22 +7,28 @@ import dev.panbpf.MapType;
 
 import java.io.File;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * Host answers the questions the prerequisite checks ask about this machine. Each answer is one small method so a
  * test can override it and see what the user would be told.
  */
 public class Host {
-    /** The Linux capability numbers the checks look at (include/uapi/linux/capability.h). */
-    public static final int CAP_NET_ADMIN = 12;
-    /** CAP_SYS_ADMIN, which also allows everything bpf(2) and perf_event_open(2) do. */
-    public static final int CAP_SYS_ADMIN = 21;
-    /** CAP_PERFMON: perf events and tracing programs. */
-    public static final int CAP_PERFMON = 38;
-    /** CAP_BPF: bpf(2) map and program commands. */
-    public static final int CAP_BPF = 39;
+    /** Whether a file opens for this process: it does, it is refused, or it is not there. */
+    public enum Access {
+        /** The file opens for reading. */
+        READABLE,
+        /** The file, or a directory on the way to it, refuses this process (EACCES). */
+        UNREADABLE,
+        /** The file does not exist. */
+        MISSING
+    }
 
     /** The running Java's feature release, such as 25. */
     public int javaFeature() {
@@ -52,8 +58,8 @@ public class Host {
     }
 
     /** Whether the process holds capability {@code cap}. */
-    public final boolean has(int cap) {
-        return (effectiveCapabilities() & (1L << cap)) != 0;
+    public final boolean has(Capability cap) {
+        return (effectiveCapabilities() & (1L << cap.number())) != 0;
     }
 
     /** The kernel release, as uname -r prints it. */
@@ -61,9 +67,47 @@ public class Host {
         return System.getProperty("os.version");
     }
 
-    /** Whether {@code path} exists. */
-    public boolean exists(String path) {
-        return Files.exists(Path.of(path));
+    /**
+     * Whether this process can read {@code path}, found by opening it: access(2) would answer for the real user
+     * without the capabilities, and a stat under a directory the process may not search fails as if the file were
+     * missing, which is how a mode-700 tracefs used to look absent.
+     */
+    @SuppressWarnings("try") // the file is opened only to see that it can be
+    public Access access(String path) {
+        try (FileChannel ignored = FileChannel.open(Path.of(path), StandardOpenOption.READ)) {
+            return Access.READABLE;
+        } catch (NoSuchFileException e) {
+            return Access.MISSING;
+        } catch (IOException e) { // AccessDeniedException, mostly
+            return Access.UNREADABLE;
+        }
+    }
+
+    /** The type of the file system mounted at {@code dir} (the last one, if stacked), or null when none is. */
+    public String mountType(String dir) {
+        String type = null;
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/mounts"))) {
+                String[] f = line.split(" ");
+                if (f.length > 2 && f[1].equals(dir)) {
+                    type = f[2];
+                }
+            }
+        } catch (IOException e) {
+            return null;
+        }
+        return type;
+    }
+
+    /** The mode and owners of {@code path}, such as {@code rwx------ root:root}, or null when it cannot be read. */
+    public String modeOf(String path) {
+        try {
+            PosixFileAttributes a = Files.readAttributes(Path.of(path), PosixFileAttributes.class);
+            return PosixFilePermissions.toString(a.permissions()) + " " + a.owner().getName() + ":"
+                    + a.group().getName();
+        } catch (IOException | UnsupportedOperationException e) {
+            return null;
+        }
     }
 
     /** Whether an executable {@code command} is on the PATH (or in /usr/sbin, /sbin, where root's tools live). */

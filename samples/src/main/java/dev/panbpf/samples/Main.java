@@ -9,6 +9,7 @@ import dev.panbpf.samples.xdp.XdpEvents;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Main is the {@code panbpf} command: it picks the subcommand, checks the machine for what that subcommand needs,
@@ -69,7 +70,8 @@ public final class Main {
             help(c, err);
             return USAGE;
         }
-        if (!Prerequisites.report(c.name(), Prerequisites.check(c.needs(args), host), err)) {
+        Set<Prerequisite> needs = c.needs(args);
+        if (!Prerequisites.report(String.join(" ", argv), needs, Prerequisites.check(needs, host), err)) {
             return MISSING;
         }
         try {

@@ -75,8 +75,10 @@ public final class Compare implements Command {
 
     @Override
     public Set<Prerequisite> needs(Args args) {
-        return EnumSet.of(Prerequisite.JAVA, Prerequisite.NATIVE_ACCESS, Prerequisite.BPF_PRIVILEGES,
-                Prerequisite.LIBBPF, Prerequisite.KERNEL_BTF, Prerequisite.RING_BUFFER);
+        // The producer is an XDP program (CAP_NET_ADMIN even to test-run it) doing pointer arithmetic the verifier
+        // allows with CAP_PERFMON, which the perf buffer's perf events need too.
+        return EnumSet.of(Prerequisite.JAVA, Prerequisite.NATIVE_ACCESS, Prerequisite.BPF, Prerequisite.PERFMON,
+                Prerequisite.NET_ADMIN, Prerequisite.LIBBPF, Prerequisite.KERNEL_BTF, Prerequisite.RING_BUFFER);
     }
 
     @Override

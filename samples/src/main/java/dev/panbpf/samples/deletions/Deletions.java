@@ -37,8 +37,10 @@ public final class Deletions implements Command {
 
     @Override
     public Set<Prerequisite> needs(Args args) {
-        return EnumSet.of(Prerequisite.JAVA, Prerequisite.NATIVE_ACCESS, Prerequisite.BPF_PRIVILEGES,
-                Prerequisite.LIBBPF, Prerequisite.KERNEL_BTF, Prerequisite.RING_BUFFER, Prerequisite.TRACEFS);
+        // libbpf attaches the tracepoints by the ids it reads under tracefs.
+        return EnumSet.of(Prerequisite.JAVA, Prerequisite.NATIVE_ACCESS, Prerequisite.BPF, Prerequisite.PERFMON,
+                Prerequisite.LIBBPF, Prerequisite.KERNEL_BTF, Prerequisite.RING_BUFFER, Prerequisite.TRACEFS,
+                Prerequisite.TRACEFS_READABLE);
     }
 
     @Override

@@ -44,8 +44,10 @@ public final class Printk implements Command {
 
     @Override
     public Set<Prerequisite> needs(Args args) {
-        return EnumSet.of(Prerequisite.JAVA, Prerequisite.NATIVE_ACCESS, Prerequisite.BPF_PRIVILEGES,
-                Prerequisite.LIBBPF, Prerequisite.KERNEL_BTF, Prerequisite.RING_BUFFER, Prerequisite.TRACEFS);
+        // XDP programs (CAP_NET_ADMIN) that call bpf_printk (CAP_PERFMON), whose lines come from trace_pipe.
+        return EnumSet.of(Prerequisite.JAVA, Prerequisite.NATIVE_ACCESS, Prerequisite.BPF, Prerequisite.PERFMON,
+                Prerequisite.NET_ADMIN, Prerequisite.LIBBPF, Prerequisite.KERNEL_BTF, Prerequisite.RING_BUFFER,
+                Prerequisite.TRACEFS, Prerequisite.TRACEFS_READABLE);
     }
 
     @Override

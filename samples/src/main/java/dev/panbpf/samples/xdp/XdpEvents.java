@@ -48,10 +48,12 @@ public final class XdpEvents implements Command {
 
     @Override
     public Set<Prerequisite> needs(Args args) {
-        EnumSet<Prerequisite> n = EnumSet.of(Prerequisite.JAVA, Prerequisite.NATIVE_ACCESS,
-                Prerequisite.BPF_PRIVILEGES, Prerequisite.NET_ADMIN, Prerequisite.LIBBPF, Prerequisite.KERNEL_BTF,
+        EnumSet<Prerequisite> n = EnumSet.of(Prerequisite.JAVA, Prerequisite.NATIVE_ACCESS, Prerequisite.BPF,
+                Prerequisite.PERFMON, Prerequisite.NET_ADMIN, Prerequisite.LIBBPF, Prerequisite.KERNEL_BTF,
                 Prerequisite.RING_BUFFER);
         if (!args.has("interface")) {
+            // The private veth pair's far end lives in a namespace of its own (ip netns add).
+            n.add(Prerequisite.NETNS);
             n.add(Prerequisite.IP_COMMAND);
         }
         return n;
