@@ -203,6 +203,8 @@ public final class RingBuffer implements EventReader {
     /**
      * Always 0: a ring buffer has no lost-event count. A BPF program learns that the ring is full when its
      * {@code bpf_ringbuf_reserve} fails, and only it can count that (in a map or a global).
+     *
+     * @return 0
      */
     @Override
     public long lost() {
@@ -212,6 +214,8 @@ public final class RingBuffer implements EventReader {
     /**
      * Always 0: records still in the ring when this reader closes stay in the map, where the next reader of the map
      * finds them; nothing this reader held is lost.
+     *
+     * @return 0
      */
     @Override
     public long droppedAtClose() {

@@ -169,6 +169,8 @@ public final class RingBufferPoller implements EventReader {
     /**
      * Always 0: ring buffers have no lost-event count. A BPF program learns that a ring is full when its
      * {@code bpf_ringbuf_reserve} fails, and only it can count that (in a map or a global).
+     *
+     * @return 0
      */
     @Override
     public long lost() {
@@ -178,6 +180,8 @@ public final class RingBufferPoller implements EventReader {
     /**
      * Always 0: records still in the rings when the poller closes stay in the maps, where the next reader of each
      * map finds them; nothing the poller held is lost.
+     *
+     * @return 0
      */
     @Override
     public long droppedAtClose() {
