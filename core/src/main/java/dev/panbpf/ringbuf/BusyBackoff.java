@@ -13,7 +13,7 @@ import java.util.concurrent.locks.LockSupport;
  * for a wakeup or a close between sleeps. A producer normally commits within microseconds, so the first sleep
  * nearly always suffices; a program that never commits costs a few hundred wakeups a second, not a core.
  */
-public final class BusyBackoff {
+final class BusyBackoff {
     private static final long FIRST_NANOS = 20_000;
     private static final long MAX_NANOS = 4_000_000;
 
@@ -22,7 +22,7 @@ public final class BusyBackoff {
     private boolean interrupted;
 
     /** Starts over at the shortest sleep: call when a record was delivered. */
-    public void reset() {
+    void reset() {
         next = FIRST_NANOS;
     }
 
@@ -30,7 +30,7 @@ public final class BusyBackoff {
      * Sleeps once, at most until {@code deadline} ({@link Deadline}); returns false when {@code epoll} was woken
      * up meanwhile (the caller returns), true to look at the ring again.
      */
-    public boolean pause(long deadline, Epoll epoll) {
+    boolean pause(long deadline, Epoll epoll) {
         count++;
         long sleep = next;
         if (deadline != Deadline.NEVER) {
@@ -47,7 +47,7 @@ public final class BusyBackoff {
     }
 
     /** Sets the interrupt flag again if a pause set it aside; call when the poll returns. */
-    public void restoreInterrupt() {
+    void restoreInterrupt() {
         if (interrupted) {
             interrupted = false;
             Thread.currentThread().interrupt();
@@ -55,7 +55,7 @@ public final class BusyBackoff {
     }
 
     /** How many times a consumer slept here so far (consumer thread; racy but harmless from others). */
-    public long count() {
+    long count() {
         return count;
     }
 }

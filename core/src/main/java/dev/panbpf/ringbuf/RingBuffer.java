@@ -2,17 +2,13 @@ package dev.panbpf.ringbuf;
 
 import dev.panbpf.BpfMap;
 import dev.panbpf.BufferClosedException;
+import dev.panbpf.EventReader;
 import dev.panbpf.MapType;
-import dev.panbpf.bindings.sys_epoll_h;
 import dev.panbpf.event.EventHandler;
 import dev.panbpf.event.StructCodec;
-import dev.panbpf.internal.ConsumerGate;
-import dev.panbpf.internal.Deadline;
-import dev.panbpf.internal.Epoll;
-import dev.panbpf.internal.RingClaims;
-import dev.panbpf.internal.RingSize;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -37,28 +33,23 @@ import java.util.Objects;
  * <p>Wakeups are the program's choice: by default the kernel wakes a waiting {@code poll} when it commits the record
  * the consumer is waiting at; records submitted with {@code BPF_RB_NO_WAKEUP} wake nobody and are picked up when the
  * timeout passes or a later record wakes the consumer.
+ *
+ * <p>A RingBuffer is the one-ring case of a {@link RingBufferPoller} (as libbpf's {@code ring_buffer} is, whatever
+ * number of rings it holds): the same opening, claim, waiting, wakeup and close, with the handler given per call
+ * and each call draining its one ring directly, without the poller's turns.
  */
-public final class RingBuffer implements AutoCloseable {
+public final class RingBuffer implements EventReader {
     private final String name;
+    private final RingSet rings;
+    /** The one ring's reader; the name is read by reflection in CachedConsumeBenchmark. */
     private final RingReader reader;
-    private final Epoll epoll;
-    private final ConsumerGate gate;
-    private final RingPollLoop loop;
+    private final RingPollLoop.Pass whole;
 
-    private RingBuffer(String name, RingMapping mapping, RingReader reader, Epoll epoll, int claim) {
+    private RingBuffer(String name, RingSet rings) {
         this.name = name;
-        this.reader = reader;
-        this.epoll = epoll;
-        this.gate = new ConsumerGate(name, () -> {
-            // The claim and epoll go whatever happens to the mapping (a native call holding a record delays it).
-            try {
-                epoll.close();
-            } finally {
-                RingClaims.release(claim);
-                mapping.close();
-            }
-        });
-        this.loop = RingPollLoop.over(reader, gate, epoll);
+        this.rings = rings;
+        this.reader = rings.reader(0);
+        this.whole = RingPollLoop.whole(reader);
     }
 
     /**
@@ -72,28 +63,7 @@ public final class RingBuffer implements AutoCloseable {
                     + "maps" + (map.mapType() == MapType.USER_RINGBUF ? " (write a USER_RINGBUF with UserRingBuffer)"
                     : map.mapType() == MapType.PERF_EVENT_ARRAY ? " (read a PERF_EVENT_ARRAY with PerfBuffer)" : ""));
         }
-        RingSize.check(map.name(), map.maxEntries());
-        int fd = map.fd();
-        int claim = RingClaims.claim(fd, name);
-        RingMapping mapping = null;
-        Epoll epoll = null;
-        try {
-            mapping = RingMapping.forConsumer(fd, map.maxEntries(), name);
-            RingReader reader = new RingReader(name, mapping.consumerPage(), mapping.producerPage(), mapping.data(),
-                    mapping.size());
-            epoll = new Epoll(1);
-            epoll.add(fd, sys_epoll_h.EPOLLIN(), 0);
-            return new RingBuffer(name, mapping, reader, epoll, claim);
-        } catch (RuntimeException e) {
-            if (epoll != null) {
-                epoll.close();
-            }
-            if (mapping != null) {
-                mapping.close();
-            }
-            RingClaims.release(claim);
-            throw e;
-        }
+        return new RingBuffer(name, RingSet.open(name, List.of(map), List.of(name)));
     }
 
     /**
@@ -110,11 +80,11 @@ public final class RingBuffer implements AutoCloseable {
         if (limit < 0) {
             throw new IllegalArgumentException("limit " + limit + " is negative");
         }
-        gate.enter();
+        rings.enter();
         try {
             return reader.drain(handler, limit);
         } finally {
-            gate.exit();
+            rings.exit();
         }
     }
 
@@ -146,21 +116,16 @@ public final class RingBuffer implements AutoCloseable {
      */
     public int poll(RecordHandler handler, Duration timeout) {
         Objects.requireNonNull(handler, "handler");
-        long deadline = Deadline.after(timeout);
-        gate.enter();
-        try {
-            return loop.poll(handler, deadline);
-        } finally {
-            gate.exit();
-        }
+        return rings.poll(whole, handler, timeout);
     }
 
     /**
      * Makes a {@code poll} that is waiting now return 0 at once; if none is waiting, the next {@code poll} that
      * would wait returns 0 instead. Safe from any thread.
      */
+    @Override
     public void wakeup() {
-        epoll.wakeup();
+        rings.wakeup();
     }
 
     /**
@@ -170,15 +135,13 @@ public final class RingBuffer implements AutoCloseable {
      */
     @Override
     public void close() {
-        reader.stopForClose();
-        if (gate.close()) {
-            epoll.wakeup();
-        }
+        rings.close();
     }
 
     /** Whether {@link #close()} was called. */
+    @Override
     public boolean isClosed() {
-        return gate.isClosed();
+        return rings.isClosed();
     }
 
     /** The size of the data area in bytes (the map's max_entries). */
@@ -193,7 +156,7 @@ public final class RingBuffer implements AutoCloseable {
      * @throws BufferClosedException after {@link #close()}, also when a close races this call
      */
     public long availableBytes() {
-        return gate.query(reader::availableBytes);
+        return rings.query(reader::availableBytes);
     }
 
     /**
@@ -203,7 +166,7 @@ public final class RingBuffer implements AutoCloseable {
      * @throws BufferClosedException after {@link #close()}, also when a close races this call
      */
     public long producerPosition() {
-        return gate.query(reader::producerPosition);
+        return rings.query(reader::producerPosition);
     }
 
     /**
@@ -213,7 +176,7 @@ public final class RingBuffer implements AutoCloseable {
      * @throws BufferClosedException after {@link #close()}, also when a close races this call
      */
     public long consumerPosition() {
-        return gate.query(reader::consumerPosition);
+        return rings.query(reader::consumerPosition);
     }
 
     /**
@@ -223,10 +186,11 @@ public final class RingBuffer implements AutoCloseable {
      * @return the number of such sleeps since this reader was opened
      */
     public long busyWaits() {
-        return loop.busyWaits();
+        return rings.busyWaits();
     }
 
     /** The number of records handed to a handler since this reader was opened. */
+    @Override
     public long delivered() {
         return reader.delivered();
     }
@@ -234,6 +198,28 @@ public final class RingBuffer implements AutoCloseable {
     /** The number of records the producer discarded, skipped since this reader was opened. */
     public long discarded() {
         return reader.discarded();
+    }
+
+    /**
+     * Always 0: a ring buffer has no lost-event count. A BPF program learns that the ring is full when its
+     * {@code bpf_ringbuf_reserve} fails, and only it can count that (in a map or a global).
+     *
+     * @return 0
+     */
+    @Override
+    public long lost() {
+        return 0;
+    }
+
+    /**
+     * Always 0: records still in the ring when this reader closes stay in the map, where the next reader of the map
+     * finds them; nothing this reader held is lost.
+     *
+     * @return 0
+     */
+    @Override
+    public long droppedAtClose() {
+        return 0;
     }
 
     @Override

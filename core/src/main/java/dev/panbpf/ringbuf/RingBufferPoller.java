@@ -1,13 +1,9 @@
 package dev.panbpf.ringbuf;
 
 import dev.panbpf.BpfMap;
+import dev.panbpf.BufferClosedException;
+import dev.panbpf.EventReader;
 import dev.panbpf.MapType;
-import dev.panbpf.bindings.sys_epoll_h;
-import dev.panbpf.internal.ConsumerGate;
-import dev.panbpf.internal.Deadline;
-import dev.panbpf.internal.Epoll;
-import dev.panbpf.internal.RingClaims;
-import dev.panbpf.internal.RingSize;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,53 +30,39 @@ import java.util.Objects;
  * by one batch at most. A handler that returns false ends the current call after its record; the other rings are
  * served first in the next one.
  *
- * <p>Threading and closing are as for {@link RingBuffer}: one consuming thread at a time, {@link #wakeup()} and
- * {@link #close()} from anywhere.
+ * <p>One thread at a time may consume (call {@link #consume()} or {@link #poll}); a second concurrent consumer is
+ * refused with an exception, and so is a second reader of any of its maps in this process. {@link #wakeup()},
+ * {@link #close()} and the queries are safe from any thread; {@code close()} from another thread releases a
+ * blocked {@code poll} at once and unmaps the rings when that consumer has left. The maps stay open.
  */
-public final class RingBufferPoller implements AutoCloseable {
+public final class RingBufferPoller implements EventReader {
     /** DEFAULT_BATCH is the records a ring may deliver per turn unless the builder says otherwise. */
     public static final int DEFAULT_BATCH = 256;
 
+    private final RingSet rings;
     private final RingReader[] readers;
     private final RecordHandler[] handlers;
     private final int batch;
     /** Turns enough to empty the largest ring when full: the bound of one {@link #consume()}. */
     private final long maxTurns;
-    private final Epoll epoll;
-    private final ConsumerGate gate;
-    private final RingPollLoop loop;
+    /** The pass of a poll: one turn, with the handlers given at build time. */
+    private final RingPollLoop.Pass turn = unused -> turn();
     /** The ring the next turn starts with. */
     private int first;
     /** Whether a handler returned false during the last turn. */
     private boolean handlerStopped;
 
-    private RingBufferPoller(RingReader[] readers, RecordHandler[] handlers, int batch, Epoll epoll,
-                             List<RingMapping> mappings, int[] claims) {
-        this.readers = readers;
+    private RingBufferPoller(RingSet rings, RecordHandler[] handlers, int batch) {
+        this.rings = rings;
+        this.readers = new RingReader[rings.rings()];
+        long largest = 0;
+        for (int i = 0; i < readers.length; i++) {
+            readers[i] = rings.reader(i);
+            largest = Math.max(largest, readers[i].size());
+        }
         this.handlers = handlers;
         this.batch = batch;
-        long largest = 0;
-        for (RingReader r : readers) {
-            largest = Math.max(largest, r.size());
-        }
         this.maxTurns = (largest / RingLayout.HEADER_SIZE + batch - 1) / batch + 1;
-        this.epoll = epoll;
-        this.gate = new ConsumerGate("ring buffer poller", () -> release(epoll, mappings, claims, claims.length));
-        this.loop = new RingPollLoop(gate, epoll) {
-            @Override
-            int pass(RecordHandler unused) {
-                return turn();
-            }
-
-            @Override
-            int readiness() {
-                int all = RingReader.EMPTY;
-                for (RingReader r : readers) {
-                    all = combine(all, r.readiness());
-                }
-                return all;
-            }
-        };
     }
 
     /** A builder to which rings are added with their handlers. */
@@ -94,7 +76,7 @@ public final class RingBufferPoller implements AutoCloseable {
      * empty full rings, so producers that keep up cannot hold it forever.
      */
     public int consume() {
-        gate.enter();
+        rings.enter();
         try {
             long total = 0;
             int n;
@@ -105,22 +87,17 @@ public final class RingBufferPoller implements AutoCloseable {
             } while (n > 0 && !handlerStopped && ++turns < maxTurns);
             return (int) Math.min(Integer.MAX_VALUE, total);
         } finally {
-            gate.exit();
+            rings.exit();
         }
     }
 
     /**
      * Runs one turn over all rings; if it finds nothing, waits up to {@code timeout} for records and runs a turn
-     * then. Returns how many records it delivered: 0 on timeout, {@link #wakeup()} or {@link #close()}.
+     * then. Returns how many records it delivered: 0 on timeout, {@link #wakeup()} or {@link #close()}. A handler
+     * that returns false ends the call after its record, as in {@link #consume()}.
      */
     public int poll(Duration timeout) {
-        long deadline = Deadline.after(timeout);
-        gate.enter();
-        try {
-            return loop.poll(null, deadline);
-        } finally {
-            gate.exit();
-        }
+        return rings.poll(turn, null, timeout);
     }
 
     /**
@@ -151,24 +128,21 @@ public final class RingBufferPoller implements AutoCloseable {
     }
 
     /** Makes a {@code poll} waiting now return 0 at once (or the next one that would wait). Any thread. */
+    @Override
     public void wakeup() {
-        epoll.wakeup();
+        rings.wakeup();
     }
 
     /** Closes the poller: a blocked {@code poll} returns at once; the mappings go when no consumer is inside. */
     @Override
     public void close() {
-        for (RingReader r : readers) {
-            r.stopForClose();
-        }
-        if (gate.close()) {
-            epoll.wakeup();
-        }
+        rings.close();
     }
 
     /** Whether {@link #close()} was called. */
+    @Override
     public boolean isClosed() {
-        return gate.isClosed();
+        return rings.isClosed();
     }
 
     /** The number of rings, which are numbered 0.. in the order they were added. */
@@ -187,19 +161,44 @@ public final class RingBufferPoller implements AutoCloseable {
     }
 
     /** Records delivered from all rings so far. */
+    @Override
     public long delivered() {
-        long sum = 0;
-        for (RingReader r : readers) {
-            sum += r.delivered();
-        }
-        return sum;
+        return rings.delivered();
     }
 
-    /** Bytes published and not yet consumed in ring {@code ring}. */
+    /**
+     * Always 0: ring buffers have no lost-event count. A BPF program learns that a ring is full when its
+     * {@code bpf_ringbuf_reserve} fails, and only it can count that (in a map or a global).
+     *
+     * @return 0
+     */
+    @Override
+    public long lost() {
+        return 0;
+    }
+
+    /**
+     * Always 0: records still in the rings when the poller closes stay in the maps, where the next reader of each
+     * map finds them; nothing the poller held is lost.
+     *
+     * @return 0
+     */
+    @Override
+    public long droppedAtClose() {
+        return 0;
+    }
+
+    /**
+     * Bytes published and not yet consumed in ring {@code ring}.
+     *
+     * @param ring the ring's number
+     * @return the byte count
+     * @throws BufferClosedException after {@link #close()} (whatever the number), also when a close races this call
+     */
     public long availableBytes(int ring) {
-        gate.checkOpen();
+        rings.checkOpen();
         RingReader r = reader(ring);
-        return gate.query(r::availableBytes);
+        return rings.query(r::availableBytes);
     }
 
     private RingReader reader(int ring) {
@@ -216,32 +215,7 @@ public final class RingBufferPoller implements AutoCloseable {
      * @return the number of such sleeps since the poller was built
      */
     public long busyWaits() {
-        return loop.busyWaits();
-    }
-
-    /** Releases everything, each step whatever the others did; the first failure is thrown at the end. */
-    private static void release(Epoll epoll, List<RingMapping> mappings, int[] claims, int claimed) {
-        RuntimeException first = null;
-        if (epoll != null) {
-            try {
-                epoll.close();
-            } catch (RuntimeException e) {
-                first = e;
-            }
-        }
-        for (int i = 0; i < claimed; i++) {
-            RingClaims.release(claims[i]);
-        }
-        for (RingMapping m : mappings) {
-            try {
-                m.close();
-            } catch (RuntimeException e) {
-                first = first == null ? e : first;
-            }
-        }
-        if (first != null) {
-            throw first;
-        }
+        return rings.busyWaits();
     }
 
     /** Builder collects the rings of a {@link RingBufferPoller}; {@link #build()} maps them. */
@@ -276,35 +250,16 @@ public final class RingBufferPoller implements AutoCloseable {
                 throw new IllegalArgumentException("a ring buffer poller needs at least one ring: call add(map, "
                         + "handler)");
             }
-            int n = maps.size();
-            RingReader[] readers = new RingReader[n];
-            List<RingMapping> mappings = new ArrayList<>(n);
-            int[] claims = new int[n];
-            int claimed = 0;
-            Epoll epoll = null;
-            try {
-                epoll = new Epoll(n);
-                for (int i = 0; i < n; i++) {
-                    BpfMap map = maps.get(i);
-                    if (map.mapType() != MapType.RINGBUF) {
-                        throw new IllegalArgumentException(map + " (ring " + i + ") is not a BPF_MAP_TYPE_RINGBUF");
-                    }
-                    RingSize.check(map.name(), map.maxEntries());
-                    String name = "ring buffer '" + map.name() + "' (poller ring " + i + ")";
-                    int fd = map.fd();
-                    claims[i] = RingClaims.claim(fd, name);
-                    claimed++;
-                    RingMapping m = RingMapping.forConsumer(fd, map.maxEntries(), name);
-                    mappings.add(m);
-                    readers[i] = new RingReader(name, m.consumerPage(), m.producerPage(), m.data(), m.size());
-                    epoll.add(fd, sys_epoll_h.EPOLLIN(), i);
+            List<String> names = new ArrayList<>(maps.size());
+            for (int i = 0; i < maps.size(); i++) {
+                BpfMap map = maps.get(i);
+                if (map.mapType() != MapType.RINGBUF) {
+                    throw new IllegalArgumentException(map + " (ring " + i + ") is not a BPF_MAP_TYPE_RINGBUF");
                 }
-                return new RingBufferPoller(readers, handlers.toArray(new RecordHandler[0]), batch, epoll,
-                        mappings, claims);
-            } catch (RuntimeException e) {
-                release(epoll, mappings, claims, claimed);
-                throw e;
+                names.add("ring buffer '" + map.name() + "' (poller ring " + i + ")");
             }
+            return new RingBufferPoller(RingSet.open("ring buffer poller", maps, names),
+                    handlers.toArray(new RecordHandler[0]), batch);
         }
     }
 }

@@ -35,31 +35,31 @@ import java.nio.ByteOrder;
  * payload, then commits by replacing the header: BUSY cleared, and DISCARD set if the record is to be skipped.
  * The next record starts {@link #stride(long)} bytes later.
  */
-public final class RingLayout {
+final class RingLayout {
     private RingLayout() { }
 
     /** CONSUMER_POS is the offset of {@code consumer_pos} (u64) in the consumer page. */
-    public static final long CONSUMER_POS = 0;
+    static final long CONSUMER_POS = 0;
     /** PRODUCER_POS is the offset of {@code producer_pos} (u64) in the producer page. */
-    public static final long PRODUCER_POS = 0;
+    static final long PRODUCER_POS = 0;
     /** HEADER_SIZE is the size of a record header; the payload starts this many bytes after it. */
-    public static final long HEADER_SIZE = bpf_h.BPF_RINGBUF_HDR_SZ();
+    static final long HEADER_SIZE = bpf_h.BPF_RINGBUF_HDR_SZ();
     /** BUSY_BIT in a header's len: the record is reserved but not yet committed. */
-    public static final int BUSY_BIT = bpf_h.BPF_RINGBUF_BUSY_BIT();
+    static final int BUSY_BIT = bpf_h.BPF_RINGBUF_BUSY_BIT();
     /** DISCARD_BIT in a header's len: the record was committed as discarded; skip it. */
-    public static final int DISCARD_BIT = bpf_h.BPF_RINGBUF_DISCARD_BIT();
+    static final int DISCARD_BIT = bpf_h.BPF_RINGBUF_DISCARD_BIT();
     /** LENGTH_MASK keeps the payload length of a header's len. */
-    public static final int LENGTH_MASK = ~(BUSY_BIT | DISCARD_BIT);
+    static final int LENGTH_MASK = ~(BUSY_BIT | DISCARD_BIT);
     /**
      * MAX_USER_SAMPLE is the longest payload the kernel accepts from a user ring buffer: it hands each sample to
      * the BPF program as a dynptr, whose size field has 24 bits.
      */
-    public static final int MAX_USER_SAMPLE = (1 << 24) - 1;
+    static final int MAX_USER_SAMPLE = (1 << 24) - 1;
 
     /** POSITION reads and writes a u64 position: coordinates (segment, long offset). */
-    public static final VarHandle POSITION = ValueLayout.JAVA_LONG.varHandle();
+    static final VarHandle POSITION = ValueLayout.JAVA_LONG.varHandle();
     /** HEADER reads and writes a record header's u32 len: coordinates (segment, long offset). */
-    public static final VarHandle HEADER = ValueLayout.JAVA_INT.varHandle();
+    static final VarHandle HEADER = ValueLayout.JAVA_INT.varHandle();
 
     /*
      * The consumer reads the whole 8-byte header as one u64 ("header word") rather than the u32 len alone: the
@@ -69,39 +69,39 @@ public final class RingLayout {
      */
     private static final int LEN_SHIFT = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN ? 0 : 32;
     /** HEADER_WORD reads a whole record header as a u64: coordinates (segment, long offset). */
-    public static final VarHandle HEADER_WORD = ValueLayout.JAVA_LONG.varHandle();
+    static final VarHandle HEADER_WORD = ValueLayout.JAVA_LONG.varHandle();
     /** BUSY_FLAG is {@link #BUSY_BIT} in a header word. */
-    public static final long BUSY_FLAG = (BUSY_BIT & 0xFFFF_FFFFL) << LEN_SHIFT;
+    static final long BUSY_FLAG = (BUSY_BIT & 0xFFFF_FFFFL) << LEN_SHIFT;
     /** DISCARD_FLAG is {@link #DISCARD_BIT} in a header word. */
-    public static final long DISCARD_FLAG = (DISCARD_BIT & 0xFFFF_FFFFL) << LEN_SHIFT;
+    static final long DISCARD_FLAG = (DISCARD_BIT & 0xFFFF_FFFFL) << LEN_SHIFT;
 
     /** The payload length in a header word. */
-    public static long payloadLength(long headerWord) {
+    static long payloadLength(long headerWord) {
         return (headerWord >>> LEN_SHIFT) & LENGTH_MASK;
     }
 
     /** The length of the first mapping (map offset 0): the consumer page. */
-    public static long consumerMappingLength() {
+    static long consumerMappingLength() {
         return Sys.PAGE_SIZE;
     }
 
     /** The map offset of the second mapping: the producer page, then the data area twice. */
-    public static long producerMappingOffset() {
+    static long producerMappingOffset() {
         return Sys.PAGE_SIZE;
     }
 
     /** The length of the second mapping for a data area of {@code size} bytes. */
-    public static long producerMappingLength(long size) {
+    static long producerMappingLength(long size) {
         return Sys.PAGE_SIZE + 2 * size;
     }
 
     /** Where the data area starts inside the second mapping. */
-    public static long dataOffset() {
+    static long dataOffset() {
         return Sys.PAGE_SIZE;
     }
 
     /** The distance from a record's header to the next header: header plus payload, rounded up to 8. */
-    public static long stride(long payloadLength) {
+    static long stride(long payloadLength) {
         return (payloadLength + HEADER_SIZE + 7) & ~7L;
     }
 }

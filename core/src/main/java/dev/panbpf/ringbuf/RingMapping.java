@@ -12,7 +12,7 @@ import java.lang.foreign.MemorySegment;
  * closing it unmaps both. The side the kernel writes is mapped read-only and its segments are read-only too, so a
  * stray Java write fails with an exception instead of a fault that would kill the JVM.
  */
-public final class RingMapping implements AutoCloseable {
+final class RingMapping implements AutoCloseable {
     private final Arena arena;
     private final MemorySegment consumerPage;
     private final MemorySegment producerPage;
@@ -29,12 +29,12 @@ public final class RingMapping implements AutoCloseable {
     }
 
     /** Maps a BPF_MAP_TYPE_RINGBUF: we write consumer_pos and only read the rest. */
-    public static RingMapping forConsumer(int fd, long size, String what) {
+    static RingMapping forConsumer(int fd, long size, String what) {
         return map(fd, size, what, true);
     }
 
     /** Maps a BPF_MAP_TYPE_USER_RINGBUF: we write producer_pos and the data, and only read consumer_pos. */
-    public static RingMapping forProducer(int fd, long size, String what) {
+    static RingMapping forProducer(int fd, long size, String what) {
         return map(fd, size, what, false);
     }
 
@@ -61,22 +61,22 @@ public final class RingMapping implements AutoCloseable {
     }
 
     /** The consumer page; {@code consumer_pos} is at {@link RingLayout#CONSUMER_POS}. */
-    public MemorySegment consumerPage() {
+    MemorySegment consumerPage() {
         return consumerPage;
     }
 
     /** The producer page; {@code producer_pos} is at {@link RingLayout#PRODUCER_POS}. */
-    public MemorySegment producerPage() {
+    MemorySegment producerPage() {
         return producerPage;
     }
 
     /** The data area followed by its second mapping: {@code 2 * size} bytes. */
-    public MemorySegment data() {
+    MemorySegment data() {
         return data;
     }
 
     /** The size of the data area in bytes. */
-    public long size() {
+    long size() {
         return size;
     }
 

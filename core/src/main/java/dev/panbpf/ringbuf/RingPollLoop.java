@@ -5,55 +5,54 @@ import dev.panbpf.internal.Deadline;
 import dev.panbpf.internal.Epoll;
 
 /**
- * RingPollLoop is the waiting half of a ring consumer's {@code poll}, shared by {@link RingBuffer} and
- * {@link RingBufferPoller}: run a pass; if it delivered nothing, sleep the way the rings' state allows (epoll when
- * empty, {@link BusyBackoff} when a head record is still BUSY, not at all when records arrived meanwhile) and try
- * again, until records come, the deadline passes, a wakeup arrives or the reader closes.
+ * RingPollLoop is the waiting half of a ring consumer's {@code poll}, for one ring or several: run a pass; if it
+ * delivered nothing, sleep the way the rings' state allows (epoll when all are empty, {@link BusyBackoff} when a
+ * head record is still BUSY, not at all when records arrived meanwhile) and try again, until records come, the
+ * deadline passes, a wakeup arrives or the reader closes.
+ *
+ * <p>The pass is an argument rather than part of the loop so that a one-ring reader passes a plain drain of its
+ * ring, and the record path never goes through the round robin of several rings.
  */
-abstract class RingPollLoop {
+final class RingPollLoop {
+    /** Pass is one pass over the ring(s): it delivers what is there and returns how many records it handed out. */
+    @FunctionalInterface
+    interface Pass {
+        int run(RecordHandler handler);
+    }
+
+    private final RingReader[] readers;
     private final ConsumerGate gate;
     private final Epoll epoll;
     private final BusyBackoff backoff = new BusyBackoff();
 
-    RingPollLoop(ConsumerGate gate, Epoll epoll) {
+    /** A loop over {@code readers}, all registered with {@code epoll}, that ends when {@code gate} closes. */
+    RingPollLoop(RingReader[] readers, ConsumerGate gate, Epoll epoll) {
+        this.readers = readers.clone();
         this.gate = gate;
         this.epoll = epoll;
     }
 
-    /** The loop of one ring: a pass drains it whole. */
-    static RingPollLoop over(RingReader reader, ConsumerGate gate, Epoll epoll) {
-        return new RingPollLoop(gate, epoll) {
-            @Override
-            int pass(RecordHandler handler) {
-                return reader.drain(handler, Integer.MAX_VALUE);
-            }
-
-            @Override
-            int readiness() {
-                return reader.readiness();
-            }
-        };
+    /** The pass of one ring read as a whole: all it holds, to the handler of the call. */
+    static Pass whole(RingReader reader) {
+        return handler -> reader.drain(handler, Integer.MAX_VALUE);
     }
 
-    /** One pass over the ring(s): delivers what is there and returns how many records went to handlers. */
-    abstract int pass(RecordHandler handler);
-
-    /** {@link RingReader#WORK}, {@link RingReader#HEAD_BUSY} or {@link RingReader#EMPTY}, over all rings. */
-    abstract int readiness();
-
-    /** Polls until {@code deadline} ({@link Deadline}); the caller has entered the gate. */
-    final int poll(RecordHandler handler, long deadline) {
+    /**
+     * Runs {@code pass} with {@code handler} until it delivers something or {@code deadline} ({@link Deadline})
+     * passes; the caller has entered the gate.
+     */
+    int poll(Pass pass, RecordHandler handler, long deadline) {
         backoff.reset();
         try {
-            return loop(handler, deadline);
+            return loop(pass, handler, deadline);
         } finally {
             backoff.restoreInterrupt();
         }
     }
 
-    private int loop(RecordHandler handler, long deadline) {
+    private int loop(Pass pass, RecordHandler handler, long deadline) {
         while (true) {
-            int n = pass(handler);
+            int n = pass.run(handler);
             if (n > 0 || gate.isClosed() || Deadline.passed(deadline)) {
                 return n;
             }
@@ -73,13 +72,21 @@ abstract class RingPollLoop {
         }
     }
 
-    /** How many times a poll slept because a head record was still BUSY. */
-    final long busyWaits() {
-        return backoff.count();
+    /** WORK if any ring has records to read, else HEAD_BUSY if any head record is BUSY, else EMPTY. */
+    private int readiness() {
+        int all = RingReader.EMPTY;
+        for (RingReader r : readers) {
+            int one = r.readiness();
+            if (one == RingReader.WORK) {
+                return RingReader.WORK;
+            }
+            all = Math.max(all, one);
+        }
+        return all;
     }
 
-    /** The readiness of several rings: WORK if any has work, else HEAD_BUSY if any head is busy, else EMPTY. */
-    static int combine(int a, int b) {
-        return a == RingReader.WORK || b == RingReader.WORK ? RingReader.WORK : Math.max(a, b);
+    /** How many times a poll slept because a head record was still BUSY. */
+    long busyWaits() {
+        return backoff.count();
     }
 }

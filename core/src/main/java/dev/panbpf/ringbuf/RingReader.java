@@ -159,7 +159,7 @@ final class RingReader {
      * position after its commit. So: full fence (our consumer_pos store is globally visible before we look at the
      * producer side again), then re-read. EMPTY: sleep on epoll, the next commit wakes us. HEAD_BUSY: the
      * producer that commits it will wake us, but epoll reports the ring readable meanwhile (producer_pos differs
-     * from consumer_pos), so the caller must sleep some other way ({@link dev.panbpf.internal.BusyBackoff}).
+     * from consumer_pos), so the caller must sleep some other way ({@link BusyBackoff}).
      * WORK: read again; sleeping could lose it.
      */
     int readiness() {

@@ -1,6 +1,5 @@
 package dev.panbpf.ringbuf;
 
-import dev.panbpf.BpfException;
 import dev.panbpf.BpfMap;
 import dev.panbpf.BufferClosedException;
 import dev.panbpf.MapType;
@@ -8,7 +7,7 @@ import dev.panbpf.bindings.sys_epoll_h;
 import dev.panbpf.internal.ConsumerGate;
 import dev.panbpf.internal.Deadline;
 import dev.panbpf.internal.Epoll;
-import dev.panbpf.internal.RingClaims;
+import dev.panbpf.internal.MapClaims;
 import dev.panbpf.internal.RingSize;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,16 +15,6 @@ import org.slf4j.LoggerFactory;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicLong;
-
-import static dev.panbpf.ringbuf.RingLayout.BUSY_BIT;
-import static dev.panbpf.ringbuf.RingLayout.CONSUMER_POS;
-import static dev.panbpf.ringbuf.RingLayout.DISCARD_BIT;
-import static dev.panbpf.ringbuf.RingLayout.HEADER;
-import static dev.panbpf.ringbuf.RingLayout.HEADER_SIZE;
-import static dev.panbpf.ringbuf.RingLayout.LENGTH_MASK;
-import static dev.panbpf.ringbuf.RingLayout.POSITION;
-import static dev.panbpf.ringbuf.RingLayout.PRODUCER_POS;
 
 /**
  * UserRingBuffer writes a {@code BPF_MAP_TYPE_USER_RINGBUF} map: Java reserves a sample, fills it in place and
@@ -40,11 +29,10 @@ import static dev.panbpf.ringbuf.RingLayout.PRODUCER_POS;
  * }
  * }</pre>
  *
- * <p>The roles of {@link RingBuffer} are swapped (layout in {@link RingLayout}): we own producer_pos and the data,
- * the kernel owns consumer_pos. Reserving writes the header {@code size | BUSY} and release-stores the new
- * producer_pos; submitting (or discarding) release-stores the final header, after which the kernel may read the
- * sample. Samples are handed out and drained in reservation order, and a sample that is reserved but not yet
- * submitted holds back the ones after it: submit or discard every sample you reserve, or the ring stays stuck.
+ * <p>The roles of {@link RingBuffer} are swapped: we own producer_pos and the data, the kernel owns consumer_pos
+ * (the protocol is in {@link RingWriter}). Samples are handed out and drained in reservation order, and a sample
+ * that is reserved but not yet submitted holds back the ones after it: submit or discard every sample you reserve,
+ * or the ring stays stuck.
  *
  * <p>One thread at a time may reserve (a second concurrent reserver is refused with an exception); any thread may
  * submit or discard a sample it was handed. {@link #wakeup()} and {@link #close()} release a thread waiting in
@@ -53,28 +41,16 @@ import static dev.panbpf.ringbuf.RingLayout.PRODUCER_POS;
 public final class UserRingBuffer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(UserRingBuffer.class);
     private final String name;
-    private final MemorySegment consumerPage;
-    private final MemorySegment producerPage;
-    private final MemorySegment data;
-    private final long size;
-    private final long mask;
+    private final RingWriter writer;
     private final Epoll epoll;
     private final ConsumerGate gate;
-    private final AtomicLong submitted = new AtomicLong();
-    private final AtomicLong discarded = new AtomicLong();
     private volatile long droppedAtClose;
-    /** Our producer position; only the admitted reserver moves it. */
-    private long producerPos;
 
     private UserRingBuffer(String name, RingMapping mapping, Epoll epoll, int claim) {
         this.name = name;
-        this.consumerPage = mapping.consumerPage();
-        this.producerPage = mapping.producerPage();
-        this.data = mapping.data();
-        this.size = mapping.size();
-        this.mask = size - 1;
+        this.writer = new RingWriter(name, mapping.consumerPage(), mapping.producerPage(), mapping.data(),
+                mapping.size());
         this.epoll = epoll;
-        this.producerPos = (long) POSITION.getAcquire(producerPage, PRODUCER_POS);
         this.gate = new ConsumerGate(name, "already has a thread reserving",
                 "one thread at a time may reserve; reserve from one thread or guard reserve with a lock", () -> {
                     try {
@@ -83,7 +59,7 @@ public final class UserRingBuffer implements AutoCloseable {
                         try {
                             epoll.close();
                         } finally {
-                            RingClaims.release(claim);
+                            MapClaims.RINGS.release(claim);
                             mapping.close();      // waits for a native call holding a sample, at most 10 s
                         }
                     }
@@ -100,7 +76,7 @@ public final class UserRingBuffer implements AutoCloseable {
         }
         RingSize.check(map.name(), map.maxEntries());
         int fd = map.fd();
-        int claim = RingClaims.claim(fd, name);
+        int claim = MapClaims.RINGS.claim(fd, name);
         RingMapping mapping = null;
         Epoll epoll = null;
         try {
@@ -117,7 +93,7 @@ public final class UserRingBuffer implements AutoCloseable {
             if (mapping != null) {
                 mapping.close();
             }
-            RingClaims.release(claim);
+            MapClaims.RINGS.release(claim);
             throw e;
         }
     }
@@ -128,10 +104,10 @@ public final class UserRingBuffer implements AutoCloseable {
      * never fit (see {@link #maxSampleSize()}).
      */
     public MemorySegment reserve(int size) {
-        checkSize(size);
+        writer.checkSize(size);
         gate.enter();
         try {
-            return tryReserve(size);
+            return writer.tryReserve(size);
         } finally {
             gate.exit();
         }
@@ -142,12 +118,12 @@ public final class UserRingBuffer implements AutoCloseable {
      * returns null when the time is up or {@link #wakeup()} or {@link #close()} was called meanwhile.
      */
     public MemorySegment reserve(int size, Duration timeout) {
-        checkSize(size);
+        writer.checkSize(size);
         long deadline = Deadline.after(timeout);
         gate.enter();
         try {
             while (true) {
-                MemorySegment sample = tryReserve(size);
+                MemorySegment sample = writer.tryReserve(size);
                 if (sample != null || gate.isClosed() || Deadline.passed(deadline)) {
                     return sample;
                 }
@@ -160,84 +136,35 @@ public final class UserRingBuffer implements AutoCloseable {
         }
     }
 
-    private MemorySegment tryReserve(int length) {
-        long stride = RingLayout.stride(length);
-        // Acquire: the kernel is done with the space below consumer_pos before we can see it moved.
-        long consumer = (long) POSITION.getAcquire(consumerPage, CONSUMER_POS);
-        long producer = producerPos;
-        long used = producer - consumer;
-        if (used < 0 || used > size || (consumer & (HEADER_SIZE - 1)) != 0) {
-            throw new BpfException(name + " is corrupt: consumer position " + consumer + " does not fit producer "
-                    + "position " + producer + " in a ring of " + size + " bytes; recreate the map");
-        }
-        if (size - used < stride) {
-            return null;
-        }
-        long offset = producer & mask;
-        HEADER.set(data, offset, length | BUSY_BIT);
-        HEADER.set(data, offset + Integer.BYTES, 0);      // pg_off: unused for user rings, cleared of old data
-        producerPos = producer + stride;
-        // Release: the BUSY header is visible before the kernel can see the space as reserved.
-        POSITION.setRelease(producerPage, PRODUCER_POS, producerPos);
-        return data.asSlice(offset + HEADER_SIZE, length);
-    }
-
     /** Hands {@code sample}, as returned by reserve and filled in, to the BPF side. Any thread. */
     public void submit(MemorySegment sample) {
-        commit(sample, 0);
-        submitted.incrementAndGet();
+        commit(sample, false);
     }
 
     /** Gives back {@code sample} unsent: the BPF side skips it. Any thread. */
     public void discard(MemorySegment sample) {
-        commit(sample, DISCARD_BIT);
-        discarded.incrementAndGet();
+        commit(sample, true);
     }
 
-    private void commit(MemorySegment sample, int flags) {
+    private void commit(MemorySegment sample, boolean discard) {
         Objects.requireNonNull(sample, "sample");
         gate.checkOpen();
-        long offset = sample.address() - data.address() - HEADER_SIZE;
-        if (offset < 0 || offset >= size || (offset & (HEADER_SIZE - 1)) != 0) {
-            throw new IllegalArgumentException("this segment is not a sample reserved from " + name);
-        }
+        boolean committed;
         try {
-            int header = (int) HEADER.getAcquire(data, offset);
-            // A compare-and-set, not a store: close() may be discarding this very sample on another thread, and
-            // exactly one of the two must clear BUSY. Release: the bytes are visible before the header changes.
-            if ((header & BUSY_BIT) == 0 || (header & LENGTH_MASK) != sample.byteSize()
-                    || !HEADER.compareAndSet(data, offset, header, (int) sample.byteSize() | flags)) {
-                gate.checkOpen();                       // close() discarded it meanwhile: say closed
-                throw new IllegalArgumentException("this segment is not a pending sample of " + name + ": it was "
-                        + "submitted or discarded already, or is a slice of one; pass the segment reserve returned, "
-                        + "once");
-            }
+            committed = writer.commit(sample, discard);
         } catch (IllegalStateException unmapped) {
             throw new BufferClosedException(name);     // close() unmapped the ring under us: the sample is gone
         }
+        if (!committed) {
+            gate.checkOpen();                           // close() discarded it meanwhile: say closed
+            throw new IllegalArgumentException("this segment is not a pending sample of " + name + ": it was "
+                    + "submitted or discarded already, or is a slice of one; pass the segment reserve returned, once");
+        }
     }
 
-    /**
-     * Discards every sample still reserved, so that the ring does not stay stuck behind a BUSY header nobody can
-     * clear once this writer is gone (the BPF side drains only up to the first BUSY sample). Runs at close, when
-     * no reserve is in progress; a submit racing it on another thread wins or loses the header's compare-and-set.
-     */
+    /** At close: discards what is still reserved (see {@link RingWriter#discardPending()}), counted and logged. */
     private void discardPending() {
-        long pos = (long) POSITION.getAcquire(consumerPage, CONSUMER_POS);
-        long end = producerPos;
-        if (end - pos < 0 || end - pos > size) {
-            return;                                     // positions make no sense: touch nothing
-        }
-        long dropped = 0;
-        while (pos < end) {
-            long offset = pos & mask;
-            int header = (int) HEADER.getAcquire(data, offset);
-            int length = header & LENGTH_MASK;
-            if ((header & BUSY_BIT) != 0 && HEADER.compareAndSet(data, offset, header, length | DISCARD_BIT)) {
-                dropped++;
-            }
-            pos += RingLayout.stride(length);
-        }
+        long dropped = writer.discardPending();
         if (dropped > 0) {
             droppedAtClose = dropped;
             LOG.warn("{}: closed with {} samples reserved but never submitted; they were discarded so the ring "
@@ -247,16 +174,7 @@ public final class UserRingBuffer implements AutoCloseable {
 
     /** The largest sample this ring can take: its size less one header, and at most 16 MiB - 1 (a dynptr). */
     public int maxSampleSize() {
-        return (int) Math.min(RingLayout.MAX_USER_SAMPLE, size - HEADER_SIZE);
-    }
-
-    private void checkSize(int length) {
-        if (length < 0 || length > maxSampleSize()) {
-            throw new IllegalArgumentException(name + ": a sample of " + length + " bytes cannot fit; samples "
-                    + "take 0 to " + maxSampleSize() + " bytes here (the ring's " + size + " bytes less the "
-                    + HEADER_SIZE + "-byte header, and the kernel's limit of " + RingLayout.MAX_USER_SAMPLE
-                    + "); make the map larger or the sample smaller");
-        }
+        return writer.maxSampleSize();
     }
 
     /** Makes a reserve waiting now return null at once (or the next one that would wait). Any thread. */
@@ -284,7 +202,7 @@ public final class UserRingBuffer implements AutoCloseable {
 
     /** The size of the data area in bytes (the map's max_entries). */
     public long size() {
-        return size;
+        return writer.size();
     }
 
     /**
@@ -294,8 +212,7 @@ public final class UserRingBuffer implements AutoCloseable {
      * @throws BufferClosedException after {@link #close()}, also when a close races this call
      */
     public long freeBytes() {
-        return gate.query(() -> size - ((long) POSITION.getAcquire(producerPage, PRODUCER_POS)
-                - (long) POSITION.getAcquire(consumerPage, CONSUMER_POS)));
+        return gate.query(writer::freeBytes);
     }
 
     /**
@@ -305,7 +222,7 @@ public final class UserRingBuffer implements AutoCloseable {
      * @throws BufferClosedException after {@link #close()}, also when a close races this call
      */
     public long producerPosition() {
-        return gate.query(() -> (long) POSITION.getAcquire(producerPage, PRODUCER_POS));
+        return gate.query(writer::producerPosition);
     }
 
     /**
@@ -315,7 +232,7 @@ public final class UserRingBuffer implements AutoCloseable {
      * @throws BufferClosedException after {@link #close()}, also when a close races this call
      */
     public long consumerPosition() {
-        return gate.query(() -> (long) POSITION.getAcquire(consumerPage, CONSUMER_POS));
+        return gate.query(writer::consumerPosition);
     }
 
     /**
@@ -330,12 +247,12 @@ public final class UserRingBuffer implements AutoCloseable {
 
     /** The number of samples submitted so far. */
     public long submitted() {
-        return submitted.get();
+        return writer.submitted();
     }
 
     /** The number of samples discarded so far. */
     public long discarded() {
-        return discarded.get();
+        return writer.discarded();
     }
 
     @Override

@@ -8,7 +8,8 @@ import java.lang.foreign.ValueLayout;
  * FakeRing imitates a kernel ring buffer in ordinary memory, so tests can set up what the kernel will not produce on
  * demand (a BUSY head record, a corrupt length, a position going backwards). It plays the kernel producer: reserve
  * writes {@code len | BUSY} and moves producer_pos, commit rewrites the header. The kernel's double mapping of the
- * data pages is imitated by writing every byte to both copies.
+ * data pages is imitated by writing every byte to both copies. For a user ring ({@link #writer()}) the roles swap:
+ * the test plays the kernel's consumer and moves consumer_pos.
  */
 final class FakeRing implements AutoCloseable {
     final Arena arena = Arena.ofShared();   // shared: some tests commit from another thread
@@ -30,9 +31,22 @@ final class FakeRing implements AutoCloseable {
         return new RingReader("ring buffer 'fake'", consumerPage, producerPage.asReadOnly(), data.asReadOnly(), size);
     }
 
+    /**
+     * A writer over this ring, as UserRingBuffer would make one: the test plays the kernel's consumer, so the
+     * consumer page is read-only to the writer and moved with {@link #setConsumerPos}.
+     */
+    RingWriter writer() {
+        return new RingWriter("user ring buffer 'fake'", consumerPage.asReadOnly(), producerPage, data, size);
+    }
+
+    /** Moves consumer_pos, as the kernel does when it has drained up to {@code pos}. */
+    void setConsumerPos(long pos) {
+        consumerPage.set(ValueLayout.JAVA_LONG, 0, pos);
+    }
+
     /** Starts both positions at {@code pos}, as if that many bytes had gone through the ring already. */
     void startAt(long pos) {
-        consumerPage.set(ValueLayout.JAVA_LONG, 0, pos);
+        setConsumerPos(pos);
         setProducerPos(pos);
     }
 

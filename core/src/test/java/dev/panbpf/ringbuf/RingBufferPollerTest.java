@@ -98,6 +98,28 @@ class RingBufferPollerTest {
     }
 
     @Test
+    void aHandlerReturningFalseEndsAPollAfterItsRecordAndTheOtherRingsWait() {
+        try (Producer a = Producer.load(0); Producer b = Producer.load(0)) {
+            a.configure(10, 8, 0, 0).run(1);
+            b.configure(10, 8, 0, 0).run(1);
+            int[] got = new int[2];
+            List<Integer> arrivals = new ArrayList<>();
+            try (RingBufferPoller poller = RingBufferPoller.builder()
+                    .add(a.ring(), r -> arrivals.add(0) && ++got[0] != 2)   // stops at its second record
+                    .add(b.ring(), r -> arrivals.add(1) && ++got[1] > 0)
+                    .build()) {
+                assertEquals(2, poller.poll(Duration.ofSeconds(1)));
+                assertArrayEquals(new int[]{2, 0}, got, "the poll returned after the record that said stop");
+                assertEquals(8 * 16, poller.availableBytes(0), "the rest of ring a stays");
+                assertEquals(10 * 16, poller.availableBytes(1), "ring b was not served in that call");
+                assertEquals(18, poller.poll(Duration.ofSeconds(1)));
+                assertEquals(1, arrivals.get(2), "the next poll serves ring b first");
+                assertArrayEquals(new int[]{10, 10}, got);
+            }
+        }
+    }
+
+    @Test
     void consumeEndsEvenWhileAProducerKeepsUp() {
         try (Producer a = Producer.load(4096)) {
             a.configure(1, 8, 0, 0).run(1);

@@ -13,18 +13,16 @@ import dev.panbpf.testing.Producer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
+import static dev.panbpf.testing.Threads.threadCpuNanos;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
@@ -52,11 +50,12 @@ class RingReaderContractTest {
                 epoll.add(alwaysReady, dev.panbpf.bindings.sys_epoll_h.EPOLLIN(), 0);
                 RingReader reader = ring.reader();
                 ConsumerGate gate = new ConsumerGate("fake ring", () -> { });
-                RingPollLoop loop = RingPollLoop.over(reader, gate, epoll);
+                RingPollLoop loop = new RingPollLoop(new RingReader[]{reader}, gate, epoll);
                 long busy = ring.reserve(16);                 // reserved, not committed
                 long cpu0 = threadCpuNanos();
                 long t0 = System.nanoTime();
-                assertEquals(0, loop.poll(r -> true, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(400)));
+                assertEquals(0, loop.poll(RingPollLoop.whole(reader), r -> true,
+                        System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(400)));
                 long wall = System.nanoTime() - t0;
                 long cpu = threadCpuNanos() - cpu0;
                 assertTrue(wall >= TimeUnit.MILLISECONDS.toNanos(400), "returned before the timeout: " + wall);
@@ -71,7 +70,7 @@ class RingReaderContractTest {
                     ring.commit(busy, false);
                 });
                 AtomicInteger got = new AtomicInteger();
-                assertEquals(1, loop.poll(r -> got.incrementAndGet() > 0,
+                assertEquals(1, loop.poll(RingPollLoop.whole(reader), r -> got.incrementAndGet() > 0,
                         System.nanoTime() + TimeUnit.SECONDS.toNanos(5)));
                 assertEquals(1, got.get());
             } finally {
@@ -84,14 +83,16 @@ class RingReaderContractTest {
     void aWakeupEndsABusyBackoffAndIsNotLeftPendingForTheNextPoll() throws Exception {
         try (FakeRing ring = new FakeRing(SIZE); Epoll epoll = new Epoll(1)) {
             RingReader reader = ring.reader();
-            RingPollLoop loop = RingPollLoop.over(reader, new ConsumerGate("fake ring", () -> { }), epoll);
+            RingPollLoop loop = new RingPollLoop(new RingReader[]{reader}, new ConsumerGate("fake ring", () -> { }),
+                    epoll);
             ring.reserve(16);
             CompletableFuture.runAsync(() -> {
                 sleep(50);
                 epoll.wakeup();
             });
             long t0 = System.nanoTime();
-            assertEquals(0, loop.poll(r -> true, System.nanoTime() + TimeUnit.SECONDS.toNanos(10)));
+            assertEquals(0, loop.poll(RingPollLoop.whole(reader), r -> true,
+                    System.nanoTime() + TimeUnit.SECONDS.toNanos(10)));
             assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(2), "the wakeup ended the back-off");
             assertFalse(epoll.takeWakeup(), "the wakeup was taken, not left to end the next wait at once");
         }
@@ -255,13 +256,6 @@ class RingReaderContractTest {
     private static void assertClosedError(org.junit.jupiter.api.function.Executable call, String names) {
         BufferClosedException e = assertThrows(BufferClosedException.class, call);
         assertTrue(e.getMessage().contains(names) && e.getMessage().contains("is closed"), e.getMessage());
-    }
-
-    /** This thread's user + system CPU time, from /proc (clock ticks of 10 ms). */
-    private static long threadCpuNanos() throws IOException {
-        String stat = Files.readString(Path.of("/proc/thread-self/stat"));
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000_000L;
     }
 
     private static void sleep(long millis) {
