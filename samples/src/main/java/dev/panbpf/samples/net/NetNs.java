@@ -61,7 +61,8 @@ public final class NetNs {
             int ignored = (int) CLOSE.invokeExact(state, fd);
             if (r < 0) {
                 throw new IllegalStateException("setns into " + name + " failed (errno " + err
-                        + "); entering a network namespace needs CAP_SYS_ADMIN (run as root)");
+                        + "); entering a network namespace needs CAP_SYS_ADMIN (root, or the ambient capabilities "
+                        + "panbpf check lists for xdp-events)");
             }
         } catch (RuntimeException | Error e) {
             throw e;
