@@ -3,6 +3,7 @@ package dev.panbpf.samples;
 import dev.panbpf.samples.compare.Compare;
 import dev.panbpf.samples.deletions.Deletions;
 import dev.panbpf.samples.fizzbuzz.FizzBuzz;
+import dev.panbpf.samples.gen.Gen;
 import dev.panbpf.samples.printk.Printk;
 import dev.panbpf.samples.xdp.XdpEvents;
 
@@ -25,7 +26,7 @@ public final class Main {
     /** Main with the standard commands. */
     public Main() {
         this.commands = List.of(new Compare(), new XdpEvents(), new Deletions(), new FizzBuzz(), new Printk(),
-                new Check(this));
+                new Gen(), new Check(this));
     }
 
     /** The command-line entry point. */
