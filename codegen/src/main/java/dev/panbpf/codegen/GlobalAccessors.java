@@ -33,9 +33,13 @@ final class GlobalAccessors {
                 || v.type().kind() == ObjectInfo.Kind.ENUM;
         out.append("    /** The value of ").append(doc).append(". */\n");
         out.append("    public ").append(s.type()).append(" ").append(name).append("() {\n");
-        out.append("        long bits = read(\"").append(v.name()).append("\", ").append(v.size()).append(", ")
-                .append(signed).append(");\n");
-        out.append("        return ").append(s.fromBits()).append(";\n    }\n\n");
+        String read = "read(\"" + v.name() + "\", " + v.size() + ", " + signed + ")";
+        if (s.fromBits().equals("bits")) {
+            out.append("        return ").append(read).append(";\n    }\n\n");
+        } else {
+            out.append("        long bits = ").append(read).append(";\n");
+            out.append("        return ").append(s.fromBits()).append(";\n    }\n\n");
+        }
         out.append("    /** Sets ").append(doc).append(when).append(". */\n");
         out.append("    public ").append("void ").append(setter).append("(").append(s.type()).append(" value) {\n");
         out.append("        write(\"").append(v.name()).append("\", ").append(v.size()).append(", ")

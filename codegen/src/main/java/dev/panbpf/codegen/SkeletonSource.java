@@ -178,9 +178,11 @@ final class SkeletonSource {
         String name = names.claim(Names.member(m.name()), "map " + m.name());
         MapType type = mapType(m.type());
         String typeText = type == null ? "type " + m.type() : type.name();
-        members.append("    /** Map {@code ").append(m.name()).append("} (").append(typeText).append(", key ")
-                .append(spell(m.key(), m.keySize())).append(", value ").append(spell(m.value(), m.valueSize()))
-                .append(", max entries ").append(m.maxEntries()).append("); exists after load. */\n");
+        String shape = type == MapType.RINGBUF || type == MapType.USER_RINGBUF ? m.maxEntries() + " bytes"
+                : "key " + spell(m.key(), m.keySize()) + ", value " + spell(m.value(), m.valueSize())
+                + ", max entries " + m.maxEntries();
+        members.append("    /** Map {@code ").append(m.name()).append("} (").append(typeText).append(", ").append(shape)
+                .append("); exists after load. */\n");
         members.append("    public BpfMap ").append(name).append("() {\n        return object.map(\"").append(m.name())
                 .append("\");\n    }\n\n");
         String ringStruct = m.tags().stream().map(Generator::tagStruct).filter(s -> s != null).findFirst().orElse(null);
