@@ -23,6 +23,27 @@ class GeneratorErrorsTest {
     }
 
     @Test
+    void aStructNamedLikeATypeTheGeneratedCodeUsesIsAClash(@TempDir Path dir) throws Exception {
+        Path c = dir.resolve("clash.bpf.c");
+        Files.writeString(c, """
+                #include <linux/bpf.h>
+                #include <bpf/bpf_helpers.h>
+                struct path { __u64 depth; };
+                struct {
+                    __uint(type, BPF_MAP_TYPE_ARRAY);
+                    __uint(max_entries, 1);
+                    __type(key, __u32);
+                    __type(value, struct path);
+                } paths SEC(".maps");
+                char LICENSE[] SEC("license") = "GPL";
+                """);
+        Path o = dir.resolve("clash.bpf.o");
+        BpfCompiler.of("clang", List.of(), List.of()).compile(c, o);
+        CodegenException e = assertThrows(CodegenException.class, () -> Generator.of(o).generate());
+        assertTrue(e.getMessage().contains("struct path") && e.getMessage().contains("'Path'"), e.getMessage());
+    }
+
+    @Test
     void aStructMissingFromBtfNamesTheRuleAndTheMacro() {
         CodegenException e = assertThrows(CodegenException.class,
                 () -> Generator.of(TYPED).struct("only_a_local").generate());
