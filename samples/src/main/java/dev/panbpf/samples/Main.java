@@ -108,7 +108,9 @@ public final class Main {
     }
 
     private void help(Command c, PrintStream out) {
-        out.println("usage: panbpf " + c.name() + (c.options().isEmpty() ? "" : " [options]"));
+        String operand = c.options().stream().filter(o -> o.name().equals(Option.POSITIONAL)).map(Option::value)
+                .findFirst().map(v -> " " + v).orElse("");
+        out.println("usage: panbpf " + c.name() + operand + (c.options().isEmpty() ? "" : " [options]"));
         out.println();
         describe(c, out);
     }
