@@ -18,7 +18,7 @@ final class SkeletonSource {
             "tp_btf/", "kprobe/", "kretprobe/", "ksyscall/", "kretsyscall/", "uprobe/", "uretprobe/", "usdt/",
             "fentry/", "fexit/", "fmod_ret/", "lsm/", "iter/");
     /** Member names of the skeleton itself and of java.lang.Object, which no accessor may take. */
-    private static final List<String> RESERVED = List.of("open", "load", "attachAll", "object", "close", "verify",
+    private static final List<String> RESERVED = List.of("open", "of", "load", "attachAll", "object", "close", "verify",
             "write", "read", "hashCode", "equals", "toString", "getClass", "notify", "notifyAll", "wait", "clone",
             "finalize");
 
@@ -123,6 +123,9 @@ final class SkeletonSource {
         b.append("    /** Opens the object from {@code file}, which should be a build of the same C source. */\n");
         b.append("    public static ").append(cls).append(" open(Path file) {\n        return new ").append(cls)
                 .append("(BpfObject.open(file));\n    }\n\n");
+        b.append("    /**\n     * Wraps {@code object}, opened another way (such as from a resource of another module), not loaded yet.\n");
+        b.append("     */\n    public static ").append(cls).append(" of(BpfObject object) {\n        return new ").append(cls)
+                .append("(object);\n    }\n\n");
         b.append("    /** The underlying object, for what the skeleton does not type. */\n");
         b.append("    public BpfObject object() {\n        return object;\n    }\n\n");
         b.append("    /**\n     * Checks every generated record and enum against the object's BTF, then loads the object.\n");
