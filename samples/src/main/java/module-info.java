@@ -5,6 +5,7 @@
 module dev.panbpf.samples {
     requires dev.panbpf;
     requires dev.panbpf.bpf;
+    requires dev.panbpf.codegen;
 
     exports dev.panbpf.samples;
 }

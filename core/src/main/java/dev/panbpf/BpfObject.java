@@ -334,6 +334,16 @@ public final class BpfObject implements AutoCloseable {
         return Collections.unmodifiableMap(constants);
     }
 
+    /**
+     * Describes the object's maps, programs, global variables and BTF types, as a code generator needs them.
+     *
+     * @throws BpfException if the object is closed
+     */
+    public synchronized ObjectInfo describe() {
+        requireOpen();
+        return ObjectInfo.of(name, object);
+    }
+
     /** Runs {@code reader} on the object's BTF (NULL when it has none) while no other thread can close it. */
     private synchronized Object withBtf(Function<MemorySegment, Object> reader) {
         requireOpen();

@@ -69,6 +69,32 @@ public final class RecordSource {
         return out.append(body).toString();
     }
 
+    /** RecordSource.typeName is the Java name {@link #generate} gives the record or enum of C type {@code cName}. */
+    public static String typeName(String cName) {
+        return camel(cName, true);
+    }
+
+    /**
+     * RecordSource.generateEnum returns the source of a public top-level Java enum implementing {@link EnumValue}
+     * with the constants of C enum {@code name} in the BTF of {@code object}, named as {@link #typeName} says.
+     *
+     * @throws BpfException when the object has no such enum
+     */
+    public static String generateEnum(BpfObject object, String name, String packageName) {
+        CType.Enum e = ObjectBtf.read(object, btf -> BtfTypes.enumeration(btf, name, "BPF object '"
+                + object.name() + "'"));
+        String nested = new RecordSource().enumSource(e, typeName(name));
+        StringBuilder out = new StringBuilder();
+        if (!packageName.isEmpty()) {
+            out.append("package ").append(packageName).append(";\n\n");
+        }
+        out.append("import dev.panbpf.event.EnumValue;\n\n");
+        for (String line : nested.split("\n", -1)) {      // nested sources are indented by one level
+            out.append(line.startsWith("    ") ? line.substring(4) : line).append('\n');
+        }
+        return out.toString().stripTrailing() + "\n";
+    }
+
     /** The source of a record for {@code c}; nested types go inside the top-level record. */
     private String record(CType.Struct c, String javaName, String indent, boolean top) {
         List<String> components = new ArrayList<>();

@@ -94,6 +94,11 @@ public final class BtfTypes {
         return e;
     }
 
+    /** Resolves BTF type {@code id} of {@code btf} (not NULL) into a CType, typedefs and qualifiers followed. */
+    public static CType resolve(MemorySegment btf, int id) {
+        return new BtfTypes(btf).resolve(id, null, 0);
+    }
+
     private int find(String name) {
         return find(name, btf_h.BTF_KIND_STRUCT(), btf_h.BTF_KIND_UNION(), btf_h.BTF_KIND_TYPEDEF());
     }

@@ -13,7 +13,10 @@ public final class Args {
         this.values = values;
     }
 
-    /** Args.parse reads {@code --name value} and {@code --flag} arguments; anything undeclared is a usage error. */
+    /**
+     * Args.parse reads {@code --name value} and {@code --flag} arguments, and one operand when the command declares
+     * {@link Option#positional}; anything undeclared is a usage error.
+     */
     public static Args parse(List<String> argv, List<Option> declared) {
         Map<String, Option> byName = new HashMap<>();
         declared.forEach(o -> byName.put(o.name(), o));
@@ -27,6 +30,10 @@ public final class Args {
                 name = name.substring(0, name.indexOf('='));
             }
             Option o = name == null ? null : byName.get(name);
+            if (name == null && byName.containsKey(Option.POSITIONAL) && !values.containsKey(Option.POSITIONAL)) {
+                values.put(Option.POSITIONAL, a);        // the one operand a command may take, such as a file
+                continue;
+            }
             if (o == null) {
                 throw new UsageException("unknown argument '" + a + "'");
             }

@@ -3,6 +3,7 @@ package dev.panbpf.samples;
 import dev.panbpf.samples.compare.Compare;
 import dev.panbpf.samples.deletions.Deletions;
 import dev.panbpf.samples.fizzbuzz.FizzBuzz;
+import dev.panbpf.samples.gen.Gen;
 import dev.panbpf.samples.printk.Printk;
 import dev.panbpf.samples.xdp.XdpEvents;
 
@@ -26,7 +27,7 @@ public final class Main {
     /** Main with the standard commands. */
     public Main() {
         this.commands = List.of(new Compare(), new XdpEvents(), new Deletions(), new FizzBuzz(), new Printk(),
-                new Check(this));
+                new Gen(), new Check(this));
     }
 
     /** The command-line entry point. */
@@ -109,7 +110,9 @@ public final class Main {
     }
 
     private void help(Command c, PrintStream out) {
-        out.println("usage: panbpf " + c.name() + (c.options().isEmpty() ? "" : " [options]"));
+        String operand = c.options().stream().filter(o -> o.name().equals(Option.POSITIONAL)).map(Option::value)
+                .findFirst().map(v -> " " + v).orElse("");
+        out.println("usage: panbpf " + c.name() + operand + (c.options().isEmpty() ? "" : " [options]"));
         out.println();
         describe(c, out);
     }

@@ -5,6 +5,14 @@ package dev.panbpf.samples;
  * or a flag when it is null.
  */
 public record Option(String name, String value, String help) {
+    /** The name under which {@link Args} keeps a command's operand. */
+    public static final String POSITIONAL = "";
+
+    /** Option.positional declares the one operand (not an option) a command takes, such as a file. */
+    public static Option positional(String value, String help) {
+        return new Option(POSITIONAL, value, help);
+    }
+
     /** Option.flag makes an option that takes no value. */
     public static Option flag(String name, String help) {
         return new Option(name, null, help);
@@ -17,6 +25,6 @@ public record Option(String name, String value, String help) {
 
     /** The option as it appears in help, such as {@code --seconds N}. */
     public String synopsis() {
-        return "--" + name + (value == null ? "" : " " + value);
+        return name.isEmpty() ? value : "--" + name + (value == null ? "" : " " + value);
     }
 }

@@ -3,7 +3,6 @@ package dev.panbpf.samples.compare;
 import dev.panbpf.BpfObject;
 import dev.panbpf.Cpus;
 import dev.panbpf.bpf.BpfPrograms;
-import dev.panbpf.event.StructCodec;
 import dev.panbpf.perf.PerfBuffer;
 import dev.panbpf.ringbuf.RecordHandler;
 import dev.panbpf.ringbuf.RingBuffer;
@@ -16,9 +15,6 @@ import dev.panbpf.samples.Table;
 import dev.panbpf.samples.UsageException;
 
 import java.io.PrintStream;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandles;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
@@ -36,10 +32,9 @@ import java.util.function.LongSupplier;
 public final class Compare implements Command {
     private static final Duration TICK = Duration.ofMillis(100);
     private static final long PAGE = Cpus.pageSize();
-    private static final StructCodec<ProducerConfig> CONFIG =
-            StructCodec.of(ProducerConfig.class, MethodHandles.lookup());
-    private static final StructCodec<ProducerCounters> COUNTERS =
-            StructCodec.of(ProducerCounters.class, MethodHandles.lookup());
+    /** producer_config.target bits: send to the ring buffer rb, to the perf buffer pb. */
+    private static final int RING = 1;
+    private static final int PERF = 2;
 
     /** What one run compares: record size, records per program run, perf pages and wakeups, CPUs, duration. */
     record Settings(int size, int perRun, int perfPages, int perfWakeup, List<Integer> cpus, Duration eachBuffer) {
@@ -116,13 +111,13 @@ public final class Compare implements Command {
     }
 
     private static Result ringPhase(Settings s, Progress progress, StopSignal stop) throws Exception {
-        try (BpfObject producer = open(s, ProducerConfig.RING)) {
+        try (ProducerObject producer = open(s, RING)) {
             Tally tally = new Tally();
             RecordHandler handler = record -> {
                 tally.see(record);
                 return true;
             };
-            try (RingBuffer ring = RingBuffer.of(producer.map("rb"))) {
+            try (RingBuffer ring = RingBuffer.of(producer.rb())) {
                 double secs = drive(producer, s, () -> ring.poll(handler, TICK), tally, () -> counters(producer)
                         .ringFailed(), "ring buffer", progress, stop);
                 while (ring.consume(handler) > 0) {
@@ -136,12 +131,12 @@ public final class Compare implements Command {
     }
 
     private static Result perfPhase(Settings s, Progress progress, StopSignal stop) throws Exception {
-        try (BpfObject producer = open(s, ProducerConfig.PERF)) {
+        try (ProducerObject producer = open(s, PERF)) {
             Tally tally = new Tally();
             PerfBuffer.Handler handler = (cpu, payload, time) -> tally.see(payload);
             PerfBuffer.Options options = PerfBuffer.Options.defaults().pagesPerCpu(s.perfPages())
                     .wakeupEvents(s.perfWakeup()).payloadSize(s.size()).cpus(s.cpus());
-            try (PerfBuffer perf = PerfBuffer.of(producer.map("pb"), options)) {
+            try (PerfBuffer perf = PerfBuffer.of(producer.pb(), options)) {
                 double secs = drive(producer, s, () -> perf.poll(handler, TICK), tally, perf::lost, "perf buffer",
                         progress, stop);
                 while (perf.consume(handler) > 0) {
@@ -158,7 +153,7 @@ public final class Compare implements Command {
     }
 
     /** Runs the producers for the phase, consuming with {@code poll} and showing progress once a second. */
-    private static double drive(BpfObject producer, Settings s, IntSupplier poll, Tally tally,
+    private static double drive(ProducerObject producer, Settings s, IntSupplier poll, Tally tally,
                                 LongSupplier lost, String name, Progress progress,
                                 StopSignal stop) {
         long start = System.nanoTime();
@@ -166,7 +161,7 @@ public final class Compare implements Command {
         long lastTime = start;
         long lastCount = 0;
         long now = start;
-        try (Producers producers = new Producers(producer.program("produce"), s.cpus())) {
+        try (Producers producers = new Producers(producer.produce(), s.cpus())) {
             while (now < end && !stop.raised() && producers.running()) {
                 poll.getAsInt();
                 now = System.nanoTime();
@@ -184,18 +179,13 @@ public final class Compare implements Command {
         return (now - start) / 1e9;
     }
 
-    /** Opens and loads the producer, sized per {@code s}, sending to {@code target}. */
-    private static BpfObject open(Settings s, int target) {
-        BpfObject producer = BpfObject.open(BpfPrograms.bytes("producer.bpf.o"), "producer");
+    /** Opens and loads the producer (its generated skeleton), sized per {@code s}, sending to {@code target}. */
+    private static ProducerObject open(Settings s, int target) {
+        ProducerObject producer = ProducerObject.of(BpfObject.open(BpfPrograms.bytes("producer.bpf.o"), "producer"));
         try {
-            producer.setMaxEntries("rb", s.ringBytes());
+            producer.object().setMaxEntries("rb", s.ringBytes());
             producer.load();
-            CONFIG.verify(producer, "producer_config");
-            COUNTERS.verify(producer, "producer_counters");
-            try (Arena a = Arena.ofConfined()) {
-                producer.map("config").update(a.allocate(4),
-                        CONFIG.encode(new ProducerConfig(s.perRun(), s.size(), 0, 0, target, 0), a));
-            }
+            producer.updateConfig(0, new ProducerConfig(s.perRun(), s.size(), 0, 0, target, 0));
             return producer;
         } catch (RuntimeException e) {
             producer.close();
@@ -203,12 +193,8 @@ public final class Compare implements Command {
         }
     }
 
-    private static ProducerCounters counters(BpfObject producer) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment value = a.allocate(COUNTERS.layout());
-            producer.map("counters").lookup(a.allocate(4), value);
-            return COUNTERS.decode(value);
-        }
+    private static ProducerCounters counters(ProducerObject producer) {
+        return producer.lookupCounters(0);
     }
 
 }

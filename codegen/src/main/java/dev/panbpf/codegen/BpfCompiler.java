@@ -1,0 +1,119 @@
+package dev.panbpf.codegen;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * BpfCompiler runs clang on a BPF C file the way panbpf's own objects are built: {@code -O2 -g -target bpf}, the
+ * build machine's architecture include directory (Debian keeps {@code asm/types.h} there), the matching
+ * {@code __TARGET_ARCH_*} define for CO-RE macros, the directory of {@code panbpf.bpf.h}, and the source
+ * directory mapped to "." so the object does not depend on where it was built.
+ */
+public final class BpfCompiler {
+    private static final String HEADER = "panbpf.bpf.h";
+
+    private final String clang;
+    private final List<String> extraFlags;
+    private final List<Path> includes;
+
+    private BpfCompiler(String clang, List<String> extraFlags, List<Path> includes) {
+        this.clang = clang;
+        this.extraFlags = extraFlags;
+        this.includes = includes;
+    }
+
+    /** A compiler running {@code clang} (a name on the PATH or a path) with {@code extraFlags} appended. */
+    public static BpfCompiler of(String clang, List<String> extraFlags, List<Path> includes) {
+        return new BpfCompiler(Objects.requireNonNull(clang, "clang"), List.copyOf(extraFlags), List.copyOf(includes));
+    }
+
+    /** The text of panbpf.bpf.h, the header with the BTF-retention macros. */
+    public static String header() {
+        try (InputStream in = BpfCompiler.class.getResourceAsStream(HEADER)) {
+            return new String(Objects.requireNonNull(in, HEADER).readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + HEADER, e);
+        }
+    }
+
+    /** Writes panbpf.bpf.h into {@code dir} (when its text differs) and returns the directory to include. */
+    public static Path writeHeader(Path dir) {
+        try {
+            Files.createDirectories(dir);
+            Path h = dir.resolve(HEADER);
+            String text = header();
+            if (!Files.exists(h) || !Files.readString(h).equals(text)) {
+                Files.writeString(h, text);
+            }
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + HEADER + " into " + dir, e);
+        }
+    }
+
+    /** The command that compiles {@code source} into {@code object}. */
+    public List<String> command(Path source, Path object) {
+        String machine = System.getProperty("os.arch").toLowerCase(Locale.ROOT);
+        String triplet = machine.equals("amd64") || machine.equals("x86_64") ? "x86_64"
+                : machine.equals("aarch64") ? "aarch64" : machine;
+        String target = switch (triplet) {
+            case "x86_64" -> "x86";
+            case "aarch64" -> "arm64";
+            default -> triplet;
+        };
+        List<String> cmd = new ArrayList<>(List.of(clang, "-O2", "-g", "-target", "bpf", "-Wall",
+                "-D__TARGET_ARCH_" + target, "-I/usr/include/" + triplet + "-linux-gnu"));
+        for (Path i : includes) {
+            cmd.add("-I" + i);
+        }
+        Path dir = source.toAbsolutePath().getParent();
+        cmd.add("-ffile-prefix-map=" + dir + "=.");
+        cmd.addAll(extraFlags);
+        cmd.addAll(List.of("-c", source.toString(), "-o", object.toString()));
+        return cmd;
+    }
+
+    /**
+     * Compiles {@code source} into {@code object}.
+     *
+     * @throws CodegenException when clang cannot be run (with the command that installs it) or the compilation
+     *         fails (with clang's messages)
+     */
+    public void compile(Path source, Path object) {
+        List<String> cmd = command(source, object);
+        Process p;
+        try {
+            Files.createDirectories(object.toAbsolutePath().getParent());
+            p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        } catch (IOException e) {
+            throw new CodegenException("cannot run clang ('" + clang + "'): " + e.getMessage() + ". Install it "
+                    + "(Debian/Ubuntu: apt-get install clang llvm libbpf-dev) or set the clang path", e);
+        }
+        String output;
+        try {
+            output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            if (!p.waitFor(5, TimeUnit.MINUTES)) {
+                p.destroyForcibly();
+                throw new CodegenException("clang took over 5 minutes on " + source);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read clang's output", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            p.destroyForcibly();
+            throw new CodegenException("interrupted while compiling " + source, e);
+        }
+        if (p.exitValue() != 0) {
+            throw new CodegenException("clang failed on " + source + " (exit " + p.exitValue() + "):\n"
+                    + output.strip() + "\ncommand: " + String.join(" ", cmd));
+        }
+    }
+}

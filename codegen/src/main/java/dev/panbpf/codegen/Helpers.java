@@ -1,0 +1,107 @@
+package dev.panbpf.codegen;
+
+/** Helpers holds the fixed parts of every skeleton: its link set, its typed ring reader and its global access. */
+final class Helpers {
+    private Helpers() { }
+
+    static final String LINKS = """
+
+                /** Links holds the links attachAll() made; closing it detaches every one of them. */
+                public static final class Links implements AutoCloseable {
+                    private final List<BpfLink> links;
+
+                    private Links(List<BpfLink> links) {
+                        this.links = List.copyOf(links);
+                    }
+
+                    /** The links, one per attached program. */
+                    public List<BpfLink> links() {
+                        return links;
+                    }
+
+                    /** Detaches every link, even when closing one of them fails. */
+                    @Override
+                    public void close() {
+                        RuntimeException failure = null;
+                        for (BpfLink l : links) {
+                            try {
+                                l.close();
+                            } catch (RuntimeException e) {
+                                if (failure == null) {
+                                    failure = e;
+                                } else {
+                                    failure.addSuppressed(e);
+                                }
+                            }
+                        }
+                        if (failure != null) {
+                            throw failure;
+                        }
+                    }
+                }
+            """;
+
+    static final String TYPED_RING = """
+
+                /** TypedRing reads a ring buffer whose records are one known struct, decoded into records. */
+                public static final class TypedRing<R extends Record> implements AutoCloseable {
+                    private final RingBuffer ring;
+                    private final StructCodec<R> codec;
+
+                    private TypedRing(RingBuffer ring, StructCodec<R> codec) {
+                        this.ring = ring;
+                        this.codec = codec;
+                    }
+
+                    /** Waits up to {@code timeout} for records and hands each to {@code handler}; returns how many. */
+                    public int poll(EventHandler<? super R> handler, Duration timeout) {
+                        return ring.poll(codec, handler, timeout);
+                    }
+
+                    /** Hands the records there are now to {@code handler} without waiting; returns how many. */
+                    public int consume(EventHandler<? super R> handler) {
+                        return ring.consume(codec, handler);
+                    }
+
+                    /** The untyped reader underneath. */
+                    public RingBuffer ring() {
+                        return ring;
+                    }
+
+                    @Override
+                    public void close() {
+                        ring.close();
+                    }
+                }
+            """;
+
+    static final String GLOBALS = """
+
+                /** Reads a global of {@code size} bytes as a long, sign-extended when {@code signed}. */
+                private long read(String name, long size, boolean signed) {
+                    MemorySegment s = object.global(name);
+                    return switch ((int) size) {
+                        case 1 -> signed ? s.get(ValueLayout.JAVA_BYTE, 0) : Byte.toUnsignedLong(s.get(ValueLayout.JAVA_BYTE, 0));
+                        case 2 -> signed ? s.get(ValueLayout.JAVA_SHORT_UNALIGNED, 0)
+                                : Short.toUnsignedLong(s.get(ValueLayout.JAVA_SHORT_UNALIGNED, 0));
+                        case 4 -> signed ? s.get(ValueLayout.JAVA_INT_UNALIGNED, 0)
+                                : Integer.toUnsignedLong(s.get(ValueLayout.JAVA_INT_UNALIGNED, 0));
+                        default -> s.get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
+                    };
+                }
+
+                /** Writes the low {@code size} bytes of {@code bits} into a global, through BpfObject's checks. */
+                private void write(String name, long size, long bits) {
+                    try (Arena a = Arena.ofConfined()) {
+                        MemorySegment s = a.allocate(size);
+                        switch ((int) size) {
+                            case 1 -> s.set(ValueLayout.JAVA_BYTE, 0, (byte) bits);
+                            case 2 -> s.set(ValueLayout.JAVA_SHORT_UNALIGNED, 0, (short) bits);
+                            case 4 -> s.set(ValueLayout.JAVA_INT_UNALIGNED, 0, (int) bits);
+                            default -> s.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, bits);
+                        }
+                        object.setGlobal(name, s);
+                    }
+                }
+            """;
+}

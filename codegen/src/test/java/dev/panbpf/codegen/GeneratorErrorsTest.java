@@ -1,0 +1,70 @@
+package dev.panbpf.codegen;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** What the generator and the compiler say when they cannot do their job. */
+class GeneratorErrorsTest {
+    private static final Path TYPED = GeneratedSourcesTest.OBJECTS.resolve("typed_events.bpf.o");
+
+    @Test
+    void aNameClashNamesBothSides() {
+        CodegenException e = assertThrows(CodegenException.class,
+                () -> Generator.of(TYPED).className("NetEvent").generate());
+        assertTrue(e.getMessage().contains("clash") && e.getMessage().contains("struct net_event")
+                && e.getMessage().contains("skeleton class"), e.getMessage());
+    }
+
+    @Test
+    void aStructNamedLikeATypeTheGeneratedCodeUsesIsAClash(@TempDir Path dir) throws Exception {
+        Path c = dir.resolve("clash.bpf.c");
+        Files.writeString(c, """
+                #include <linux/bpf.h>
+                #include <bpf/bpf_helpers.h>
+                struct path { __u64 depth; };
+                struct {
+                    __uint(type, BPF_MAP_TYPE_ARRAY);
+                    __uint(max_entries, 1);
+                    __type(key, __u32);
+                    __type(value, struct path);
+                } paths SEC(".maps");
+                char LICENSE[] SEC("license") = "GPL";
+                """);
+        Path o = dir.resolve("clash.bpf.o");
+        BpfCompiler.of("clang", List.of(), List.of()).compile(c, o);
+        CodegenException e = assertThrows(CodegenException.class, () -> Generator.of(o).generate());
+        assertTrue(e.getMessage().contains("struct path") && e.getMessage().contains("'Path'"), e.getMessage());
+    }
+
+    @Test
+    void aStructMissingFromBtfNamesTheRuleAndTheMacro() {
+        CodegenException e = assertThrows(CodegenException.class,
+                () -> Generator.of(TYPED).struct("only_a_local").generate());
+        assertTrue(e.getMessage().contains("local variable") && e.getMessage().contains("PANBPF_KEEP(struct only_a_local)"),
+                e.getMessage());
+    }
+
+    @Test
+    void aMissingClangSaysHowToInstallIt(@TempDir Path dir) {
+        CodegenException e = assertThrows(CodegenException.class, () -> BpfCompiler.of("/nonexistent/clang",
+                List.of(), List.of()).compile(TestObjects.SOURCES.resolve("ring_events.bpf.c"), dir.resolve("x.o")));
+        assertTrue(e.getMessage().contains("apt-get install clang"), e.getMessage());
+    }
+
+    @Test
+    void aSyntaxErrorReportsTheCompilersMessage(@TempDir Path dir) throws Exception {
+        Path c = dir.resolve("broken.bpf.c");
+        Files.writeString(c, "int broken(void) { return 1 }\n");
+        CodegenException e = assertThrows(CodegenException.class,
+                () -> BpfCompiler.of("clang", List.of(), List.of()).compile(c, dir.resolve("broken.bpf.o")));
+        assertTrue(e.getMessage().contains("expected ';'") && e.getMessage().contains("broken.bpf.c:1"),
+                e.getMessage());
+    }
+}

@@ -1,0 +1,121 @@
+package dev.panbpf.maven;
+
+import dev.panbpf.codegen.BpfCompiler;
+import dev.panbpf.codegen.Generator;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+/**
+ * BpfBuild is what the plugin's generate goal does, without Maven: for each {@code *.bpf.c} of the source
+ * directory, compile it with clang into the object directory (under the package's path, beside the skeleton
+ * that opens it), then generate the Java. A stamp per source records the hash of everything that went in
+ * (the C files and headers of the source directory, panbpf.bpf.h, the flags, the package), so an unchanged
+ * input recompiles nothing.
+ */
+public final class BpfBuild {
+    /** Where the build writes, what it reads, and how it compiles. */
+    public record Settings(Path sourceDirectory, Path objectDirectory, Path javaDirectory, Path workDirectory,
+                           String packageName, String clang, List<String> extraFlags) { }
+
+    private final Settings s;
+    private final Consumer<String> log;
+
+    public BpfBuild(Settings settings, Consumer<String> log) {
+        this.s = settings;
+        this.log = log;
+    }
+
+    /** Runs the build; returns the sources that were compiled (empty when everything was up to date). */
+    public List<Path> run() {
+        List<Path> sources = sources();
+        List<Path> built = new ArrayList<>();
+        if (sources.isEmpty()) {
+            log.accept("panbpf: no *.bpf.c in " + s.sourceDirectory() + "; nothing to compile");
+            return built;
+        }
+        Path include = BpfCompiler.writeHeader(s.workDirectory().resolve("include"));
+        BpfCompiler compiler = BpfCompiler.of(s.clang(), s.extraFlags(), List.of(include));
+        Path packageDir = s.packageName().isEmpty() ? Path.of("") : Path.of(s.packageName().replace('.', '/'));
+        String shared = sharedInputs();
+        for (Path c : sources) {
+            String file = c.getFileName().toString();
+            String name = file.substring(0, file.length() - ".c".length());
+            Path object = s.objectDirectory().resolve(packageDir).resolve(name + ".o");
+            Path stamp = s.workDirectory().resolve("stamps").resolve(name + ".sha256");
+            String inputs = hash(read(c) + "\0" + shared);
+            if (Files.exists(object) && Files.exists(stamp) && read(stamp).equals(inputs)) {
+                continue;
+            }
+            log.accept("panbpf: compiling " + file);
+            compiler.compile(c, object);
+            Generator.Result r = Generator.of(object).packageName(s.packageName()).generate();
+            r.writeTo(s.javaDirectory());
+            r.warnings().forEach(w -> log.accept("panbpf: warning: " + w));
+            write(stamp, inputs);
+            built.add(c);
+        }
+        return built;
+    }
+
+    private List<Path> sources() {
+        if (!Files.isDirectory(s.sourceDirectory())) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.list(s.sourceDirectory())) {
+            return files.filter(p -> p.getFileName().toString().endsWith(".bpf.c")).sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + s.sourceDirectory(), e);
+        }
+    }
+
+    /** What every object depends on: the headers beside the sources, panbpf.bpf.h, the settings. */
+    private String sharedInputs() {
+        StringBuilder b = new StringBuilder(BpfCompiler.header());
+        b.append('\0').append(s.packageName()).append('\0').append(s.clang()).append('\0').append(s.extraFlags());
+        try (Stream<Path> files = Files.walk(s.sourceDirectory())) {
+            for (Path h : files.filter(p -> p.toString().endsWith(".h")).sorted().toList()) {
+                b.append('\0').append(s.sourceDirectory().relativize(h)).append('\0').append(read(h));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + s.sourceDirectory(), e);
+        }
+        return b.toString();
+    }
+
+    private static String read(Path p) {
+        try {
+            return Files.readString(p, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + p, e);
+        }
+    }
+
+    private static void write(Path p, String text) {
+        try {
+            Files.createDirectories(p.getParent());
+            Files.writeString(p, text);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + p, e);
+        }
+    }
+
+    private static String hash(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                    .digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JDK has no SHA-256", e);
+        }
+    }
+}
