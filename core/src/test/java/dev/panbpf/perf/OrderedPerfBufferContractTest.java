@@ -82,6 +82,7 @@ class OrderedPerfBufferContractTest {
         assertEquals(1, ob.flush((cpu, p, ts, late) -> {
             calls.incrementAndGet();
             ob.close();
+            return true;
         }));
         assertEquals(1, calls.get(), "nothing after the close");
         assertEquals(5, ob.droppedAtClose(), "the other five are counted");
@@ -106,7 +107,7 @@ class OrderedPerfBufferContractTest {
 
     @Test
     void pollAndFlushOnAClosedReaderThrowBufferClosedException() {
-        OrderedPerfBuffer ob = OrderedPerfBuffer.of(producer.pb(), PerfBuffer.Options.defaults());
+        OrderedPerfBuffer ob = OrderedPerfBuffer.of(producer.pb(), PerfOptions.defaults());
         ob.close();
         BufferClosedException e = assertThrows(BufferClosedException.class, () -> ob.poll(collect, NO_LIMIT));
         assertTrue(e.getMessage().startsWith("ordered perf buffer on"), e.getMessage());

@@ -63,7 +63,7 @@ class PerfBufferContractTest {
                 if (calls.getAndIncrement() == 0) {
                     throw new IllegalStateException("handler failed");
                 }
-                collect.onRecord(c, p, t);
+                return collect.onRecord(c, p, t);
             }, LONG));
             assertEquals("handler failed", e.getMessage());
             long t0 = System.nanoTime();
@@ -105,6 +105,7 @@ class PerfBufferContractTest {
         assertEquals(1, pb.poll((c, p, t) -> {
             calls.incrementAndGet();
             pb.close();
+            return true;
         }, LONG));
         assertEquals(1, calls.get(), "nothing after the close");
         assertTrue(pb.isClosed());

@@ -5,6 +5,7 @@ import dev.panbpf.Cpus;
 import dev.panbpf.bpf.BpfPrograms;
 import dev.panbpf.event.StructCodec;
 import dev.panbpf.perf.PerfBuffer;
+import dev.panbpf.perf.PerfOptions;
 import dev.panbpf.ringbuf.RecordHandler;
 import dev.panbpf.ringbuf.RingBuffer;
 import dev.panbpf.samples.Args;
@@ -136,8 +137,11 @@ public final class Compare implements Command {
     private static Result perfPhase(Settings s, Progress progress, StopSignal stop) throws Exception {
         try (BpfObject producer = open(s, ProducerConfig.PERF)) {
             Tally tally = new Tally();
-            PerfBuffer.Handler handler = (cpu, payload, time) -> tally.see(payload);
-            PerfBuffer.Options options = PerfBuffer.Options.defaults().pagesPerCpu(s.perfPages())
+            PerfBuffer.Handler handler = (cpu, payload, time) -> {
+                tally.see(payload);
+                return true;
+            };
+            PerfOptions options = PerfOptions.defaults().pagesPerCpu(s.perfPages())
                     .wakeupEvents(s.perfWakeup()).payloadSize(s.size()).cpus(s.cpus());
             try (PerfBuffer perf = PerfBuffer.of(producer.map("pb"), options)) {
                 double secs = drive(producer, s, () -> perf.poll(handler, TICK), tally, perf::lost, "perf buffer",

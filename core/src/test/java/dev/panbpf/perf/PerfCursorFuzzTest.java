@@ -14,17 +14,18 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * A seeded fuzz of the two perf record readers, {@link PerfRing#read} and the ordered reader's {@link PerfCursor}
- * (through {@link TimestampMerge}), over rings this test writes itself: random valid streams (samples of random
+ * A seeded fuzz of the perf record cursor, read as {@link PerfBuffer} reads a ring and as the ordered reader's
+ * {@link TimestampMerge} reads two, over rings this test writes itself: random valid streams (samples of random
  * sizes, some wrapping the end, LOST and other records) into which one corruption is injected (a record's size,
- * type, raw size or declared length; the head or tail position), plus handlers that sometimes throw. Every run
+ * type, raw size or declared length; the head or tail position), plus handlers that sometimes throw and sometimes
+ * stop the read (returning false). Every run
  * must end within a bounded number of reads, raising nothing but BpfException (and the handler's own), handing
  * out payloads only from the data area or the scratch copy, and delivering every record before the corruption
  * exactly once, in order.
  *
  * <p>Reproduce a failure with {@code -Dpanbpf.fuzz.seed=<the seed printed> -Dpanbpf.fuzz.cases=1}.
  */
-class PerfRingFuzzTest {
+class PerfCursorFuzzTest {
     private static final long BASE_SEED = Long.getLong("panbpf.fuzz.seed", 0x5EED_2026L);
     private static final int CASES = Integer.getInteger("panbpf.fuzz.cases", 10_000);
     /** Reads allowed per run: every read makes progress (8 bytes at least) or ends the run. */
@@ -51,13 +52,15 @@ class PerfRingFuzzTest {
             throw new AssertionError("no CPU " + cpu);
         }
 
-        void sample(int cpu, MemorySegment p) {
+        boolean sample(int cpu, MemorySegment p) {
             assertTrue(ring(cpu).holds(p), "payload outside the data area and scratch: " + p);
             events.add(new FuzzedRing.Event(cpu, false, 0, p.toArray(JAVA_BYTE)));
             handled++;
-            if (r.nextInt(40) == 0) {
+            int dice = r.nextInt(40);
+            if (dice == 0) {
                 throw new FuzzedRing.HandlerFault();
             }
+            return dice != 1;
         }
 
         void lost(int cpu, long n) {
@@ -126,17 +129,17 @@ class PerfRingFuzzTest {
     }
 
     @Test
-    void theFuzzedRingReaderEndsEveryCorruptStreamWithItsValidPrefixDeliveredOnceAndNoRawException() {
-        runCases("PerfRing.read", (arena, r, seed) -> {
+    void theCursorEndsEveryCorruptStreamWithItsValidPrefixDeliveredOnceAndNoRawException() {
+        runCases("PerfCursor", (arena, r, seed) -> {
             FuzzedRing ring = new FuzzedRing(arena, 3, r, false);
             Seen seen = new Seen(r, ring);
+            ring.onLost = seen::lost;
             PerfBuffer.Handler handler = (cpu, p, t) -> seen.sample(cpu, p);
-            PerfBuffer.LostHandler onLost = seen::lost;
             try {
-                readToTheEnd(() -> ring.reader.read(handler, onLost), ring);
+                readToTheEnd(() -> Passes.drain(ring.reader, handler), ring);
                 check(seen, ring);
-                assertEquals(seen.handled, ring.reader.delivered(), "delivered counts each handler call once");
-                assertEquals(0, ring.reader.read(handler, onLost), "a drained ring stays drained");
+                assertEquals(seen.handled, ring.reader.taken(), "delivered counts each handler call once");
+                assertEquals(0, Passes.drain(ring.reader, handler), "a drained ring stays drained");
             } catch (Throwable t) {
                 throw new AssertionError(ring.describe() + ": " + t.getMessage(), t);
             }
@@ -144,20 +147,22 @@ class PerfRingFuzzTest {
     }
 
     @Test
-    void theOrderedCursorEndsEveryCorruptStreamWithItsValidPrefixDeliveredOnceAndNoRawException() {
-        runCases("PerfCursor", (arena, r, seed) -> {
+    void theMergeEndsEveryCorruptStreamWithItsValidPrefixDeliveredOnceAndNoRawException() {
+        runCases("TimestampMerge", (arena, r, seed) -> {
             FuzzedRing a = new FuzzedRing(arena, 0, r, true);
             FuzzedRing b = new FuzzedRing(arena, 1, r, true);
             Seen seen = new Seen(r, a, b);
+            a.onLost = seen::lost;
+            b.onLost = seen::lost;
             OrderedPerfBuffer.Handler handler = (cpu, p, ts, late) -> seen.sample(cpu, p);
-            TimestampMerge merge = new TimestampMerge(new PerfRing[]{a.reader, b.reader}, seen::lost, 0, 1 << 20);
+            TimestampMerge merge = new TimestampMerge(new PerfCursor[]{a.reader, b.reader}, 0, 1 << 20);
             try {
-                readToTheEnd(() -> merge.release(0, true, handler), a, b);
+                readToTheEnd(() -> Passes.pass(merge, handler, 0, r.nextBoolean()), a, b);
                 check(seen, a);
                 check(seen, b);
-                assertEquals(seen.handled, a.reader.delivered() + b.reader.delivered());
+                assertEquals(seen.handled, a.reader.taken() + b.reader.taken());
                 assertEquals(0, merge.held());
-                assertEquals(0, merge.release(0, true, handler), "drained rings stay drained");
+                assertEquals(0, Passes.pass(merge, handler, 0, true), "drained rings stay drained");
             } catch (Throwable t) {
                 throw new AssertionError(a.describe() + "; " + b.describe() + ": " + t.getMessage(), t);
             }
