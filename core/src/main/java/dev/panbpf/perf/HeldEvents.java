@@ -1,5 +1,6 @@
 package dev.panbpf.perf;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
@@ -10,7 +11,7 @@ import java.util.Arrays;
  *
  * <p>A CPU's stream is almost always in timestamp order already, so an insertion walks back no step; it walks
  * further only for an output nested inside another on the same CPU (it takes its time first, its space second).
- * Payloads are packed, 8-byte aligned, in a heap array in the order they came; the space is reused from the start
+ * Payloads are packed, 8-byte aligned, in native memory in the order they came; the space is reused from the start
  * whenever the queue empties, compacted in place when it fills, and doubled while the events held need more than
  * half of it, up to the limit. Nothing is allocated per event once the space has grown to what the load needs.
  */
@@ -32,7 +33,9 @@ final class HeldEvents {
     private int tail;
     /** Entries before this one were read at least the reorder window ago, as far as {@link #expiredUpTo} looked. */
     private int window;
-    private MemorySegment bytes = MemorySegment.ofArray(new long[FIRST_BYTES / Long.BYTES]);
+    /** The payload space, native like the rings' so handlers see one kind of segment; and its read-only view. */
+    private MemorySegment bytes = Arena.ofAuto().allocate(FIRST_BYTES, Long.BYTES);
+    private MemorySegment view = bytes.asReadOnly();
     private int used;
     private long live;
     private int takenStart;
@@ -112,9 +115,19 @@ final class HeldEvents {
         }
     }
 
-    /** The payload of the event {@link #take()} took last. */
-    MemorySegment taken() {
-        return bytes.asSlice(takenStart, takenLength);
+    /** The segment holding the payload of the event {@link #take()} took last, read-only. */
+    MemorySegment base() {
+        return view;
+    }
+
+    /** Where that payload starts in {@link #base()}. */
+    long takenOffset() {
+        return takenStart;
+    }
+
+    /** Its length. */
+    long takenSize() {
+        return takenLength;
     }
 
     /**
@@ -149,7 +162,7 @@ final class HeldEvents {
         while (live + rounded > cap / 2 && cap < maxCapacity) {
             cap *= 2;
         }
-        MemorySegment into = cap == bytes.byteSize() ? bytes : MemorySegment.ofArray(new long[(int) (cap / 8)]);
+        MemorySegment into = cap == bytes.byteSize() ? bytes : Arena.ofAuto().allocate(cap, Long.BYTES);
         int count = tail - head;
         for (int k = 0; k < count; k++) {
             order[k] = (long) start[head + k] << 32 | (head + k);
@@ -164,6 +177,7 @@ final class HeldEvents {
             at += (length[i] + 7) & ~7;
         }
         bytes = into;
+        view = into.asReadOnly();
         used = at;
     }
 

@@ -55,9 +55,10 @@ final class PerfCursor {
     private long head;
     /** What {@link #end()} publishes: past every record consumed. */
     private long tail;
-    /** Where the sample {@link #next()} stands on starts, for {@link #putBack()}. */
+    /** Where the sample taken last starts, for {@link #putBack()}. */
     private long sampleAt;
-    private MemorySegment record;
+    /** Whether that sample wraps the end, so that its payload is in the scratch copy. */
+    private boolean inScratch;
     private long payloadAt;
     private long length;
     private long time;
@@ -147,8 +148,25 @@ final class PerfCursor {
      */
     boolean next() {
         final long head = this.head;
-        while (tail != head) {
-            long pos = tail;
+        long pos = tail;
+        if (pos == head) {
+            return false;
+        }
+        long at = pos & mask;
+        long header = data.get(JAVA_LONG_UNALIGNED, at);
+        int size = recordSize(header);
+        if (recordType(header) == RECORD_SAMPLE && size >= minSample && (size & 7) == 0 && size <= head - pos
+                && at + size <= dataSize) {
+            tail = pos + size;
+            sample(pos, at, size);
+            return true;
+        }
+        return nextChecked(pos);
+    }
+
+    private boolean nextChecked(long pos) {
+        final long head = this.head;
+        while (pos != head) {
             long at = pos & mask;
             // Records are 8-aligned and the data size a power of two (at least 8), so a header never wraps.
             long header = data.get(JAVA_LONG_UNALIGNED, at);
@@ -167,7 +185,7 @@ final class PerfCursor {
             if (type == RECORD_LOST) {
                 lostRecord(pos, at, size);
             }
-            // other types (throttling and the like) carry nothing for us
+            pos += size;  // other types (throttling and the like) carry nothing for us
         }
         return false;
     }
@@ -177,31 +195,37 @@ final class PerfCursor {
         if (size < minSample) {
             throw tooShort("SAMPLE", size, pos, minSample);
         }
-        MemorySegment rec = data;
-        long base = at;
-        if (at + size > dataSize) {
+        if (at + size <= dataSize) {
+            fields(data, at, size, false);
+        } else {
             long first = dataSize - at;
             MemorySegment.copy(data, at, scratch, 0, first);
             MemorySegment.copy(data, 0, scratch, first, size - first);
-            rec = scratchView;
-            base = 0;
+            fields(scratchView, 0, size, true);
         }
+        sampleAt = pos;
+        takenNow++;
+    }
+
+    /**
+     * Reads a sample's fields from {@code rec} at {@code base}, checking its raw size against the record and the
+     * options. Called with either segment as a constant, so each call compiles to plain reads of that segment.
+     */
+    private void fields(MemorySegment rec, long base, int size, boolean copied) {
         long sizeAt = base + rawSizeAt;
         long raw = Integer.toUnsignedLong(rec.get(JAVA_INT_UNALIGNED, sizeAt));
         if (raw > size - rawSizeAt - RAW_SIZE_BYTES) {
             throw new BpfException("perf sample on CPU " + cpu + " claims " + raw + " raw bytes in a record of "
                     + size + " bytes; the record was skipped (are timestamps configured as the event was opened?)");
         }
-        long from = sizeAt + RAW_SIZE_BYTES;
         if (fixedSize >= 0 && rawSizeFor(fixedSize) != raw) {
             throw sizeMismatch(raw, fixedSize, "payloadSize");
         }
-        length = fixedSize >= 0 ? fixedSize : payloadLength == null ? raw : declaredLength(rec, from, raw);
-        record = rec;
-        payloadAt = from;
+        length = fixedSize >= 0 ? fixedSize
+                : payloadLength == null ? raw : declaredLength(rec, sizeAt + RAW_SIZE_BYTES, raw);
+        payloadAt = sizeAt + RAW_SIZE_BYTES;
         time = timestamps ? rec.get(JAVA_LONG_UNALIGNED, base + SAMPLE_TIME) : 0L;
-        sampleAt = pos;
-        takenNow++;
+        inScratch = copied;
     }
 
     /** The length the payloadLength option reads from a sample's {@code raw} bytes at {@code at}, checked. */
@@ -232,7 +256,22 @@ final class PerfCursor {
 
     /** The payload of the sample taken last: valid until the cursor moves on or the pass ends. */
     MemorySegment payload() {
-        return record.asSlice(payloadAt, length);
+        return base().asSlice(payloadAt, length);
+    }
+
+    /** The read-only segment that holds the payload of the sample taken last: the data area, or the scratch copy. */
+    MemorySegment base() {
+        return inScratch ? scratchView : data;
+    }
+
+    /** Where that payload starts in {@link #base()}. */
+    long offset() {
+        return payloadAt;
+    }
+
+    /** Its length. */
+    long size() {
+        return length;
     }
 
     /** Gives the sample taken last back to the ring: the pass ends before it, and the next pass reads it again. */

@@ -20,12 +20,18 @@ import java.lang.foreign.MemorySegment;
  * consuming thread calls in.
  */
 final class TimestampMerge {
+    /** The head of a CPU with nothing to offer. */
+    private static final long NONE = Long.MAX_VALUE;
+
     private final PerfCursor[] rings;
     private final HeldEvents[] held;
     /** Per CPU: the largest stamp read from it so far, or Long.MIN_VALUE. */
     private final long[] seen;
-    /** Per CPU, during a pass: its cursor stands on a sample neither released nor held yet. */
+    /** Per CPU, during a pass: its cursor stands on a sample neither released nor held yet, of this stamp. */
     private final boolean[] standing;
+    private final long[] ringTs;
+    /** Per CPU, during a pass: the smallest stamp it offers (its ring's or its held head), or NONE. */
+    private final long[] heads;
     private final long windowNanos;
     private long lastReleased = Long.MIN_VALUE;
     /** The largest stamp among the events read at least the window ago. */
@@ -38,6 +44,12 @@ final class TimestampMerge {
     private long bound;
     private int begun;
     private boolean spilling;
+    /**
+     * The CPU released from last, and the stamp up to which it stays first: the scan that chose it found every
+     * other CPU's head and the rule's limit no smaller, and only that CPU's head has moved since.
+     */
+    private int last;
+    private long runBound;
     /** The CPU whose ring sample went out last: its cursor moves on at the next call. -1 for none. */
     private int step = -1;
     private int from;
@@ -59,6 +71,8 @@ final class TimestampMerge {
         this.seen = new long[rings.length];
         java.util.Arrays.fill(seen, Long.MIN_VALUE);
         this.standing = new boolean[rings.length];
+        this.ringTs = new long[rings.length];
+        this.heads = new long[rings.length];
         this.windowNanos = windowNanos;
     }
 
@@ -72,6 +86,7 @@ final class TimestampMerge {
         begun = 0;
         spilling = false;
         step = -1;
+        last = -1;
         for (int i = 0; i < rings.length; i++) {
             rings[i].begin();
             begun = i + 1;
@@ -89,39 +104,50 @@ final class TimestampMerge {
             advance(s);
         }
         if (!spilling) {
-            int best = -1;
-            long t = Long.MAX_VALUE;
-            boolean ring = false;
-            long quiet = Long.MAX_VALUE;
-            for (int i = 0; i < rings.length; i++) {
-                HeldEvents q = held[i];
-                boolean has = standing[i];
-                if (!has && q.isEmpty()) {
-                    quiet = Math.min(quiet, seen[i]);  // silent: it might still write something older
-                    continue;
-                }
-                long r = has ? rings[i].time() : Long.MAX_VALUE;
-                long h = q.isEmpty() ? Long.MAX_VALUE : q.headTs();
-                long head = Math.min(r, h);
-                if (best < 0 || head < t) {
-                    best = i;
-                    t = head;
-                    ring = r < h;
+            int c = last;
+            if (c >= 0) {
+                long h = heads[c];
+                if (h != NONE && h <= runBound && h >= lastReleased) {
+                    return releaseHead(c, h);
                 }
             }
-            if (best >= 0 && (t <= Math.max(bound, quiet) || t < lastReleased)) {
-                return release(best, ring, t);
+            int best = -1;
+            long t = NONE;
+            long second = NONE;
+            long quiet = NONE;
+            for (int i = 0; i < heads.length; i++) {
+                long h = heads[i];
+                if (h == NONE) {
+                    quiet = Math.min(quiet, seen[i]);  // silent: it might still write something older
+                } else if (h < t) {
+                    second = t;
+                    t = h;
+                    best = i;
+                } else if (h < second) {
+                    second = h;
+                }
+            }
+            long limit = Math.max(bound, quiet);
+            if (best >= 0 && (t <= limit || t < lastReleased)) {
+                last = best;
+                runBound = Math.min(second, limit);
+                return releaseHead(best, t);
             }
             spilling = true;
         }
         return spill();
     }
 
+    /** Releases CPU {@code i}'s head, of stamp {@code t}: its held one on a tie, as it was read first. */
+    private boolean releaseHead(int i, long t) {
+        return release(i, standing[i] && (held[i].isEmpty() || ringTs[i] < held[i].headTs()), t);
+    }
+
     /** Copies what the rings still hold this pass into the held events, releasing late and forced events on the way. */
     private boolean spill() {
         for (int i = 0; i < rings.length; i++) {
             while (standing[i]) {
-                long t = rings[i].time();
+                long t = ringTs[i];
                 if (t < lastReleased) {
                     return release(i, true, t);
                 }
@@ -161,6 +187,7 @@ final class TimestampMerge {
             step = i;
         } else {
             held[i].take();
+            refresh(i);
         }
         return true;
     }
@@ -169,9 +196,17 @@ final class TimestampMerge {
     private void advance(int i) {
         boolean has = rings[i].next();
         standing[i] = has;
-        if (has && rings[i].time() > seen[i]) {
-            seen[i] = rings[i].time();
+        if (has) {
+            long t = rings[i].time();
+            ringTs[i] = t;
+            seen[i] = Math.max(seen[i], t);
         }
+        refresh(i);
+    }
+
+    private void refresh(int i) {
+        HeldEvents q = held[i];
+        heads[i] = Math.min(standing[i] ? ringTs[i] : NONE, q.isEmpty() ? NONE : q.headTs());
     }
 
     /** Ends the pass: samples not released or held go back to their rings, and every tail is published. */
@@ -194,7 +229,21 @@ final class TimestampMerge {
 
     /** Its payload: valid until the next call. */
     MemorySegment payload() {
-        return fromRing ? rings[from].payload() : held[from].taken();
+        MemorySegment base;
+        long offset;
+        long size;
+        if (fromRing) {
+            PerfCursor c = rings[from];
+            base = c.base();
+            offset = c.offset();
+            size = c.size();
+        } else {
+            HeldEvents q = held[from];
+            base = q.base();
+            offset = q.takenOffset();
+            size = q.takenSize();
+        }
+        return base.asSlice(offset, size);  // one slice, made where the handler is called: often never allocated
     }
 
     /** Its timestamp. */

@@ -84,6 +84,35 @@ class PerfBufferSetupTest {
     }
 
     @Test
+    void bytesPerCpuRoundsUpToAPowerOfTwoNumberOfPages() {
+        long page = Cpus.pageSize();
+        long[][] cases = {{1, 1}, {page, 1}, {page + 1, 2}, {3 * page, 4}, {4 * page, 4}, {4 * page + 1, 8},
+                {100 * 1024, Long.highestOneBit((100 * 1024 - 1) / page) * 2}, {1L << 30, (1L << 30) / page}};
+        for (long[] c : cases) {
+            PerfOptions o = PerfOptions.defaults().bytesPerCpu(c[0]);
+            assertEquals(c[1], o.pagesPerCpu(), c[0] + " bytes");
+            assertEquals(c[1] * page, o.bytesPerCpu());
+        }
+        for (long bad : new long[]{0, -1, Long.MIN_VALUE, Long.MAX_VALUE}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> PerfOptions.defaults().bytesPerCpu(bad));
+            assertTrue(e.getMessage().contains("bytesPerCpu") && e.getMessage().contains(String.valueOf(bad)),
+                    e.getMessage());
+        }
+        try (BpfMap map = perfMap()) {
+            int cpu = Cpus.online().getFirst();
+            long before = PerfLeaks.mappedBytes();
+            try (PerfBuffer pb = PerfBuffer.of(map, PerfOptions.defaults().cpus(List.of(cpu)).bytesPerCpu(page + 1)
+                    .wakeupBytes((int) (2 * page)))) {
+                assertEquals(before + 3 * page, PerfLeaks.mappedBytes(), "a metadata page and two data pages");
+            }
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PerfBuffer.of(map,
+                    PerfOptions.defaults().bytesPerCpu(page + 1).wakeupBytes((int) (2 * page + 1))));
+            assertTrue(e.getMessage().contains("exceeds the " + 2 * page + "-byte ring"), e.getMessage());
+        }
+    }
+
+    @Test
     void refusesMapsThatAreNotPerfEventArraysAndCpusTheMapCannotHold() {
         int fds = Kernel.openFds();
         try (BpfMap ring = BpfMap.create(MapType.RINGBUF, 0, 0, 4096, 0, "rb")) {
