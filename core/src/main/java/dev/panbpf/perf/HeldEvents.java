@@ -48,26 +48,26 @@ final class HeldEvents {
         this.limit = Math.min(limit, maxCapacity);
     }
 
+    /** Whether nothing is held; how many events are; the smallest stamp held (when something is). */
     boolean isEmpty() {
         return head == tail;
     }
 
-    /** Events held. */
     int size() {
         return tail - head;
     }
 
-    /** The smallest timestamp held; only when not empty. */
     long headTs() {
         return ts[head];
     }
 
     /**
-     * Copies {@code payload} in with its timestamp and the time it was read; returns false, holding nothing, when
-     * that would take the payloads held past the limit (the caller then releases something and tries again).
+     * Copies the {@code size} payload bytes at {@code offset} in {@code from} in, with the event's timestamp and the
+     * time it was read; returns false, holding nothing, when that would take the payloads held past the limit (the
+     * caller then releases something and tries again).
      */
-    boolean add(MemorySegment payload, long timestamp, long now) {
-        int n = (int) payload.byteSize();
+    boolean add(MemorySegment from, long offset, long size, long timestamp, long now) {
+        int n = (int) size;
         int rounded = (n + 7) & ~7;
         if (live + rounded > limit && !isEmpty()) {
             return false;
@@ -78,7 +78,7 @@ final class HeldEvents {
         if (tail == ts.length) {
             makeEntryRoom();
         }
-        MemorySegment.copy(payload, 0, bytes, used, n);
+        MemorySegment.copy(from, offset, bytes, used, n);
         int q = tail;
         while (q > head && ts[q - 1] > timestamp) {
             q--;
@@ -115,17 +115,15 @@ final class HeldEvents {
         }
     }
 
-    /** The segment holding the payload of the event {@link #take()} took last, read-only. */
+    /** The read-only segment holding the payload of the event {@link #take()} took last, its offset and size. */
     MemorySegment base() {
         return view;
     }
 
-    /** Where that payload starts in {@link #base()}. */
     long takenOffset() {
         return takenStart;
     }
 
-    /** Its length. */
     long takenSize() {
         return takenLength;
     }

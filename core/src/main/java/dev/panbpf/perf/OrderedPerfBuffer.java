@@ -147,10 +147,13 @@ public final class OrderedPerfBuffer implements EventReader {
             boolean woken = false;
             while (true) {
                 int n = pass(handler, false);
-                if (n > 0 || woken || gate.isClosed() || Deadline.passed(deadline)) {
+                if (n > 0 || woken || Deadline.passed(deadline)) {
                     return n;
                 }
                 woken = waits.await(earliest(deadline, merge.nextDeadline())) == PerfWait.WOKEN;
+                if (gate.isClosed()) {
+                    return 0;  // closed by another thread while we waited: deliver nothing more
+                }
             }
         } finally {
             gate.exit();

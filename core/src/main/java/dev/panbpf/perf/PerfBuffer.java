@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * PerfBuffer reads a BPF_MAP_TYPE_PERF_EVENT_ARRAY: one perf event and one mapped ring per CPU, filled by
@@ -80,6 +81,8 @@ public final class PerfBuffer implements EventReader {
     private final Epoll epoll;
     private final PerfWait waits;
     private final ConsumerGate gate;
+    /** Per ring: samples handed to handlers, added once per read. */
+    private final AtomicLongArray delivered;
     private volatile long droppedAtClose;
     /** Whether the last ring read stopped because its handler returned false. Consumer thread only. */
     private boolean stopped;
@@ -89,6 +92,7 @@ public final class PerfBuffer implements EventReader {
         this.set = PerfCpuSet.open(map, options, what);
         this.epoll = set.epoll();
         this.waits = new PerfWait(epoll, set.size());
+        this.delivered = new AtomicLongArray(set.size());
         this.gate = new ConsumerGate(what, this::release);
     }
 
@@ -170,7 +174,6 @@ public final class PerfBuffer implements EventReader {
      * @param timeout how long to wait at most
      * @param <R> the record type
      * @return the number of samples handled
-     * @throws BufferClosedException if the buffer was closed before the call
      */
     public <R extends Record> int poll(StructCodec<R> codec, EventHandler<? super R> handler, Duration timeout) {
         return poll(typed(codec, handler), timeout);
@@ -183,7 +186,6 @@ public final class PerfBuffer implements EventReader {
      * @param handler receives each decoded record, and returns false to stop
      * @param <R> the record type
      * @return the number of samples handled
-     * @throws BufferClosedException if the buffer was closed
      */
     public <R extends Record> int consume(StructCodec<R> codec, EventHandler<? super R> handler) {
         return consume(typed(codec, handler));
@@ -266,6 +268,9 @@ public final class PerfBuffer implements EventReader {
             }
         } finally {
             ring.end();
+            if (n != 0) {
+                delivered.getAndAdd(index, n);
+            }
         }
         stopped = !more;
         if (more) {
@@ -285,11 +290,7 @@ public final class PerfBuffer implements EventReader {
 
     // ---------------------------------------------------------------------------------------------- counters
 
-    /**
-     * The CPUs this buffer reads.
-     *
-     * @return the CPUs, ascending
-     */
+    /** The CPUs this buffer reads, ascending. */
     public List<Integer> cpus() {
         List<Integer> list = new ArrayList<>(set.size());
         for (int i = 0; i < set.size(); i++) {
@@ -306,7 +307,7 @@ public final class PerfBuffer implements EventReader {
      * @throws IllegalArgumentException if this buffer does not read {@code cpu}
      */
     public long delivered(int cpu) {
-        return set.ring(ringIndex(cpu)).taken();
+        return delivered.get(ringIndex(cpu));
     }
 
     /**
@@ -325,7 +326,7 @@ public final class PerfBuffer implements EventReader {
     public long delivered() {
         long n = 0;
         for (int i = 0; i < set.size(); i++) {
-            n += set.ring(i).taken();
+            n += delivered.get(i);
         }
         return n;
     }

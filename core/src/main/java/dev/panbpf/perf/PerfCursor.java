@@ -28,7 +28,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * be: the head, when the next record cannot be found; the next record, when only this one is wrong. No read
  * leaves the data area and no loop runs without progress.
  *
- * <p>Only the consuming thread drives a cursor; the counters are published once per pass for other threads.
+ * <p>Only the consuming thread drives a cursor; the lost count is published once per pass for other threads.
  */
 final class PerfCursor {
     /** Header, u64 id, u64 count. */
@@ -55,22 +55,18 @@ final class PerfCursor {
     private long head;
     /** What {@link #end()} publishes: past every record consumed. */
     private long tail;
-    /** Where the sample taken last starts, for {@link #putBack()}. */
+    /** Where the sample taken last starts, and whether it wrapped the end (so its payload is in scratch). */
     private long sampleAt;
-    /** Whether that sample wraps the end, so that its payload is in the scratch copy. */
     private boolean inScratch;
     private long payloadAt;
     private long length;
     private long time;
-    private long takenNow;
     private long lostNow;
-    private volatile long taken;
     private volatile long lost;
 
     /**
      * A cursor over {@code mapping} (metadata page, then data area) of {@code cpu}, reading samples as
-     * {@code options} say (timestamps, payload size or length, lost callback). {@code scratch} must hold
-     * {@link PerfLayout#MAX_RECORD_BYTES}.
+     * {@code options} say; {@code scratch} holds {@link PerfLayout#MAX_RECORD_BYTES}.
      */
     PerfCursor(int cpu, MemorySegment mapping, MemorySegment scratch, PerfOptions options) {
         this.cpu = cpu;
@@ -85,9 +81,6 @@ final class PerfCursor {
         if (Long.bitCount(size) != 1 || size < HEADER_BYTES || offset < 0 || offset + size > mapping.byteSize()) {
             throw new BpfException("perf ring of CPU " + cpu + " has a data area of " + size + " bytes at offset "
                     + offset + " in a mapping of " + mapping.byteSize() + " bytes; expected a power of two inside it");
-        }
-        if (scratch.byteSize() < MAX_RECORD_BYTES) {
-            throw new IllegalArgumentException("scratch must hold " + MAX_RECORD_BYTES + " bytes");
         }
         // Handlers get views of the kernel's pages: read-only, like the ring buffer's (and so the scratch copies).
         this.data = mapping.asSlice(offset, size).asReadOnly();
@@ -149,23 +142,6 @@ final class PerfCursor {
     boolean next() {
         final long head = this.head;
         long pos = tail;
-        if (pos == head) {
-            return false;
-        }
-        long at = pos & mask;
-        long header = data.get(JAVA_LONG_UNALIGNED, at);
-        int size = recordSize(header);
-        if (recordType(header) == RECORD_SAMPLE && size >= minSample && (size & 7) == 0 && size <= head - pos
-                && at + size <= dataSize) {
-            tail = pos + size;
-            sample(pos, at, size);
-            return true;
-        }
-        return nextChecked(pos);
-    }
-
-    private boolean nextChecked(long pos) {
-        final long head = this.head;
         while (pos != head) {
             long at = pos & mask;
             // Records are 8-aligned and the data size a power of two (at least 8), so a header never wraps.
@@ -204,7 +180,6 @@ final class PerfCursor {
             fields(scratchView, 0, size, true);
         }
         sampleAt = pos;
-        takenNow++;
     }
 
     /**
@@ -259,17 +234,15 @@ final class PerfCursor {
         return base().asSlice(payloadAt, length);
     }
 
-    /** The read-only segment that holds the payload of the sample taken last: the data area, or the scratch copy. */
+    /** The read-only segment that holds that payload (the data area, or the scratch copy), its offset and size. */
     MemorySegment base() {
         return inScratch ? scratchView : data;
     }
 
-    /** Where that payload starts in {@link #base()}. */
     long offset() {
         return payloadAt;
     }
 
-    /** Its length. */
     long size() {
         return length;
     }
@@ -277,26 +250,16 @@ final class PerfCursor {
     /** Gives the sample taken last back to the ring: the pass ends before it, and the next pass reads it again. */
     void putBack() {
         tail = sampleAt;
-        takenNow--;
     }
 
-    /** Ends the pass: publishes the tail (release) and adds the pass's samples and losses to the counters. */
+    /** Ends the pass: publishes the tail (release) and adds the pass's losses to the counter. */
     void end() {
         // Release: our reads of the records happen before the kernel may overwrite them.
         POSITION.setRelease(page, DATA_TAIL, tail);
-        if (takenNow != 0) {
-            taken += takenNow;
-            takenNow = 0;
-        }
         if (lostNow != 0) {
             lost += lostNow;
             lostNow = 0;
         }
-    }
-
-    /** Samples taken from this ring so far (put back ones excepted). */
-    long taken() {
-        return taken;
     }
 
     /** Events the kernel reported lost (the sum of LOST records) so far. */

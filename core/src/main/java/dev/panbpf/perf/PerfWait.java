@@ -25,7 +25,6 @@ final class PerfWait {
 
     private final Epoll epoll;
     private final boolean[] pending;
-    private int pendingCount;
 
     PerfWait(Epoll epoll, int rings) {
         this.epoll = epoll;
@@ -48,17 +47,11 @@ final class PerfWait {
             } else if (result == TIMED_OUT) {
                 result = SIGNALLED;
             }
-            if (tag != Epoll.WAKEUP_TAG && !pending[(int) tag]) {
+            if (tag != Epoll.WAKEUP_TAG) {
                 pending[(int) tag] = true;
-                pendingCount++;
             }
         }
         return result;
-    }
-
-    /** Whether any ring is pending. */
-    boolean anyPending() {
-        return pendingCount > 0;
     }
 
     /** Whether ring {@code index} signalled and has not been read to its end since. */
@@ -68,9 +61,6 @@ final class PerfWait {
 
     /** Ring {@code index} was read to its end. */
     void done(int index) {
-        if (pending[index]) {
-            pending[index] = false;
-            pendingCount--;
-        }
+        pending[index] = false;
     }
 }

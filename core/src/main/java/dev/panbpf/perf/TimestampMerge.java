@@ -1,6 +1,7 @@
 package dev.panbpf.perf;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 
 /**
  * TimestampMerge is the ordered reader's rule: it turns the CPUs' streams into one in timestamp order. Each CPU
@@ -25,19 +26,17 @@ final class TimestampMerge {
 
     private final PerfCursor[] rings;
     private final HeldEvents[] held;
-    /** Per CPU: the largest stamp read from it so far, or Long.MIN_VALUE. */
+    // Per CPU: the largest stamp read from it so far (or Long.MIN_VALUE); during a pass, whether its cursor stands
+    // on a sample neither released nor held yet and that sample's stamp, and the smallest stamp it offers or NONE.
     private final long[] seen;
-    /** Per CPU, during a pass: its cursor stands on a sample neither released nor held yet, of this stamp. */
     private final boolean[] standing;
     private final long[] ringTs;
-    /** Per CPU, during a pass: the smallest stamp it offers (its ring's or its held head), or NONE. */
     private final long[] heads;
     private final long windowNanos;
     private long lastReleased = Long.MIN_VALUE;
     /** The largest stamp among the events read at least the window ago. */
     private long expired = Long.MIN_VALUE;
     private long late;
-    private long forced;
 
     private long now;
     /** What a pass may release regardless of the silent CPUs: the expired stamp, or everything. */
@@ -52,6 +51,7 @@ final class TimestampMerge {
     private long runBound;
     /** The CPU whose ring sample went out last: its cursor moves on at the next call. -1 for none. */
     private int step = -1;
+    // The event released last.
     private int from;
     private boolean fromRing;
     private long time;
@@ -69,7 +69,7 @@ final class TimestampMerge {
             held[i] = new HeldEvents(maxHeldBytes);
         }
         this.seen = new long[rings.length];
-        java.util.Arrays.fill(seen, Long.MIN_VALUE);
+        Arrays.fill(seen, Long.MIN_VALUE);
         this.standing = new boolean[rings.length];
         this.ringTs = new long[rings.length];
         this.heads = new long[rings.length];
@@ -151,8 +151,8 @@ final class TimestampMerge {
                 if (t < lastReleased) {
                     return release(i, true, t);
                 }
-                if (!held[i].add(rings[i].payload(), t, now)) {
-                    forced++;
+                PerfCursor c = rings[i];
+                if (!held[i].add(c.base(), c.offset(), c.size(), t, now)) {
                     return releaseOldestHeld();  // then the add is tried again
                 }
                 advance(i);
@@ -194,6 +194,7 @@ final class TimestampMerge {
 
     /** Moves CPU {@code i}'s cursor to its next sample (LOST records on the way are reported). */
     private void advance(int i) {
+        standing[i] = false;  // what it stood on is taken (or held) already, even if next() throws
         boolean has = rings[i].next();
         standing[i] = has;
         if (has) {
@@ -209,7 +210,7 @@ final class TimestampMerge {
         heads[i] = Math.min(standing[i] ? ringTs[i] : NONE, q.isEmpty() ? NONE : q.headTs());
     }
 
-    /** Ends the pass: samples not released or held go back to their rings, and every tail is published. */
+    /** Ends the pass: samples neither released nor held go back to their rings, and every tail is published. */
     void end() {
         for (int i = 0; i < begun; i++) {
             if (standing[i]) {
@@ -222,12 +223,11 @@ final class TimestampMerge {
         step = -1;
     }
 
-    /** The CPU of the event {@link #next()} released. */
+    /** The CPU, payload (valid until the next call), stamp and lateness of the event {@link #next()} released. */
     int cpu() {
         return rings[from].cpu;
     }
 
-    /** Its payload: valid until the next call. */
     MemorySegment payload() {
         MemorySegment base;
         long offset;
@@ -246,12 +246,10 @@ final class TimestampMerge {
         return base.asSlice(offset, size);  // one slice, made where the handler is called: often never allocated
     }
 
-    /** Its timestamp. */
     long time() {
         return time;
     }
 
-    /** Whether an event with a larger stamp was released before it. */
     boolean isLate() {
         return isLate;
     }
@@ -285,7 +283,7 @@ final class TimestampMerge {
         return ((oldest ^ at) & (windowNanos ^ at)) < 0 ? Long.MAX_VALUE : at;
     }
 
-    /** Events held now. */
+    /** Events held now, and events released late. */
     long held() {
         long n = 0;
         for (HeldEvents q : held) {
@@ -294,13 +292,7 @@ final class TimestampMerge {
         return n;
     }
 
-    /** Events released late (out of order, flagged). */
     long late() {
         return late;
-    }
-
-    /** Events released before the rule allowed because a CPU's held payloads reached their limit. */
-    long forced() {
-        return forced;
     }
 }

@@ -277,6 +277,7 @@ class PerfBufferKernelTest {
             BpfException e = assertThrows(BpfException.class, () -> pb.consume(collect(64)));
             assertTrue(e.getMessage().contains("CPU " + cpu) && e.getMessage().contains("payloadSize option says 64"),
                     e.getMessage());
+            assertEquals(0, pb.delivered(), "a sample skipped as wrong is not counted as delivered");
         }
     }
 }

@@ -55,7 +55,6 @@ class PerfCursorTest {
         // 28 bytes need no padding (28 + 4 is a multiple of 8), so the raw area is exactly the payload.
         assertArrayEquals(bytes(28, 2), seen.get(1).bytes());
         assertEquals(r.head, r.tail());
-        assertEquals(2, c.taken());
         assertEquals(0, Passes.drain(c, collect));
     }
 
@@ -101,8 +100,7 @@ class PerfCursorTest {
         BpfException e = assertThrows(BpfException.class, () -> Passes.drain(c, collect));
         assertTrue(e.getMessage().contains("44 raw bytes") && e.getMessage().contains("payloadSize option says 16"),
                 e.getMessage());
-        assertEquals(0, seen.size());
-        assertEquals(0, c.taken(), "a skipped sample is not counted");
+        assertEquals(0, seen.size(), "a skipped sample is not delivered");
         Passes.drain(c, collect);
         assertArrayEquals(bytes(16, 2), seen.get(0).bytes(), "the next record is still there");
         assertEquals(r.head, r.tail());
@@ -146,7 +144,6 @@ class PerfCursorTest {
         PerfCursor c = r.cursor(options().payloadSize(12));
         assertEquals(2, Passes.drain(c, collect));
         assertEquals(12, c.lost());
-        assertEquals(2, c.taken());
         assertEquals(List.of(List.of(3L, 5L), List.of(3L, 7L)),
                 lostSeen.stream().map(a -> List.of(a[0], a[1])).toList());
     }
@@ -172,7 +169,6 @@ class PerfCursorTest {
             return true;
         }));
         assertEquals(2 * 24, r.tail(), "tail published past the record whose handler threw");
-        assertEquals(2, c.taken(), "and it counts as delivered");
         assertEquals(1, Passes.drain(c, collect));
         assertArrayEquals(bytes(12, 3), seen.get(0).bytes());
     }
@@ -190,11 +186,9 @@ class PerfCursorTest {
         c.putBack();
         c.end();
         assertEquals(r.head - 32, r.tail(), "the tail stops before the sample put back, after the LOST record");
-        assertEquals(2, c.taken());
         assertEquals(4, c.lost());
-        assertEquals(1, Passes.drain(c, collect));
+        assertEquals(1, Passes.drain(c, collect), "only the sample put back is read again");
         assertArrayEquals(bytes(12, 3), seen.getFirst().bytes());
-        assertEquals(3, c.taken());
         assertEquals(4, c.lost(), "the LOST record is not read twice");
     }
 

@@ -128,8 +128,6 @@ class TimestampMergeRingsTest {
         assertEquals(60, out.getLast().ts());
         assertEquals(0, m.late());
         assertEquals(7, out.size());
-        assertEquals(3, a.reader.taken(), "the ring's counter counts the samples read from it");
-        assertEquals(4, b.reader.taken());
     }
 
     @Test
@@ -159,7 +157,6 @@ class TimestampMergeRingsTest {
         assertEquals(1, lostSeen.size());
         assertArrayEquals(new long[]{0, 3}, lostSeen.getFirst());
         assertEquals(3, a.reader.lost());
-        assertEquals(3, a.reader.taken());
         assertEquals(a.head(), a.tail());
     }
 
@@ -217,7 +214,6 @@ class TimestampMergeRingsTest {
         assertEquals(record, a.tail(), "30, read but not released, went back to its ring");
         assertEquals(record, b.tail());
         assertEquals(0, m.held());
-        assertEquals(1, a.reader.taken());
 
         assertEquals(2, Passes.pass(m, collect, 0, false), "30 and 40; 50 waits for CPU 1");
         assertEquals(1, m.held());
@@ -228,8 +224,8 @@ class TimestampMergeRingsTest {
         assertEquals(2, Passes.pass(m, collect, 0, true));
         assertEquals(List.of(10L, 20L, 30L, 40L, 50L, 60L, 70L), times(), "each once, in order");
         assertTrue(out.stream().noneMatch(Out::late));
-        assertEquals(3, a.reader.taken(), "each sample taken from its ring once");
-        assertEquals(4, b.reader.taken());
+        assertEquals(List.of(0, 1, 0, 1, 0, 1, 1), out.stream().map(Out::cpu).toList());
+        assertEquals(a.head(), a.tail());
         assertEquals(b.head(), b.tail());
     }
 
@@ -261,8 +257,7 @@ class TimestampMergeRingsTest {
         assertTrue(e.getMessage().contains("CPU 0") && e.getMessage().contains("SAMPLE record of 8 bytes"),
                 e.getMessage());
         assertEquals(2, Passes.pass(m, collect, 0, true));
-        assertEquals(List.of(10L, 20L), times());
-        assertEquals(2, a.reader.taken(), "the skipped record is not counted");
+        assertEquals(List.of(10L, 20L), times(), "the skipped record is not delivered");
         assertEquals(a.head(), a.tail());
     }
 
@@ -277,6 +272,24 @@ class TimestampMergeRingsTest {
         assertEquals(1, Passes.pass(m, collect, 0, true));
         assertEquals(List.of(10L, 20L), times());
         assertEquals(List.of(), lostSeen);
+    }
+
+    @Test
+    void aRecordThatCannotBeMetWhileCopyingHeldEventsLeavesNothingToBeReadTwice() {
+        Ring a = new Ring(0, 4096, 0);
+        Ring b = new Ring(1, 4096, 0);
+        a.sample(10).sample(20).bare(9, 0);   // size 0: the next record cannot be found
+        a.fake.head += 64;
+        a.publish();
+        b.sample(5).publish();
+        TimestampMerge m = merge(Long.MAX_VALUE, a, b);
+        BpfException e = assertThrows(BpfException.class, () -> Passes.pass(m, collect, 0, false));
+        assertTrue(e.getMessage().contains("size 0"), e.getMessage());
+        assertEquals(List.of(5L), times(), "10 and 20 wait for CPU 1, copied, when the bad record stops the pass");
+        assertEquals(a.head(), a.tail(), "resynchronised on the head, not put back before 20");
+        assertEquals(2, Passes.pass(m, collect, 0, true));
+        assertEquals(List.of(5L, 10L, 20L), times(), "each once");
+        assertEquals(0, Passes.pass(m, collect, 0, true));
     }
 
     @Test
