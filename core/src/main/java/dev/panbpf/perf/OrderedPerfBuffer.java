@@ -47,9 +47,10 @@ import java.util.Objects;
  * further event.
  *
  * <p>Payloads are handed out straight from the rings' mappings when they can go at once; only events held
- * past a pass are copied, into per-CPU reusable space (no allocation per event once warm). Either way a payload
- * is valid only until the handler returns. Events still held at close, and samples still unread in the rings,
- * are dropped, counted in {@link #droppedAtClose()} and logged: call {@link #flush} first to get them.
+ * past a pass are copied, into per-CPU native space that is reused (it grows with the load, never per event).
+ * Either way a payload is read-only and valid only until the handler returns. Events still held at close, and
+ * samples still unread in the rings, are dropped, counted in {@link #droppedAtClose()} and logged: call
+ * {@link #flush} first to get them.
  */
 public final class OrderedPerfBuffer implements EventReader {
     private static final Logger LOG = LoggerFactory.getLogger(OrderedPerfBuffer.class);
