@@ -2,6 +2,7 @@ package dev.panbpf.bench;
 
 import dev.panbpf.Cpus;
 import dev.panbpf.perf.PerfBuffer;
+import dev.panbpf.perf.PerfOptions;
 import dev.panbpf.ringbuf.RecordHandler;
 import dev.panbpf.ringbuf.RingBuffer;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -39,7 +40,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * cache. What remains is the consume loop, panbpf's and libbpf's alike, without the cost of pulling the records
  * across from the producer's CPU (which is the same for both and dominates, and varies, in DrainBenchmark).
  * Rewinding is something only a benchmark does: it reaches the Java readers' position fields by reflection
- * (RingBuffer.reader, RingReader.consumerPage/consumerPos, PerfBuffer.set, PerfCpuSet.rings, PerfRing.page), so
+ * (RingBuffer.reader, RingReader.consumerPage/consumerPos, PerfBuffer.set, PerfCpuSet.rings, PerfCursor.page), so
  * renaming those fields breaks this benchmark at setup, loudly. Its name must not contain "DrainBenchmark.": the
  * Report tool picks DrainBenchmark's rows by that string.
  *
@@ -227,7 +228,7 @@ public class CachedConsumeBenchmark {
         @Setup(Level.Trial)
         public void open() {
             start(ProducerConfig.PERF);
-            perf = PerfBuffer.of(producer.perf(), PerfBuffer.Options.defaults()
+            perf = PerfBuffer.of(producer.perf(), PerfOptions.defaults()
                     .pagesPerCpu(DrainBenchmark.PERF_PAGES));
             producer.fill(DrainBenchmark.PRODUCER_CPU);
             Object set = field(perf, "set");
@@ -252,8 +253,9 @@ public class CachedConsumeBenchmark {
         }
 
         @Override
-        public void onRecord(int cpu, MemorySegment payload, long timestamp) {
+        public boolean onRecord(int cpu, MemorySegment payload, long timestamp) {
             sum += DrainBenchmark.touch(payload, size);
+            return true;
         }
     }
 

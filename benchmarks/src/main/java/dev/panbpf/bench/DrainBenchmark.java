@@ -3,6 +3,7 @@ package dev.panbpf.bench;
 import dev.panbpf.event.EventHandler;
 import dev.panbpf.event.StructCodec;
 import dev.panbpf.perf.PerfBuffer;
+import dev.panbpf.perf.PerfOptions;
 import dev.panbpf.ringbuf.RecordHandler;
 import dev.panbpf.ringbuf.RingBuffer;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -209,7 +210,7 @@ public class DrainBenchmark {
         @Setup(Level.Trial)
         public void open() {
             startProducer(ProducerConfig.PERF);
-            perf = PerfBuffer.of(producer.perf(), PerfBuffer.Options.defaults().pagesPerCpu(PERF_PAGES));
+            perf = PerfBuffer.of(producer.perf(), PerfOptions.defaults().pagesPerCpu(PERF_PAGES));
         }
 
         @TearDown(Level.Trial)
@@ -219,8 +220,9 @@ public class DrainBenchmark {
         }
 
         @Override
-        public void onRecord(int cpu, MemorySegment payload, long timestamp) {
+        public boolean onRecord(int cpu, MemorySegment payload, long timestamp) {
             sum += touch(payload, size);
+            return true;
         }
 
         @Override
@@ -279,7 +281,7 @@ public class DrainBenchmark {
         @Setup(Level.Trial)
         public void open() {
             startProducer(ProducerConfig.PERF);
-            perf = PerfBuffer.of(producer.perf(), PerfBuffer.Options.defaults().pagesPerCpu(PERF_PAGES));
+            perf = PerfBuffer.of(producer.perf(), PerfOptions.defaults().pagesPerCpu(PERF_PAGES));
         }
 
         @TearDown(Level.Trial)

@@ -2,6 +2,7 @@ package dev.panbpf.bench;
 
 import dev.panbpf.Cpus;
 import dev.panbpf.perf.PerfBuffer;
+import dev.panbpf.perf.PerfOptions;
 import dev.panbpf.ringbuf.RecordHandler;
 import dev.panbpf.ringbuf.RingBuffer;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -81,7 +82,7 @@ public class EndToEndBenchmark {
             if (isRing) {
                 ring = RingBuffer.of(producer.ring());
             } else {
-                perf = PerfBuffer.of(producer.perf(), PerfBuffer.Options.defaults()
+                perf = PerfBuffer.of(producer.perf(), PerfOptions.defaults()
                         .pagesPerCpu(DrainBenchmark.PERF_PAGES).wakeupEvents(batched ? BATCH : 1));
             }
             if (cpus == 1) {
@@ -171,8 +172,9 @@ public class EndToEndBenchmark {
         }
 
         @Override
-        public void onRecord(int cpu, MemorySegment payload, long timestamp) {
+        public boolean onRecord(int cpu, MemorySegment payload, long timestamp) {
             sum += payload.get(JAVA_LONG_UNALIGNED, 0);
+            return true;
         }
     }
 

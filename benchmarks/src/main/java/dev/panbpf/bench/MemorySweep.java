@@ -2,6 +2,7 @@ package dev.panbpf.bench;
 
 import dev.panbpf.Cpus;
 import dev.panbpf.perf.PerfBuffer;
+import dev.panbpf.perf.PerfOptions;
 import dev.panbpf.ringbuf.RecordHandler;
 import dev.panbpf.ringbuf.RingBuffer;
 
@@ -159,7 +160,7 @@ public final class MemorySweep {
 
         Sink(Producer producer, boolean isRing, int pagesPerCpu) {
             ring = isRing ? RingBuffer.of(producer.ring()) : null;
-            perf = isRing ? null : PerfBuffer.of(producer.perf(), PerfBuffer.Options.defaults().pagesPerCpu(pagesPerCpu)
+            perf = isRing ? null : PerfBuffer.of(producer.perf(), PerfOptions.defaults().pagesPerCpu(pagesPerCpu)
                     .wakeupEvents(WAKEUP_EVERY));
         }
 
@@ -183,9 +184,10 @@ public final class MemorySweep {
         }
 
         @Override
-        public void onRecord(int cpu, MemorySegment payload, long timestamp) {
+        public boolean onRecord(int cpu, MemorySegment payload, long timestamp) {
             delivered++;
             sum += payload.get(JAVA_LONG_UNALIGNED, 0);
+            return true;
         }
 
         @Override

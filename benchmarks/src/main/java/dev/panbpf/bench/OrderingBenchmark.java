@@ -2,6 +2,7 @@ package dev.panbpf.bench;
 
 import dev.panbpf.perf.OrderedPerfBuffer;
 import dev.panbpf.perf.PerfBuffer;
+import dev.panbpf.perf.PerfOptions;
 import dev.panbpf.ringbuf.RecordHandler;
 import dev.panbpf.ringbuf.RingBuffer;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -70,7 +71,7 @@ public class OrderingBenchmark {
             boolean isRing = buffer.equals("ring");
             producer = new Producer(4 << 20, new ProducerConfig(PER_CPU, SIZE, 0, ProducerConfig.NO_WAKEUP,
                     isRing ? ProducerConfig.RING : ProducerConfig.PERF, 0));
-            PerfBuffer.Options options = PerfBuffer.Options.defaults().pagesPerCpu(1024).timestamps(true);
+            PerfOptions options = PerfOptions.defaults().pagesPerCpu(1024).timestamps(true);
             switch (buffer) {
                 case "ring" -> ring = RingBuffer.of(producer.ring());
                 case "perf" -> perf = PerfBuffer.of(producer.perf(), options);
@@ -185,16 +186,18 @@ public class OrderingBenchmark {
         }
 
         @Override
-        public void onRecord(int cpu, MemorySegment payload, long timestamp) {
+        public boolean onRecord(int cpu, MemorySegment payload, long timestamp) {
             see(payload, timestamp, false);
+            return true;
         }
 
         @Override
-        public void onRecord(int cpu, MemorySegment payload, long timestamp, boolean isLate) {
+        public boolean onRecord(int cpu, MemorySegment payload, long timestamp, boolean isLate) {
             see(payload, timestamp, isLate);
             if (isLate) {
                 late++;
             }
+            return true;
         }
     }
 

@@ -3,14 +3,18 @@ package dev.panbpf.perf;
 import dev.panbpf.BpfException;
 import dev.panbpf.BpfMap;
 import dev.panbpf.BufferClosedException;
+import dev.panbpf.EventReader;
 import dev.panbpf.internal.ConsumerGate;
 import dev.panbpf.internal.Deadline;
+import dev.panbpf.internal.Epoll;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * OrderedPerfBuffer reads a perf buffer and hands its events out as one stream in kernel timestamp order,
@@ -21,7 +25,8 @@ import java.util.List;
  * Events are held until it is safe to release them, then released smallest timestamp first. An event with stamp
  * {@code t} is released once every CPU read has shown a stamp {@code >= t}, or once an event with a stamp
  * {@code >= t} was read at least the reorder window {@code W} ago (measured with System.nanoTime from the read),
- * or by {@link #flush}; and when a CPU holds more than its memory limit, its oldest events go early. Hence:
+ * or by {@link #flush}; and when a CPU holds more than {@link #MAX_HELD_BYTES_PER_CPU}, its oldest events go
+ * early. Hence:
  * <ul>
  *   <li>every event is delivered exactly once, and the events not flagged late have non-decreasing timestamps,
  *       each no smaller than any event delivered before it;</li>
@@ -33,19 +38,21 @@ import java.util.List;
  *       with {@code late = true} and counted by {@link #late()}; none is dropped.</li>
  * </ul>
  * Events dropped by the kernel because a ring was full never reach the merge; they are counted by
- * {@link #lost()} and reported to {@link PerfBuffer.Options#onLost}.
+ * {@link #lost()} and reported to {@link PerfOptions#onLost}.
  *
- * <p>Counters are kept by the consuming thread; read from another thread they may lag a little.
+ * <p>It keeps the {@link EventReader} contract: one thread consumes; a handler stops early by returning false
+ * (the events behind it stay, in the rings or held, for the next call); {@link #wakeup()} and {@link #close()}
+ * may come from any thread and release a blocked poll promptly; after close every poll or flush throws
+ * {@link BufferClosedException} while the counters still answer. A handler that closes the reader gets no
+ * further event.
  *
  * <p>Payloads are handed out straight from the rings' mappings when they can go at once; only events held
- * past a poll are copied, into per-CPU reusable space (no allocation per event once warm). Either way a payload
- * is valid only until the handler returns. One thread consumes; {@link #wakeup()} and {@link #close()} may come
- * from any thread. A poll blocked when another thread closes returns; any later poll or flush throws
- * {@link BufferClosedException}; the counters may still be read. A handler that closes the buffer gets no
- * further event. Events still held at close, and samples still unread in the rings, are dropped, counted in
- * {@link #droppedAtClose()} and logged: call {@link #flush} first to get them.
+ * past a pass are copied, into per-CPU native space that is reused (it grows with the load, never per event).
+ * Either way a payload is read-only and valid only until the handler returns. Events still held at close, and
+ * samples still unread in the rings, are dropped, counted in {@link #droppedAtClose()} and logged: call
+ * {@link #flush} first to get them.
  */
-public final class OrderedPerfBuffer implements AutoCloseable {
+public final class OrderedPerfBuffer implements EventReader {
     private static final Logger LOG = LoggerFactory.getLogger(OrderedPerfBuffer.class);
     /** DEFAULT_WINDOW is the reorder window used when none is given: 5 ms. */
     public static final Duration DEFAULT_WINDOW = Duration.ofMillis(5);
@@ -56,82 +63,73 @@ public final class OrderedPerfBuffer implements AutoCloseable {
     @FunctionalInterface
     public interface Handler {
         /**
-         * Handles one event.
+         * Handles one event and says whether to go on. If it throws, the event still counts as delivered, and
+         * the exception reaches the caller; the events behind it stay for the next call.
          *
          * @param cpu the CPU whose ring it was written to
          * @param payload the event's bytes, valid only during this call
          * @param timestamp the kernel's CLOCK_MONOTONIC stamp
          * @param late whether a newer event was delivered before it (see the class comment)
+         * @return true to take the next event; false to make the call return after this one
          */
-        void onRecord(int cpu, MemorySegment payload, long timestamp, boolean late);
+        boolean onRecord(int cpu, MemorySegment payload, long timestamp, boolean late);
     }
 
-    private final PerfBuffer buffer;
+    private final String what;
+    private final PerfCpuSet set;
+    private final Epoll epoll;
+    private final PerfWait waits;
     private final TimestampMerge merge;
     private final ConsumerGate gate;
-    private volatile boolean wakeRequested;
+    private volatile long delivered;
     private volatile long droppedAtClose;
 
-    private OrderedPerfBuffer(PerfBuffer buffer, long windowNanos) {
-        this.buffer = buffer;
-        // The merge reads the rings itself; this gate keeps them mapped until it is out, then closes the buffer.
-        this.gate = new ConsumerGate(buffer.toString(), this::release);
-        this.merge = new TimestampMerge(buffer.rings(), buffer.lostHandler(), windowNanos, MAX_HELD_BYTES_PER_CPU,
-                gate);
-    }
-
-    /** Runs once the consumer is out: closes the perf buffer, then says what the close dropped. */
-    private void release() {
-        long held = merge.held();
-        buffer.close();  // counts the samples left in the rings
-        long unread = buffer.droppedAtClose();
-        droppedAtClose = held + unread;
-        if (held + unread > 0) {
-            LOG.warn("{}: closed with {} events held for ordering and {} unread in the rings; they were dropped "
-                    + "(call flush() before close() to receive them)", this, held, unread);
+    private OrderedPerfBuffer(BpfMap map, PerfOptions options, long windowNanos) {
+        this.what = "ordered perf buffer on " + map;
+        this.set = PerfCpuSet.open(map, options.timestamps(true), what);
+        this.epoll = set.epoll();
+        this.waits = new PerfWait(epoll, set.size());  // (every pass reads every ring: pending marks unused)
+        PerfCursor[] rings = new PerfCursor[set.size()];
+        for (int i = 0; i < rings.length; i++) {
+            rings[i] = set.ring(i);
         }
+        this.merge = new TimestampMerge(rings, windowNanos, MAX_HELD_BYTES_PER_CPU);
+        this.gate = new ConsumerGate(what, this::release);
     }
 
     /**
-     * Opens a perf buffer on {@code map} as {@link PerfBuffer#of} does, with timestamps, ordered over
-     * {@link #DEFAULT_WINDOW}.
+     * Opens a perf buffer on {@code map} as {@link PerfBuffer#of(BpfMap, PerfOptions)} does, with timestamps,
+     * ordered over {@link #DEFAULT_WINDOW}.
      *
      * @param map the PERF_EVENT_ARRAY to read
-     * @param options as for {@link PerfBuffer#of(BpfMap, PerfBuffer.Options)}
+     * @param options as for {@link PerfBuffer#of(BpfMap, PerfOptions)}
      * @return the open reader
-     * @throws BpfException as {@link PerfBuffer#of(BpfMap, PerfBuffer.Options)} does
+     * @throws BpfException as {@link PerfBuffer#of(BpfMap, PerfOptions)} does
      */
-    public static OrderedPerfBuffer of(BpfMap map, PerfBuffer.Options options) {
+    public static OrderedPerfBuffer of(BpfMap map, PerfOptions options) {
         return of(map, options, DEFAULT_WINDOW);
     }
 
     /**
-     * Opens a perf buffer on {@code map} as {@link PerfBuffer#of} does (timestamps are switched on whatever the
-     * options say) and orders its events, holding each at most {@code reorderWindow} after it was read.
+     * Opens a perf buffer on {@code map} as {@link PerfBuffer#of(BpfMap, PerfOptions)} does (timestamps are
+     * switched on whatever the options say) and orders its events, holding each at most {@code reorderWindow}
+     * after it was read.
      *
      * @param map the PERF_EVENT_ARRAY to read
-     * @param options as for {@link PerfBuffer#of(BpfMap, PerfBuffer.Options)}
+     * @param options as for {@link PerfBuffer#of(BpfMap, PerfOptions)}
      * @param reorderWindow how long an event may wait for older ones from other CPUs; a century or more holds
      *        events until the other CPUs' stamps or {@link #flush} release them
      * @return the open reader
      * @throws IllegalArgumentException if {@code reorderWindow} is negative
-     * @throws BpfException as {@link PerfBuffer#of(BpfMap, PerfBuffer.Options)} does
+     * @throws BpfException as {@link PerfBuffer#of(BpfMap, PerfOptions)} does
      */
-    public static OrderedPerfBuffer of(BpfMap map, PerfBuffer.Options options, Duration reorderWindow) {
-        long windowNanos = Deadline.nanos(reorderWindow, "reorderWindow");
-        PerfBuffer buffer = PerfBuffer.open(map, options.timestamps(true), "ordered perf buffer on " + map, false);
-        try {
-            return new OrderedPerfBuffer(buffer, windowNanos);
-        } catch (RuntimeException | Error e) {
-            buffer.close();
-            throw e;
-        }
+    public static OrderedPerfBuffer of(BpfMap map, PerfOptions options, Duration reorderWindow) {
+        return new OrderedPerfBuffer(map, options, Deadline.nanos(reorderWindow, "reorderWindow"));
     }
 
     /**
      * Reads every CPU's ring and releases what the ordering rule allows, waiting up to {@code timeout} for
-     * something to release (new events, or held ones whose window closes). If the handler throws, the events
-     * before it are delivered, it counts as delivered, and the rest stay held or in the rings for the next call.
+     * something to release (new events, or held ones whose window closes).
      *
      * @param handler receives the events in timestamp order
      * @param timeout how long to wait at most; {@code Duration.ZERO} does not wait, and a timeout of a century or
@@ -143,19 +141,20 @@ public final class OrderedPerfBuffer implements AutoCloseable {
      * @throws BpfException for a ring whose records cannot be, or a sample contradicting the payload options
      */
     public int poll(Handler handler, Duration timeout) {
+        Objects.requireNonNull(handler, "handler");
         long deadline = Deadline.after(timeout);
         gate.enter();
         try {
-            int total = 0;
+            boolean woken = false;
             while (true) {
-                // One pass reads every ring to the head it finds before deciding what goes, so a window that
-                // closed while nobody polled lets no event out ahead of an older one still in another CPU's ring.
-                total += merge.release(System.nanoTime(), false, handler);
-                if (total > 0 || gate.isClosed() || wakeRequested || Deadline.passed(deadline)) {
-                    wakeRequested = false;
-                    return total;
+                int n = pass(handler, false);
+                if (n > 0 || woken || Deadline.passed(deadline)) {
+                    return n;
                 }
-                buffer.await(earliest(deadline, merge.nextDeadline()));
+                woken = waits.await(earliest(deadline, merge.nextDeadline())) == PerfWait.WOKEN;
+                if (gate.isClosed()) {
+                    return 0;  // closed by another thread while we waited: deliver nothing more
+                }
             }
         } finally {
             gate.exit();
@@ -171,7 +170,8 @@ public final class OrderedPerfBuffer implements AutoCloseable {
     }
 
     /**
-     * Reads every ring and releases every held event in timestamp order, window or not.
+     * Reads every ring and releases every held event in timestamp order, window or not (until the handler
+     * returns false).
      *
      * @param handler receives the events in timestamp order
      * @return the number of events handed to {@code handler}
@@ -179,21 +179,44 @@ public final class OrderedPerfBuffer implements AutoCloseable {
      * @throws BpfException for a ring whose records cannot be, or a sample contradicting the payload options
      */
     public int flush(Handler handler) {
+        Objects.requireNonNull(handler, "handler");
         gate.enter();
         try {
-            return merge.release(System.nanoTime(), true, handler);
+            return pass(handler, true);
         } finally {
             gate.exit();
         }
     }
 
+    /** One merge pass: releases until the rule holds the rest, or the handler stops or closes the reader. */
+    private int pass(Handler handler, boolean flush) {
+        final TimestampMerge merge = this.merge;
+        int n = 0;
+        try {
+            merge.begin(System.nanoTime(), flush);
+            while (merge.next()) {
+                n++;
+                if (!handler.onRecord(merge.cpu(), merge.payload(), merge.time(), merge.isLate())
+                        || gate.isClosedPlain()) {
+                    break;
+                }
+            }
+        } finally {
+            merge.end();
+            if (n != 0) {
+                delivered += n;
+            }
+        }
+        return n;
+    }
+
     /**
-     * Releases a thread blocked in {@link #poll}, which returns what it has (maybe 0); safe from any thread, and
-     * a no-op once closed.
+     * Releases a thread blocked in {@link #poll}, which returns what it has (maybe 0), or makes the next poll
+     * that would wait return without waiting; safe from any thread, and a no-op once closed.
      */
+    @Override
     public void wakeup() {
-        wakeRequested = true;
-        buffer.wakeup();
+        epoll.wakeup();
     }
 
     /**
@@ -202,20 +225,22 @@ public final class OrderedPerfBuffer implements AutoCloseable {
      * @return the CPUs, ascending
      */
     public List<Integer> cpus() {
-        return buffer.cpus();
+        List<Integer> list = new ArrayList<>(set.size());
+        for (int i = 0; i < set.size(); i++) {
+            list.add(set.cpu(i));
+        }
+        return List.copyOf(list);
     }
 
-    /**
-     * Events handed to handlers so far, late ones included (also after close).
-     *
-     * @return the count
-     */
+    /** Events handed to handlers so far, late ones included (also after close). */
+    @Override
     public long delivered() {
-        return merge.released();
+        return delivered;
     }
 
     /**
-     * Events delivered late (flagged), see the class comment.
+     * Events delivered late (flagged), see the class comment. Kept by the consuming thread: read from another
+     * thread it may lag a little.
      *
      * @return the count
      */
@@ -224,7 +249,7 @@ public final class OrderedPerfBuffer implements AutoCloseable {
     }
 
     /**
-     * Events read but not yet released.
+     * Events read but not yet released. Kept by the consuming thread, as {@link #late()}.
      *
      * @return the count
      */
@@ -232,13 +257,14 @@ public final class OrderedPerfBuffer implements AutoCloseable {
         return merge.held();
     }
 
-    /**
-     * Events the kernel dropped on all CPUs because a ring was full (also after close).
-     *
-     * @return the count
-     */
+    /** Events the kernel dropped on all CPUs because a ring was full (also after close). */
+    @Override
     public long lost() {
-        return buffer.lost();
+        long n = 0;
+        for (int i = 0; i < set.size(); i++) {
+            n += set.ring(i).lost();
+        }
+        return n;
     }
 
     /**
@@ -249,41 +275,52 @@ public final class OrderedPerfBuffer implements AutoCloseable {
      * @throws IllegalArgumentException if this reader does not read {@code cpu}
      */
     public long lost(int cpu) {
-        return buffer.lost(cpu);
+        int i = set.indexOf(cpu);
+        if (i < 0) {
+            throw new IllegalArgumentException(what + " does not read CPU " + cpu + "; it reads " + cpus());
+        }
+        return set.ring(i).lost();
     }
 
     /**
      * Events that were held for ordering, or still unread in the rings, when the reader closed, and so never
-     * delivered.
-     *
-     * @return the count; 0 before close, and until a consumer still inside has left
+     * delivered. 0 before close, and until a consumer still inside has left.
      */
+    @Override
     public long droppedAtClose() {
         return droppedAtClose;
     }
 
-    /**
-     * Whether {@link #close()} was called.
-     *
-     * @return true once closed
-     */
+    @Override
     public boolean isClosed() {
         return gate.isClosed();
     }
 
     /**
-     * Closes the underlying perf buffer; held events are dropped and counted ({@link #droppedAtClose()}). Safe
-     * from another thread while poll waits.
+     * Removes the entries from the map, disables the events and releases the rings; held events are dropped and
+     * counted ({@link #droppedAtClose()}). Safe from another thread while poll waits. Idempotent.
      */
     @Override
     public void close() {
         if (gate.close()) {
-            buffer.wakeup();
+            epoll.wakeup();
+        }
+    }
+
+    /** Runs once the consumer is out: closes the CPU set (which counts the samples left in the rings). */
+    private void release() {
+        long held = merge.held();
+        set.close();
+        long unread = set.droppedAtClose();
+        droppedAtClose = held + unread;
+        if (held + unread > 0) {
+            LOG.warn("{}: closed with {} events held for ordering and {} unread in the rings; they were dropped "
+                    + "(call flush() before close() to receive them)", what, held, unread);
         }
     }
 
     @Override
     public String toString() {
-        return buffer.toString();
+        return what + " (CPUs " + cpus() + (isClosed() ? ", closed)" : ")");
     }
 }

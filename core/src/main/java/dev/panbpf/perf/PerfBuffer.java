@@ -3,6 +3,7 @@ package dev.panbpf.perf;
 import dev.panbpf.BpfException;
 import dev.panbpf.BpfMap;
 import dev.panbpf.BufferClosedException;
+import dev.panbpf.EventReader;
 import dev.panbpf.event.EventHandler;
 import dev.panbpf.event.StructCodec;
 import dev.panbpf.internal.ConsumerGate;
@@ -15,99 +16,95 @@ import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * PerfBuffer reads a BPF_MAP_TYPE_PERF_EVENT_ARRAY: one perf event and one mapped ring per CPU, filled by
  * {@code bpf_perf_event_output}. Records are parsed in Java straight from the mappings; events the kernel had to
- * drop because a ring was full are counted per CPU and reported to {@link Options#onLost}.
+ * drop because a ring was full are counted per CPU and reported to {@link PerfOptions#onLost}.
  *
- * <p>One thread at a time consumes ({@link #poll}, {@link #consume}); {@link #wakeup()} and {@link #close()} may
- * come from any thread and release a blocked {@code poll} promptly, which then returns normally. Any later call
- * to poll or consume throws {@link BufferClosedException}, so a {@code while (running) poll(...)} loop ends
- * rather than spins; the counters ({@link #delivered()}, {@link #lost()}, {@link #droppedAtClose()}) may still
- * be read. A handler that closes the buffer gets no further record: the rest stays unread and is counted.
+ * <pre>{@code
+ * try (PerfBuffer perf = PerfBuffer.of(object.map("events"), PerfOptions.defaults().bytesPerCpu(256 << 10))) {
+ *     while (running) {
+ *         perf.poll((cpu, payload, time) -> { handle(cpu, payload); return true; }, Duration.ofMillis(100));
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p>It keeps the {@link EventReader} contract: one thread consumes at a time, a handler stops early by returning
+ * false, {@link #wakeup()} and {@link #close()} may come from any thread and release a blocked {@code poll}
+ * promptly, and after close every poll or consume throws {@link BufferClosedException} while the counters still
+ * answer. A handler that closes the buffer gets no further record: the rest stays unread and is counted in
+ * {@link #droppedAtClose()}.
  *
  * <p>Only one PerfBuffer (or {@link OrderedPerfBuffer}) may read a given map in this process at a time: each
  * stores its events in the map at key = CPU, so a second one would take the first one's place. Opening a second
  * is refused; the map is told apart by its kernel id, so another fd of the same map is refused too.
  *
- * <p>Payload segments are slices of the kernel's mapping (or of a per-CPU scratch copy for records that wrap the
- * ring's end): they are valid only until the handler returns. Copy what you keep. The kernel places a payload
- * 4 bytes past an 8-byte boundary, so read its fields with the {@code *_UNALIGNED} value layouts.
+ * <p>Payload segments are read-only slices of the kernel's mapping (or of a per-CPU scratch copy for records that
+ * wrap the ring's end): they are valid only until the handler returns. Copy what you keep. The kernel places a
+ * payload 4 bytes past an 8-byte boundary, so read its fields with the {@code *_UNALIGNED} value layouts.
  *
  * <p>What a payload holds. The kernel does not record how many bytes the program passed: it stores a raw size
  * {@code R = roundUp(n + 4, 8) - 4} for {@code n} bytes sent and leaves the {@code R - n} (at most 7) bytes after
  * them as they were, stale. By default the handler gets all {@code R} bytes, so the first {@code n} are exactly
- * the program's and up to 7 trailing bytes are not. With {@link Options#payloadSize} or
- * {@link Options#payloadLength} the handler gets exactly the program's {@code n} bytes.
+ * the program's and up to 7 trailing bytes are not. With {@link PerfOptions#payloadSize} or
+ * {@link PerfOptions#payloadLength} the handler gets exactly the program's {@code n} bytes.
  *
  * <p>The rings' positions and records are checked as they are read: a ring whose mapping was changed by
  * someone else raises a {@link BpfException} naming the CPU and what is wrong, and reading goes on from a
  * position that can be. The buffer does not own the map; it only adds (and on close removes) the entries for
  * its CPUs.
  */
-public final class PerfBuffer implements AutoCloseable {
+public final class PerfBuffer implements EventReader {
     private static final Logger LOG = LoggerFactory.getLogger(PerfBuffer.class);
 
     /** Handler receives one sample: the CPU it was written on, the payload, and its time (0 without timestamps). */
     @FunctionalInterface
     public interface Handler {
         /**
-         * Handles one sample.
+         * Handles one sample and says whether to go on. If it throws, the sample still counts as delivered (so a
+         * sample that always makes the handler fail cannot wedge the ring), and the exception reaches the caller.
          *
          * @param cpu the CPU whose ring it was written to
          * @param payload the sample's bytes, valid only during this call
-         * @param timestamp the kernel's CLOCK_MONOTONIC stamp, or 0 without {@link Options#timestamps}
+         * @param timestamp the kernel's CLOCK_MONOTONIC stamp, or 0 without {@link PerfOptions#timestamps}
+         * @return true to take the next sample; false to make the call return after this one, leaving the samples
+         *         behind it in the rings for the next call
          */
-        void onRecord(int cpu, MemorySegment payload, long timestamp);
-    }
-
-    /** LostHandler hears that the kernel dropped {@code count} events on {@code cpu} because its ring was full. */
-    @FunctionalInterface
-    public interface LostHandler {
-        /**
-         * Called once per LOST record the kernel wrote.
-         *
-         * @param cpu the CPU whose ring was full
-         * @param count how many events the kernel could not write
-         */
-        void onLost(int cpu, long count);
+        boolean onRecord(int cpu, MemorySegment payload, long timestamp);
     }
 
     private final String what;
     private final PerfCpuSet set;   // (benchmarks reach the rings through this field by name)
     private final Epoll epoll;
-    private final PerfConsumer consumer;
+    private final PerfWait waits;
     private final ConsumerGate gate;
-    private final LostHandler onLost;
-    /** Whether close logs what it dropped itself (an OrderedPerfBuffer reports for both). */
-    private final boolean reportDrops;
+    /** Per ring: samples handed to handlers, added once per read. */
+    private final AtomicLongArray delivered;
     private volatile long droppedAtClose;
+    /** Whether the last ring read stopped because its handler returned false. Consumer thread only. */
+    private boolean stopped;
 
-    private PerfBuffer(BpfMap map, int[] cpus, Options options, String what, boolean reportDrops) {
+    private PerfBuffer(BpfMap map, PerfOptions options, String what) {
         this.what = what;
-        this.reportDrops = reportDrops;
-        this.onLost = options.onLost();
-        this.epoll = PerfCpuSet.named(what, () -> new Epoll(cpus.length));
-        try {
-            this.set = PerfCpuSet.named(what, () -> new PerfCpuSet(map, cpus, options, epoll, what));
-        } catch (RuntimeException | Error e) {
-            epoll.close();
-            throw e;
-        }
+        this.set = PerfCpuSet.open(map, options, what);
+        this.epoll = set.epoll();
+        this.waits = new PerfWait(epoll, set.size());
+        this.delivered = new AtomicLongArray(set.size());
         this.gate = new ConsumerGate(what, this::release);
-        this.consumer = new PerfConsumer(set, epoll, gate, onLost);
     }
 
     /**
-     * Opens the buffer with {@link Options#defaults()}: 64 pages on every online CPU, a wakeup per event.
+     * Opens the buffer with {@link PerfOptions#defaults()}: 64 pages on every online CPU, a wakeup per event.
      *
      * @param map the PERF_EVENT_ARRAY to read
      * @return the open buffer
      * @throws BpfException when the kernel refuses a step (the errno says which), or the map is read already
      */
     public static PerfBuffer of(BpfMap map) {
-        return of(map, Options.defaults());
+        return of(map, PerfOptions.defaults());
     }
 
     /**
@@ -122,24 +119,19 @@ public final class PerfBuffer implements AutoCloseable {
      * @throws BpfException when the kernel refuses a step (the errno says which: EMFILE means the process has no
      *         fd left), or another buffer in this process reads the map already
      */
-    public static PerfBuffer of(BpfMap map, Options options) {
-        return open(map, options, "perf buffer on " + map, true);
-    }
-
-    /** Opens as {@link #of(BpfMap, Options)} does, named {@code what}; {@code reportDrops}: log drops at close. */
-    static PerfBuffer open(BpfMap map, Options options, String what, boolean reportDrops) {
-        return new PerfBuffer(map, PerfCpuSet.choose(map, options, what), options, what, reportDrops);
+    public static PerfBuffer of(BpfMap map, PerfOptions options) {
+        return new PerfBuffer(map, options, "perf buffer on " + map);
     }
 
     // ---------------------------------------------------------------------------------------------- consuming
 
     /**
-     * Waits up to {@code timeout} for a CPU's ring to signal (per {@link Options#wakeupEvents} or
-     * {@link Options#wakeupBytes}), then reads every signalled ring to its end. Records that have not yet reached
-     * a wakeup stay until the next signal or a {@link #consume} call.
+     * Waits up to {@code timeout} for a CPU's ring to signal (per {@link PerfOptions#wakeupEvents} or
+     * {@link PerfOptions#wakeupBytes}), then reads every signalled ring to its end. Records that have not yet
+     * reached a wakeup stay until the next signal or a {@link #consume} call.
      *
-     * <p>When a handler throws (or a sample contradicts {@link Options#payloadSize}), the exception leaves at
-     * once; the rings that had signalled and were not yet read to their end, the one that threw included, are
+     * <p>When a handler returns false or throws (or a sample contradicts {@link PerfOptions#payloadSize}), the
+     * call ends there; the rings that had signalled and were not yet read to their end, that one included, are
      * read first by the next poll, before it waits (the kernel signals a ring once, not for as long as it holds
      * data, so nothing is left waiting for a signal).
      *
@@ -153,10 +145,20 @@ public final class PerfBuffer implements AutoCloseable {
      * @throws BpfException for a ring whose records cannot be, or a sample contradicting the payload options
      */
     public int poll(Handler handler, Duration timeout) {
+        Objects.requireNonNull(handler, "handler");
         long deadline = Deadline.after(timeout);
         gate.enter();
         try {
-            return consumer.poll(handler, deadline);
+            boolean waited = false;
+            boolean woken = false;
+            while (true) {
+                int n = readAll(handler, true);
+                if (n > 0 || woken || gate.isClosed() || (waited && Deadline.passed(deadline))) {
+                    return n;
+                }
+                woken = waits.await(deadline) == PerfWait.WOKEN;
+                waited = true;
+            }
         } finally {
             gate.exit();
         }
@@ -168,11 +170,10 @@ public final class PerfBuffer implements AutoCloseable {
      * with an IllegalStateException.
      *
      * @param codec the verified codec of the program's struct
-     * @param handler receives each decoded record
+     * @param handler receives each decoded record, and returns false to stop
      * @param timeout how long to wait at most
      * @param <R> the record type
      * @return the number of samples handled
-     * @throws BufferClosedException if the buffer was closed before the call
      */
     public <R extends Record> int poll(StructCodec<R> codec, EventHandler<? super R> handler, Duration timeout) {
         return poll(typed(codec, handler), timeout);
@@ -182,24 +183,23 @@ public final class PerfBuffer implements AutoCloseable {
      * Like {@link #consume(Handler)}, decoding each payload into a Java record with {@code codec}.
      *
      * @param codec the verified codec of the program's struct
-     * @param handler receives each decoded record
+     * @param handler receives each decoded record, and returns false to stop
      * @param <R> the record type
      * @return the number of samples handled
-     * @throws BufferClosedException if the buffer was closed
      */
     public <R extends Record> int consume(StructCodec<R> codec, EventHandler<? super R> handler) {
         return consume(typed(codec, handler));
     }
 
-    /** The raw handler of a typed view. TODO(issue 13): honour the handler's stop once Handler returns boolean. */
+    /** The raw handler of a typed view: decode, then let the typed handler say whether to go on. */
     private static <R extends Record> Handler typed(StructCodec<R> codec, EventHandler<? super R> handler) {
-        java.util.Objects.requireNonNull(handler, "handler");
+        Objects.requireNonNull(handler, "handler");
         codec.requireVerified("typed perf buffer view");
         return (cpu, payload, timestamp) -> handler.onEvent(codec.decode(payload));
     }
 
     /**
-     * Reads every CPU's ring to its end without waiting.
+     * Reads every CPU's ring to its end without waiting (or until a handler returns false).
      *
      * @param handler receives each sample
      * @return the number of samples handled
@@ -207,16 +207,17 @@ public final class PerfBuffer implements AutoCloseable {
      * @throws BpfException for a ring whose records cannot be, or a sample contradicting the payload options
      */
     public int consume(Handler handler) {
+        Objects.requireNonNull(handler, "handler");
         gate.enter();
         try {
-            return consumer.consumeAll(handler);
+            return readAll(handler, false);
         } finally {
             gate.exit();
         }
     }
 
     /**
-     * Reads one CPU's ring to its end without waiting.
+     * Reads one CPU's ring to its end without waiting (or until a handler returns false).
      *
      * @param cpu the CPU, one of {@link #cpus()}
      * @param handler receives each sample
@@ -225,30 +226,71 @@ public final class PerfBuffer implements AutoCloseable {
      * @throws BufferClosedException if the buffer was closed
      */
     public int consume(int cpu, Handler handler) {
+        Objects.requireNonNull(handler, "handler");
         int i = ringIndex(cpu);
         gate.enter();
         try {
-            return consumer.consume(i, handler);
+            return read(i, handler);
         } finally {
             gate.exit();
         }
     }
 
+    /** Reads the rings in CPU order (only the pending ones, with {@code pendingOnly}) until a handler stops. */
+    private int readAll(Handler handler, boolean pendingOnly) {
+        int n = 0;
+        stopped = false;
+        for (int i = 0; i < set.size() && !stopped && !gate.isClosedPlain(); i++) {
+            if (!pendingOnly || waits.isPending(i)) {
+                n += read(i, handler);  // if it throws, this ring and the ones after it stay pending
+            }
+        }
+        return n;
+    }
+
     /**
-     * Releases a thread blocked in {@link #poll}, which then returns what it has read (usually 0); safe from any
-     * thread, and a no-op once closed.
+     * One pass over ring {@code index}: every record the kernel had published when it began, until the handler
+     * returns false or closes the buffer. The tail is published in {@code finally}, so a sample whose handler
+     * throws counts as consumed and the rest stay in the ring.
      */
+    private int read(int index, Handler handler) {
+        PerfCursor ring = set.ring(index);
+        int n = 0;
+        boolean more = true;
+        try {
+            ring.begin();
+            while (ring.next()) {
+                n++;
+                more = handler.onRecord(ring.cpu, ring.payload(), ring.time());
+                if (!more || gate.isClosedPlain()) {
+                    break;
+                }
+            }
+        } finally {
+            ring.end();
+            if (n != 0) {
+                delivered.getAndAdd(index, n);
+            }
+        }
+        stopped = !more;
+        if (more) {
+            waits.done(index);
+        }
+        return n;
+    }
+
+    /**
+     * Releases a thread blocked in {@link #poll}, which then returns what it has read (usually 0), or makes the
+     * next poll that would wait return without waiting; safe from any thread, and a no-op once closed.
+     */
+    @Override
     public void wakeup() {
         epoll.wakeup();
     }
 
     // ---------------------------------------------------------------------------------------------- counters
 
-    /**
-     * The CPUs this buffer reads.
-     *
-     * @return the CPUs, ascending
-     */
+    /** The CPUs this buffer reads, ascending. */
     public List<Integer> cpus() {
         List<Integer> list = new ArrayList<>(set.size());
         for (int i = 0; i < set.size(); i++) {
@@ -265,7 +307,7 @@ public final class PerfBuffer implements AutoCloseable {
      * @throws IllegalArgumentException if this buffer does not read {@code cpu}
      */
     public long delivered(int cpu) {
-        return set.ring(ringIndex(cpu)).delivered();
+        return delivered.get(ringIndex(cpu));
     }
 
     /**
@@ -279,24 +321,18 @@ public final class PerfBuffer implements AutoCloseable {
         return set.ring(ringIndex(cpu)).lost();
     }
 
-    /**
-     * Samples handed to handlers, all CPUs together (also after close).
-     *
-     * @return the count
-     */
+    /** Samples handed to handlers, all CPUs together (also after close). */
+    @Override
     public long delivered() {
         long n = 0;
         for (int i = 0; i < set.size(); i++) {
-            n += set.ring(i).delivered();
+            n += delivered.get(i);
         }
         return n;
     }
 
-    /**
-     * Events the kernel reported lost, all CPUs together (also after close).
-     *
-     * @return the count
-     */
+    /** Events the kernel reported lost, all CPUs together (also after close). */
+    @Override
     public long lost() {
         long n = 0;
         for (int i = 0; i < set.size(); i++) {
@@ -307,10 +343,10 @@ public final class PerfBuffer implements AutoCloseable {
 
     /**
      * Samples that were still unread in the rings when the buffer closed, and so never delivered: the close
-     * counts them (after the events were disabled, so none arrives after the count) and logs a warning.
-     *
-     * @return the count; 0 before close, and until a consumer still inside has left
+     * counts them (after the events were disabled, so none arrives after the count) and logs a warning. 0 before
+     * close, and until a consumer still inside has left.
      */
+    @Override
     public long droppedAtClose() {
         return droppedAtClose;
     }
@@ -325,11 +361,7 @@ public final class PerfBuffer implements AutoCloseable {
 
     // ---------------------------------------------------------------------------------------------- closing
 
-    /**
-     * Whether {@link #close()} was called.
-     *
-     * @return true once closed
-     */
+    @Override
     public boolean isClosed() {
         return gate.isClosed();
     }
@@ -347,14 +379,10 @@ public final class PerfBuffer implements AutoCloseable {
     }
 
     private void release() {
-        try {
-            set.close();
-        } finally {
-            epoll.close();
-        }
+        set.close();
         long dropped = set.droppedAtClose();
         droppedAtClose = dropped;
-        if (dropped > 0 && reportDrops) {
+        if (dropped > 0) {
             LOG.warn("{}: closed with {} samples unread in the rings; they were dropped (read them with consume() "
                     + "before close() to receive them)", what, dropped);
         }
@@ -363,57 +391,5 @@ public final class PerfBuffer implements AutoCloseable {
     @Override
     public String toString() {
         return what + " (CPUs " + cpus() + (isClosed() ? ", closed)" : ")");
-    }
-
-    // ---------------------------------------------------------------------------------------------- for OrderedPerfBuffer
-
-    /** The rings in the order of {@link #cpus()}, for a reader that steps through them itself (one consumer). */
-    PerfRing[] rings() {
-        PerfRing[] rings = new PerfRing[set.size()];
-        for (int i = 0; i < rings.length; i++) {
-            rings[i] = set.ring(i);
-        }
-        return rings;
-    }
-
-    /** The lost-events callback of the options, or null. */
-    LostHandler lostHandler() {
-        return onLost;
-    }
-
-    /**
-     * Waits until {@code deadline} (a {@link Deadline}) for a CPU's ring to signal, reading nothing: returns
-     * whether one did (false on timeout, an interrupted wait, {@link #wakeup()} or close). The caller reads the
-     * rings afterwards.
-     */
-    boolean await(long deadline) {
-        gate.enter();
-        try {
-            return consumer.await(deadline);
-        } finally {
-            gate.exit();
-        }
-    }
-
-    /**
-     * Options configures a {@link PerfBuffer}: ring size, wakeups, timestamps, CPUs, payload size and the lost
-     * callback. Options are immutable: each setter returns a changed copy, and checks its argument at once.
-     */
-    public static final class Options extends AbstractPerfOptions<Options> {
-        private Options() { }
-
-        /**
-         * Options.defaults: 64 pages per CPU, a wakeup per event, no timestamps, every online CPU.
-         *
-         * @return the default options
-         */
-        public static Options defaults() {
-            return new Options();
-        }
-
-        @Override
-        Options create() {
-            return new Options();
-        }
     }
 }

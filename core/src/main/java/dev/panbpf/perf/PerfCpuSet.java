@@ -19,35 +19,33 @@ import java.util.List;
 import java.util.function.Supplier;
 
 /**
- * PerfCpuSet owns what a perf buffer holds per CPU: the perf event fd, its mapped ring, the scratch segment for
- * wrapped records, and the fd's entry in the PERF_EVENT_ARRAY. It claims the map first ({@link MapClaims}: a
- * second set on the same map would overwrite these entries), then opens in the order open, map, watch, enable,
- * publish in the map, and {@link #close()} undoes them in the order that keeps every step safe: remove the map
- * entries (no program finds the events any more), disable (an output already under way finishes first), count
- * the samples left unread, unmap, close, release the claim.
+ * PerfCpuSet owns what a perf reader holds per CPU: the perf event fd, its mapped ring and {@link PerfCursor},
+ * the scratch segment for wrapped records, and the fd's entry in the PERF_EVENT_ARRAY; and the epoll that
+ * watches the events. It claims the map first ({@link MapClaims}: a second set on the same map would overwrite
+ * these entries), then opens in the order open, map, watch, enable, publish in the map, and {@link #close()}
+ * undoes them in the order that keeps every step safe: remove the map entries (no program finds the events any
+ * more), disable (an output already under way finishes first), count the samples left unread, unmap, close,
+ * release the claim.
  */
-public final class PerfCpuSet implements AutoCloseable {
+final class PerfCpuSet implements AutoCloseable {
     private final BpfMap map;
     private final int[] cpus;
     private final int[] indexOfCpu;
-    private final PerfRing[] rings;
+    /** Per CPU (CachedConsumeBenchmark reaches the pages through this field, by name). */
+    private final PerfCursor[] rings;
     private final Fd[] fds;
     private final boolean[] inMap;
     private final Arena arena = Arena.ofShared();
     private final int claim;
+    private Epoll epoll;
     private long droppedAtClose;
     private boolean closed;
 
-    /**
-     * Claims {@code map} for {@code owner} (named in messages), opens one event per CPU of {@code cpus}
-     * (ascending, distinct) as {@code options} say, registers each on {@code epoll} with its index as tag and
-     * stores it in {@code map}; on failure releases what it opened and the claim.
-     */
-    public PerfCpuSet(BpfMap map, int[] cpus, PerfBuffer.Options options, Epoll epoll, String owner) {
+    private PerfCpuSet(BpfMap map, int[] cpus, PerfOptions options, String owner) {
         this.claim = MapClaims.PERF_READERS.claim(map.fd(), owner);
         this.map = map;
-        this.cpus = cpus.clone();
-        this.rings = new PerfRing[cpus.length];
+        this.cpus = cpus;
+        this.rings = new PerfCursor[cpus.length];
         this.fds = new Fd[cpus.length];
         this.inMap = new boolean[cpus.length];
         this.indexOfCpu = new int[cpus[cpus.length - 1] + 1];
@@ -56,6 +54,7 @@ public final class PerfCpuSet implements AutoCloseable {
             indexOfCpu[cpus[i]] = i;
         }
         try {
+            epoll = new Epoll(cpus.length);
             open(options, epoll);
         } catch (RuntimeException | Error e) {
             close();
@@ -63,7 +62,17 @@ public final class PerfCpuSet implements AutoCloseable {
         }
     }
 
-    private void open(PerfBuffer.Options o, Epoll epoll) {
+    /**
+     * Checks {@code map} and {@code options} for the reader {@code owner} (named in messages), claims the map and
+     * opens one event per chosen CPU as the options say, each registered on the set's epoll with its index as
+     * tag and stored in the map; on failure releases what it opened and the claim.
+     */
+    static PerfCpuSet open(BpfMap map, PerfOptions options, String owner) {
+        int[] cpus = choose(map, options, owner);
+        return named(owner, () -> new PerfCpuSet(map, cpus, options, owner));
+    }
+
+    private void open(PerfOptions o, Epoll epoll) {
         long mapBytes = (1L + o.pagesPerCpu()) * Sys.PAGE_SIZE;
         int rw = sys_mman_h.PROT_READ() | sys_mman_h.PROT_WRITE();
         for (int i = 0; i < cpus.length; i++) {
@@ -73,7 +82,7 @@ public final class PerfCpuSet implements AutoCloseable {
             int fd = fds[i].get();
             MemorySegment mapping = Sys.mmap(arena, mapBytes, rw, fd, 0, "perf ring of CPU " + cpu);
             MemorySegment scratch = arena.allocate(PerfLayout.MAX_RECORD_BYTES, 8);
-            rings[i] = new PerfRing(cpu, mapping, scratch, o.timestamps(), o.payloadSize(), o.payloadLength());
+            rings[i] = new PerfCursor(cpu, mapping, scratch, o);
             epoll.add(fd, sys_epoll_h.EPOLLIN(), i);
             PerfEvents.enable(fd, cpu);
             map.update(cpu, fd);
@@ -81,32 +90,37 @@ public final class PerfCpuSet implements AutoCloseable {
         }
     }
 
+    /** The epoll watching the events, each tagged with its ring's index, and a wakeup eventfd. */
+    Epoll epoll() {
+        return epoll;
+    }
+
     /** The number of CPUs. */
-    public int size() {
+    int size() {
         return cpus.length;
     }
 
     /** The CPU at {@code index}. */
-    public int cpu(int index) {
+    int cpu(int index) {
         return cpus[index];
     }
 
-    /** The ring at {@code index} (also its epoll tag). */
-    public PerfRing ring(int index) {
+    /** The cursor of the ring at {@code index} (also its epoll tag). */
+    PerfCursor ring(int index) {
         return rings[index];
     }
 
     /** The index of {@code cpu}, or -1 when this set does not read it. */
-    public int indexOf(int cpu) {
+    int indexOf(int cpu) {
         return cpu >= 0 && cpu < indexOfCpu.length ? indexOfCpu[cpu] : -1;
     }
 
     /**
-     * Checks {@code map} and {@code options} for a buffer named {@code what} and returns the CPUs to read: those
+     * Checks {@code map} and {@code options} for a reader named {@code what} and returns the CPUs to read: those
      * the options ask for (every online one by default) that are online, ascending and distinct. Refuses a map
      * of another type, a CPU the map has no key for, a choice with none online and a watermark above the ring.
      */
-    public static int[] choose(BpfMap map, PerfBuffer.Options options, String what) {
+    private static int[] choose(BpfMap map, PerfOptions options, String what) {
         if (map.mapType() != MapType.PERF_EVENT_ARRAY) {
             throw new IllegalArgumentException(map + " is not a PERF_EVENT_ARRAY; PerfBuffer reads only those"
                     + (map.mapType() == MapType.RINGBUF ? " (read ring buffers with RingBuffer)" : ""));
@@ -137,8 +151,8 @@ public final class PerfCpuSet implements AutoCloseable {
         return chosen.stream().mapToInt(Integer::intValue).sorted().distinct().toArray();
     }
 
-    /** Runs a setup step of the buffer {@code what}, naming it in a kernel failure that does not yet. */
-    public static <T> T named(String what, Supplier<T> step) {
+    /** Runs a setup step of the reader {@code what}, naming it in a kernel failure that does not yet. */
+    private static <T> T named(String what, Supplier<T> step) {
         try {
             return step.get();
         } catch (BpfException e) {
@@ -150,13 +164,13 @@ public final class PerfCpuSet implements AutoCloseable {
     }
 
     /** The SAMPLE records that were still unread in the rings when {@link #close()} ran (0 before). */
-    public long droppedAtClose() {
+    long droppedAtClose() {
         return droppedAtClose;
     }
 
     /**
-     * Releases everything, in the order map entries, disable, count what is unread, unmap, close, claim; safe to
-     * call on a partial set, and more than once.
+     * Releases everything, in the order map entries, disable, count what is unread, unmap, close, claim and
+     * epoll; safe to call on a partial set, and more than once.
      */
     @Override
     public void close() {
@@ -180,18 +194,24 @@ public final class PerfCpuSet implements AutoCloseable {
             }
         }
         long unread = 0;
-        for (PerfRing ring : rings) {
+        for (PerfCursor ring : rings) {
             if (ring != null) {
                 unread += ring.unreadSamples();
             }
         }
         droppedAtClose = unread;
-        arena.close();
-        for (Fd fd : fds) {
-            if (fd != null) {
-                fd.close();
+        try {
+            arena.close();
+            for (Fd fd : fds) {
+                if (fd != null) {
+                    fd.close();
+                }
+            }
+        } finally {
+            MapClaims.PERF_READERS.release(claim);
+            if (epoll != null) {
+                epoll.close();
             }
         }
-        MapClaims.PERF_READERS.release(claim);
     }
 }

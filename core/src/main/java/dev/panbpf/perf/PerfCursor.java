@@ -1,215 +1,310 @@
 package dev.panbpf.perf;
 
+import dev.panbpf.BpfException;
+import dev.panbpf.internal.Sys;
+
 import java.lang.foreign.MemorySegment;
+import java.util.function.ToIntFunction;
 
 import static dev.panbpf.perf.PerfLayout.*;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 /**
- * PerfCursor reads one CPU's perf ring a sample at a time under a merge's control, where {@link PerfRing#read}
- * drains it in one go: look at the next sample (time, payload) without taking it, take it when the merge says,
- * publish the tail once at the end of the pass. The ordered reader merges the CPUs' rings with cursors, handing
- * out payloads straight from the mappings.
+ * PerfCursor is the one reader of one CPU's perf ring records (layout in {@link PerfLayout}), used by every perf
+ * reader: a pass is {@link #begin()}, then {@link #next()} until it returns false, then {@link #end()}, which
+ * publishes {@code data_tail} (call it in {@code finally}).
  *
- * <p>A pass is {@link #begin} (takes the kernel's head) ... {@link #end} (publishes the tail behind what was
- * taken; what was not taken stays in the ring for the next pass). {@link CursorMerge} delivers from several
- * cursors in time order. Only the consumer thread uses a cursor, and never while {@link PerfRing#read} runs.
+ * <p>{@link #next()} steps to the next SAMPLE and takes it: it counts as consumed from then on, even if the
+ * handler it goes to throws. LOST records on the way are counted and reported, other types stepped over. A
+ * sample that lies whole in the data area is handed out as a slice of the mapping; one that crosses the end is
+ * copied into this CPU's scratch first, because the kernel maps the data area once.
+ *
+ * <p>The metadata page is writable by anyone who maps the event, so positions and sizes are checked before any
+ * read that depends on them: {@code data_head - data_tail} must be 0..data size, both 8-byte aligned, and the
+ * head must never go back; a record must be 8..(head - tail) bytes and 8-aligned, and as long as its type needs.
+ * A violation raises a {@link BpfException} naming the CPU, after which reading goes on from a position that can
+ * be: the head, when the next record cannot be found; the next record, when only this one is wrong. No read
+ * leaves the data area and no loop runs without progress.
+ *
+ * <p>Only the consuming thread drives a cursor; the lost count is published once per pass for other threads.
  */
-public final class PerfCursor {
-    private final PerfRing ring;
-    private final PerfRecord rec;
+final class PerfCursor {
+    /** Header, u64 id, u64 count. */
+    private static final int LOST_BYTES = HEADER_BYTES + 2 * Long.BYTES;
+
     final int cpu;
+    /** The metadata page (CachedConsumeBenchmark rewinds data_tail through this field, by name). */
     private final MemorySegment page;
-    final MemorySegment data;
-    final MemorySegment scratch;
-    final long dataSize;
-    final long mask;
-    final long rawSizeAt;
-    /** The smallest SAMPLE record (header, time, raw size): anything shorter is left to {@link PerfRecord}. */
-    final int minSample;
-    final int fixedSize;
-    /** Whether every sample can take the fast path: times on, no length function to call. */
-    final boolean plain;
+    private final MemorySegment data;
+    private final MemorySegment scratch;
+    private final MemorySegment scratchView;
+    private final long dataSize;
+    private final long mask;
+    private final boolean timestamps;
+    private final long rawSizeAt;
+    /** The smallest SAMPLE: header, [u64 time], u32 raw size. */
+    private final int minSample;
+    private final int fixedSize;
+    private final ToIntFunction<MemorySegment> payloadLength;
+    private final LostHandler onLost;
+    /** The highest head accepted so far: the kernel's head only grows. */
+    private long lastHead;
 
-    long head;
-    long pos;
-    /** The size of the sample the cursor stands on, or 0 when it stands on none. */
-    int size;
-    long time;
-    long payloadAt;
-    long length;
-    boolean inScratch;
-    private long taken;
-    private long lost;
-    private long lastTime = Long.MIN_VALUE;
-
-    /** A cursor over {@code ring}. */
-    public PerfCursor(PerfRing ring) {
-        this.ring = ring;
-        this.rec = ring.record();
-        this.cpu = ring.cpu();
-        this.page = ring.page();
-        this.data = ring.data();
-        this.scratch = rec.scratch;
-        this.dataSize = data.byteSize();
-        this.mask = dataSize - 1;
-        this.rawSizeAt = rec.rawSizeAt;
-        this.minSample = rec.minSample;
-        this.fixedSize = rec.fixedSize;
-        this.plain = rec.payloadLength == null && rec.timestamps;
-    }
-
-    /** The CPU whose ring this is. */
-    public int cpu() {
-        return cpu;
-    }
+    private long head;
+    /** What {@link #end()} publishes: past every record consumed. */
+    private long tail;
+    /** Where the sample taken last starts, and whether it wrapped the end (so its payload is in scratch). */
+    private long sampleAt;
+    private boolean inScratch;
+    private long payloadAt;
+    private long length;
+    private long time;
+    private long lostNow;
+    private volatile long lost;
 
     /**
-     * Starts a pass over what the kernel has published now (its head, loaded with acquire and checked as
-     * {@link PerfRing#read} checks it: on positions that cannot be, the tail is resynchronised and this throws).
+     * A cursor over {@code mapping} (metadata page, then data area) of {@code cpu}, reading samples as
+     * {@code options} say; {@code scratch} holds {@link PerfLayout#MAX_RECORD_BYTES}.
      */
-    public void begin() {
-        size = 0;
-        pos = page.get(JAVA_LONG, DATA_TAIL);  // only this consumer writes it
-        try {
-            head = rec.head(pos);
-        } catch (RuntimeException e) {
-            pos = page.get(JAVA_LONG, DATA_TAIL);  // where the resynchronisation left it: an empty pass
-            head = pos;
-            throw e;
+    PerfCursor(int cpu, MemorySegment mapping, MemorySegment scratch, PerfOptions options) {
+        this.cpu = cpu;
+        this.page = mapping;
+        long offset = mapping.get(JAVA_LONG, DATA_OFFSET);
+        long size = mapping.get(JAVA_LONG, DATA_SIZE);
+        if (size == 0) {
+            // Kernels before 4.1 leave these fields zero; the data area then starts right after the first page.
+            offset = Sys.PAGE_SIZE;
+            size = mapping.byteSize() - Sys.PAGE_SIZE;
         }
+        if (Long.bitCount(size) != 1 || size < HEADER_BYTES || offset < 0 || offset + size > mapping.byteSize()) {
+            throw new BpfException("perf ring of CPU " + cpu + " has a data area of " + size + " bytes at offset "
+                    + offset + " in a mapping of " + mapping.byteSize() + " bytes; expected a power of two inside it");
+        }
+        // Handlers get views of the kernel's pages: read-only, like the ring buffer's (and so the scratch copies).
+        this.data = mapping.asSlice(offset, size).asReadOnly();
+        this.scratch = scratch;
+        this.scratchView = scratch.asReadOnly();
+        this.dataSize = size;
+        this.mask = size - 1;
+        this.timestamps = options.timestamps();
+        this.rawSizeAt = rawSizeOffset(timestamps);
+        this.minSample = (int) rawSizeAt + RAW_SIZE_BYTES;
+        this.fixedSize = options.payloadSize();
+        this.payloadLength = options.payloadLength();
+        this.onLost = options.onLost();
+        this.lastHead = mapping.get(JAVA_LONG, DATA_TAIL);
+        this.tail = lastHead;
     }
 
     /**
-     * Moves to the next sample of the pass without taking it: LOST records on the way are counted and reported to
-     * {@code onLost} (may be null), other types stepped over. Returns false when the pass has no more samples.
-     * Throws, as read does, on a record that cannot be (it, and what follows up to the head if the next record
-     * cannot be found, are skipped) or a sample whose size contradicts the options (it alone is skipped; it
-     * does not count as delivered).
+     * Starts a pass over what the kernel has published now: loads the head (acquire, so the records before it
+     * are visible) and checks it against the tail. On positions that cannot be, makes the head the tail
+     * (published at once), so the pass is empty, and throws.
      */
-    public boolean next(PerfBuffer.LostHandler onLost) {
-        size = 0;
+    void begin() {
+        long t = page.get(JAVA_LONG, DATA_TAIL);  // only the consumer writes it (or someone corrupting the page)
+        long h = (long) POSITION.getAcquire(page, DATA_HEAD);
+        tail = t;
+        head = t;
+        long ahead = h - t;
+        if (ahead == 0 || (ahead > 0 && ahead <= dataSize && ((h | t) & 7) == 0 && h - lastHead >= 0)) {
+            // An empty ring is never an error: after a resynchronisation on a head that cannot be (unaligned,
+            // say) the next pass finds tail == head and waits for the kernel to write one that can.
+            lastHead = h;
+            head = h;
+            return;
+        }
+        String what;
+        if (((h | t) & 7) != 0) {
+            what = "data_head " + h + " / data_tail " + t + " is not 8-byte aligned";
+        } else if (h - lastHead < 0) {
+            what = "data_head went back from " + lastHead + " to " + h;
+        } else if (ahead < 0) {
+            what = "data_head " + h + " is behind data_tail " + t;
+        } else {
+            what = "data_head " + h + " is " + Long.toUnsignedString(ahead) + " bytes ahead of data_tail " + t
+                    + ", more than the " + dataSize + "-byte data area";
+        }
+        lastHead = h;
+        head = h;
+        tail = h;
+        POSITION.setRelease(page, DATA_TAIL, h);
+        throw corrupt(what + "; reading resumes at data_head, whatever lay between is lost");
+    }
+
+    /**
+     * Steps to the next sample of the pass and takes it; returns false when the pass has none left. Throws for
+     * a record that cannot be (skipped, with what follows up to the head when the next record cannot be found)
+     * or a sample that contradicts the options (it alone is skipped, and not counted).
+     */
+    boolean next() {
+        final long head = this.head;
+        long pos = tail;
         while (pos != head) {
-            long start = pos;
-            int kind;
-            try {
-                kind = rec.parse(start, head);
-            } finally {
-                pos = rec.next;  // a record that fails, or a LOST whose handler throws, counts as read
+            long at = pos & mask;
+            // Records are 8-aligned and the data size a power of two (at least 8), so a header never wraps.
+            long header = data.get(JAVA_LONG_UNALIGNED, at);
+            int size = recordSize(header);
+            int type = recordType(header);
+            if (size < HEADER_BYTES || (size & 7) != 0 || size > head - pos) {
+                tail = head;  // the next record cannot be found: resynchronise on the kernel's head
+                throw corrupt("a record of type " + type + " and size " + size + " at position " + pos
+                        + " cannot be; " + (head - pos) + " bytes were skipped to resynchronise on data_head " + head);
             }
-            if (kind == PerfRecord.SAMPLE) {
-                pos = start;
-                size = rec.size;
-                time = rec.time;
-                payloadAt = rec.payloadAt;
-                length = rec.length;
-                inScratch = rec.record == scratch;
+            tail = pos + size;  // consumed from here on, whatever follows
+            if (type == RECORD_SAMPLE) {
+                sample(pos, at, size);
                 return true;
             }
-            if (kind == PerfRecord.LOST) {
-                long count = rec.lostCount;
-                lost += count;
-                if (onLost != null) {
-                    onLost.onLost(cpu, count);
-                }
+            if (type == RECORD_LOST) {
+                lostRecord(pos, at, size);
             }
+            pos += size;  // other types (throttling and the like) carry nothing for us
         }
         return false;
     }
 
-    /** Whether the cursor stands on a sample not yet taken. */
-    public boolean positioned() {
-        return size != 0;
-    }
-
-    /** The time of the sample the cursor stands on. */
-    public long time() {
-        return time;
-    }
-
-    /** The payload of the sample the cursor stands on: valid until the cursor moves or the pass ends. */
-    public MemorySegment payload() {
-        return (inScratch ? scratch : data).asSlice(payloadAt, length);
-    }
-
-    /** Takes the sample the cursor stands on: it counts as delivered, and the tail will pass it. */
-    public void take() {
-        pos += size;
-        size = 0;
-        taken++;
-    }
-
-    /** The time of the last sample {@link CursorMerge#merge} took from this ring (Long.MIN_VALUE before any). */
-    public long lastTime() {
-        return lastTime;
-    }
-
-    /** Ends the pass: publishes the tail (release) behind the samples taken and adds to the ring's counters. */
-    public void end() {
-        // Release: our reads of the records happen before the kernel may overwrite them.
-        POSITION.setRelease(page, DATA_TAIL, pos);
-        size = 0;
-        ring.count(taken, lost);
-        taken = 0;
-        lost = 0;
+    /** Reads the sample of {@code size} bytes at {@code pos} (offset {@code at}) into the cursor's fields. */
+    private void sample(long pos, long at, int size) {
+        if (size < minSample) {
+            throw tooShort("SAMPLE", size, pos, minSample);
+        }
+        if (at + size <= dataSize) {
+            fields(data, at, size, false);
+        } else {
+            long first = dataSize - at;
+            MemorySegment.copy(data, at, scratch, 0, first);
+            MemorySegment.copy(data, 0, scratch, first, size - first);
+            fields(scratchView, 0, size, true);
+        }
+        sampleAt = pos;
     }
 
     /**
-     * Stands this cursor on the plain sample at {@code at} and returns its time, or returns Long.MIN_VALUE and
-     * stands on nothing when there is none or it is not plain (left to {@link #next}).
+     * Reads a sample's fields from {@code rec} at {@code base}, checking its raw size against the record and the
+     * options. Called with either segment as a constant, so each call compiles to plain reads of that segment.
      */
-    long peekPlain(long at0) {
-        final long head = this.head;
-        if (head - at0 <= 0) {
-            return Long.MIN_VALUE;
+    private void fields(MemorySegment rec, long base, int size, boolean copied) {
+        long sizeAt = base + rawSizeAt;
+        long raw = Integer.toUnsignedLong(rec.get(JAVA_INT_UNALIGNED, sizeAt));
+        if (raw > size - rawSizeAt - RAW_SIZE_BYTES) {
+            throw new BpfException("perf sample on CPU " + cpu + " claims " + raw + " raw bytes in a record of "
+                    + size + " bytes; the record was skipped (are timestamps configured as the event was opened?)");
         }
-        final MemorySegment data = this.data;
-        long at = at0 & mask;
-        int n = Short.toUnsignedInt(data.get(JAVA_SHORT, at + SIZE));
-        if (data.get(JAVA_INT, at + TYPE) != RECORD_SAMPLE || n < minSample || (n & 7) != 0
-                || n > head - at0 || at + n > dataSize) {
-            return Long.MIN_VALUE;
+        if (fixedSize >= 0 && rawSizeFor(fixedSize) != raw) {
+            throw sizeMismatch(raw, fixedSize, "payloadSize");
         }
-        long sizeAt = at + rawSizeAt;
-        long raw = Integer.toUnsignedLong(data.get(JAVA_INT, sizeAt));
-        if (sizeAt + RAW_SIZE_BYTES + raw > at + n || (fixedSize >= 0 && rawSizeFor(fixedSize) != raw)) {
-            return Long.MIN_VALUE;
-        }
-        size = n;
+        length = fixedSize >= 0 ? fixedSize
+                : payloadLength == null ? raw : declaredLength(rec, sizeAt + RAW_SIZE_BYTES, raw);
         payloadAt = sizeAt + RAW_SIZE_BYTES;
-        length = fixedSize >= 0 ? fixedSize : raw;
-        inScratch = false;
-        return data.get(JAVA_LONG, at + SAMPLE_TIME);
+        time = timestamps ? rec.get(JAVA_LONG_UNALIGNED, base + SAMPLE_TIME) : 0L;
+        inScratch = copied;
     }
 
-    /** Writes back where {@link CursorMerge} left this cursor ({@code size} is already current). */
-    void settle(long pos, long ts, int run, long last) {
-        this.pos = pos;
-        this.time = ts;
-        taken += run;
-        if (run > 0) {
-            lastTime = Math.max(lastTime, last);
+    /** The length the payloadLength option reads from a sample's {@code raw} bytes at {@code at}, checked. */
+    private long declaredLength(MemorySegment rec, long at, long raw) {
+        int declared = payloadLength.applyAsInt(rec.asSlice(at, raw));
+        if (declared < 0 || rawSizeFor(declared) != raw) {
+            throw sizeMismatch(raw, declared, "payloadLength");
+        }
+        return declared;
+    }
+
+    private void lostRecord(long pos, long at, int size) {
+        if (size < LOST_BYTES) {
+            throw tooShort("LOST", size, pos, LOST_BYTES);
+        }
+        // The count is 8-aligned like the record, so it lies whole at the start of the area if the record wraps.
+        long count = data.get(JAVA_LONG_UNALIGNED, (at + LOST_COUNT) & mask);
+        lostNow += count;
+        if (onLost != null) {
+            onLost.onLost(cpu, count);
         }
     }
 
-    /** Stores where a {@link CursorMerge#merge} run left this cursor. */
-    void park(long pos, int size, long ts, long payloadAt, long length, boolean positioned, int run,
-                      long last) {
-        this.pos = pos;
-        taken += run;
-        if (last != Long.MIN_VALUE) {
-            lastTime = Math.max(lastTime, last);
+    /** The time of the sample taken last (0 without timestamps). */
+    long time() {
+        return time;
+    }
+
+    /** The payload of the sample taken last: valid until the cursor moves on or the pass ends. */
+    MemorySegment payload() {
+        return base().asSlice(payloadAt, length);
+    }
+
+    /** The read-only segment that holds that payload (the data area, or the scratch copy), its offset and size. */
+    MemorySegment base() {
+        return inScratch ? scratchView : data;
+    }
+
+    long offset() {
+        return payloadAt;
+    }
+
+    long size() {
+        return length;
+    }
+
+    /** Gives the sample taken last back to the ring: the pass ends before it, and the next pass reads it again. */
+    void putBack() {
+        tail = sampleAt;
+    }
+
+    /** Ends the pass: publishes the tail (release) and adds the pass's losses to the counter. */
+    void end() {
+        // Release: our reads of the records happen before the kernel may overwrite them.
+        POSITION.setRelease(page, DATA_TAIL, tail);
+        if (lostNow != 0) {
+            lost += lostNow;
+            lostNow = 0;
         }
-        if (positioned) {
-            this.size = size;
-            this.time = ts;
-            this.payloadAt = payloadAt;
-            this.length = length;
-            this.inScratch = false;
-        } else {
-            this.size = 0;
+    }
+
+    /** Events the kernel reported lost (the sum of LOST records) so far. */
+    long lost() {
+        return lost;
+    }
+
+    /**
+     * The SAMPLE records between the tail and the head now, for the count of what a close drops: headers only
+     * (no handler, no length function), stopping at the first that cannot be; 0 when the positions cannot be.
+     */
+    long unreadSamples() {
+        long t = page.get(JAVA_LONG, DATA_TAIL);
+        long h = (long) POSITION.getAcquire(page, DATA_HEAD);
+        if (h - t < 0 || h - t > dataSize || ((h | t) & 7) != 0) {
+            return 0;
         }
+        long count = 0;
+        for (long pos = t; pos != h; ) {
+            long header = data.get(JAVA_LONG_UNALIGNED, pos & mask);
+            long n = recordSize(header);
+            if (n < HEADER_BYTES || (n & 7) != 0 || n > h - pos) {
+                break;
+            }
+            count += recordType(header) == RECORD_SAMPLE ? 1 : 0;
+            pos += n;
+        }
+        return count;
+    }
+
+    private BpfException tooShort(String type, int size, long pos, int needed) {
+        return corrupt("a " + type + " record of " + size + " bytes at position " + pos + " is shorter than the "
+                + needed + " bytes its fields take" + (type.equals("SAMPLE") && timestamps ? " (with timestamps)" : "")
+                + "; the record was skipped");
+    }
+
+    private BpfException sizeMismatch(long raw, long declared, String option) {
+        long lo = Math.max(0, raw - 7);
+        return new BpfException("perf sample on CPU " + cpu + " has " + raw + " raw bytes, so the program sent "
+                + lo + ".." + raw + " bytes, but the " + option + " option says " + declared + "; the record was "
+                + "skipped. Make the option match what the BPF program passes to bpf_perf_event_output");
+    }
+
+    private BpfException corrupt(String what) {
+        return new BpfException("perf ring of CPU " + cpu + " is corrupt: " + what + ". The kernel never writes "
+                + "this, so its mapping was changed by someone else (another process that mapped the event?)");
     }
 }

@@ -4,6 +4,7 @@ import dev.panbpf.BpfObject;
 import dev.panbpf.bpf.BpfPrograms;
 import dev.panbpf.event.EventStructs.*;
 import dev.panbpf.perf.PerfBuffer;
+import dev.panbpf.perf.PerfOptions;
 import dev.panbpf.ringbuf.RingBuffer;
 import dev.panbpf.testing.Kernel;
 import org.junit.jupiter.api.AfterEach;
@@ -107,7 +108,7 @@ class TypedBuffersTest {
     @Test
     void perfBufferDeliversTypedRecordsDespiteItsPaddedPayloads() {
         codec.update(obj.map("input"), 0, TypedEventsTest.INPUT);
-        try (PerfBuffer perf = PerfBuffer.of(obj.map("perf_events"), PerfBuffer.Options.defaults())) {
+        try (PerfBuffer perf = PerfBuffer.of(obj.map("perf_events"), PerfOptions.defaults())) {
             run(2);
             List<NetEvent> got = new ArrayList<>();
             assertEquals(2, perf.consume(codec, got::add));

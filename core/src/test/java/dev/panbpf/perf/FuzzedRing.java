@@ -13,7 +13,7 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * FuzzedRing is one CPU's perf ring in ordinary memory for {@link PerfRingFuzzTest}: a random valid stream
+ * FuzzedRing is one CPU's perf ring in ordinary memory for {@link PerfCursorFuzzTest}: a random valid stream
  * written as the kernel writes it (samples of random sizes in one of three payload modes, some wrapping the end;
  * LOST and other records), the events a reader must hand out for it, and at most one injected corruption with
  * the events that must still come out before it.
@@ -56,7 +56,9 @@ final class FuzzedRing {
     final MemorySegment mapping;
     final MemorySegment data;
     final MemorySegment scratch;
-    final PerfRing reader;
+    final PerfCursor reader;
+    /** Where the cursor reports LOST records (set by the test once it has made its collector). */
+    LostHandler onLost = (c, n) -> { };
     final long start;
     long head;
     /** Per record: position, size, kind (S/L/O), and the event it gives. */
@@ -89,8 +91,10 @@ final class FuzzedRing {
         mapping.set(JAVA_LONG, PerfLayout.DATA_TAIL, start);
         mapping.set(JAVA_LONG, PerfLayout.DATA_HEAD, start);
         scratch = arena.allocate(PerfLayout.MAX_RECORD_BYTES, 8);
-        reader = new PerfRing(cpu, mapping, scratch, timestamps, mode == 1 ? fixed : -1,
-                mode == 2 ? raw -> raw.byteSize() == 0 ? -1 : Byte.toUnsignedInt(raw.get(JAVA_BYTE, 0)) : null);
+        PerfOptions o = PerfOptions.defaults().timestamps(timestamps).onLost((c, n) -> onLost.onLost(c, n));
+        o = mode == 1 ? o.payloadSize(fixed) : mode == 2
+                ? o.payloadLength(raw -> raw.byteSize() == 0 ? -1 : Byte.toUnsignedInt(raw.get(JAVA_BYTE, 0))) : o;
+        reader = new PerfCursor(cpu, mapping, scratch, o);
         fill();
         corrupt();
         mapping.set(JAVA_LONG, PerfLayout.DATA_HEAD, head);

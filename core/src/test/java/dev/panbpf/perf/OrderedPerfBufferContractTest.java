@@ -82,11 +82,43 @@ class OrderedPerfBufferContractTest {
         assertEquals(1, ob.flush((cpu, p, ts, late) -> {
             calls.incrementAndGet();
             ob.close();
+            return true;
         }));
         assertEquals(1, calls.get(), "nothing after the close");
         assertEquals(5, ob.droppedAtClose(), "the other five are counted");
         assertEquals(1, ob.delivered());
         PerfLeaks.assertBackTo(perf);
+    }
+
+    /** A handler that collects and returns false on its {@code n}th call. */
+    private OrderedPerfBuffer.Handler stopAt(int n) {
+        AtomicInteger calls = new AtomicInteger();
+        return (cpu, p, ts, late) -> collect.onRecord(cpu, p, ts, late) && calls.incrementAndGet() < n;
+    }
+
+    @Test
+    void aHandlerReturningFalseEndsTheCallAndTheEventsBehindItComeNextInOrder() {
+        List<Integer> cpus = PerfProducer.twoCpus();
+        producer.configure(3, SIZE);
+        try (OrderedPerfBuffer ob = OrderedPerfBuffer.of(producer.pb(), PerfProducer.on(cpus), Duration.ofHours(1))) {
+            producer.run(cpus.get(0), 1);
+            producer.run(cpus.get(1), 1);   // three events after the first CPU's three
+            assertEquals(2, ob.poll(stopAt(2), Duration.ZERO), "the call returns after the event that said stop");
+            assertEquals(2, ob.delivered());
+            assertEquals(0, ob.held(), "what was read and not released went back to the rings");
+            assertEquals(1, ob.poll(collect, Duration.ZERO), "the first CPU's last; the rest wait for it");
+            assertEquals(3, ob.held());
+            assertEquals(1, ob.flush(stopAt(1)));
+            assertEquals(2, ob.held(), "a held event not released stays held");
+            assertEquals(2, ob.flush(collect));
+            assertEquals(6, ob.delivered());
+            assertEquals(6, times.size());
+            assertEquals(6, times.stream().distinct().count(), "each once");
+            for (int i = 1; i < times.size(); i++) {
+                assertTrue(times.get(i) >= times.get(i - 1), "in timestamp order: " + times);
+            }
+            assertEquals(0, ob.late());
+        }
     }
 
     @Test
@@ -106,7 +138,7 @@ class OrderedPerfBufferContractTest {
 
     @Test
     void pollAndFlushOnAClosedReaderThrowBufferClosedException() {
-        OrderedPerfBuffer ob = OrderedPerfBuffer.of(producer.pb(), PerfBuffer.Options.defaults());
+        OrderedPerfBuffer ob = OrderedPerfBuffer.of(producer.pb(), PerfOptions.defaults());
         ob.close();
         BufferClosedException e = assertThrows(BufferClosedException.class, () -> ob.poll(collect, NO_LIMIT));
         assertTrue(e.getMessage().startsWith("ordered perf buffer on"), e.getMessage());

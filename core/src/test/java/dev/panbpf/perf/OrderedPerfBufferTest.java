@@ -63,7 +63,7 @@ class OrderedPerfBufferTest {
         ExecutorService pool = Executors.newFixedThreadPool(2);
         // A long window: lateness here could only come from a stall longer than it, not from the merge.
         try (OrderedPerfBuffer ob = OrderedPerfBuffer.of(producer.pb(),
-                PerfBuffer.Options.defaults().cpus(cpus).payloadSize(SIZE), Duration.ofSeconds(2))) {
+                PerfOptions.defaults().cpus(cpus).payloadSize(SIZE), Duration.ofSeconds(2))) {
             CountDownLatch go = new CountDownLatch(1);
             List<Future<?>> producers = new ArrayList<>();
             for (int cpu : cpus) {
@@ -122,7 +122,7 @@ class OrderedPerfBufferTest {
         List<Integer> cpus = PerfProducer.twoCpus();
         producer.configure(5, SIZE);
         try (OrderedPerfBuffer ob = OrderedPerfBuffer.of(producer.pb(),
-                PerfBuffer.Options.defaults().cpus(cpus), Duration.ofMillis(500))) {
+                PerfOptions.defaults().cpus(cpus), Duration.ofMillis(500))) {
             producer.run(cpus.get(0), 1);
             assertEquals(0, ob.poll(collect, Duration.ZERO), "CPU " + cpus.get(1) + " has shown nothing yet");
             assertEquals(5, ob.held());
@@ -141,14 +141,14 @@ class OrderedPerfBufferTest {
     void closeCountsTheEventsItDropsUnlessTheyWereFlushed() {
         List<Integer> cpus = PerfProducer.twoCpus();
         producer.configure(3, SIZE);
-        OrderedPerfBuffer held = OrderedPerfBuffer.of(producer.pb(), PerfBuffer.Options.defaults().cpus(cpus),
+        OrderedPerfBuffer held = OrderedPerfBuffer.of(producer.pb(), PerfOptions.defaults().cpus(cpus),
                 Duration.ofHours(1));
         producer.run(cpus.get(0), 1);
         assertEquals(0, held.poll(collect, Duration.ZERO));
         assertEquals(0, held.droppedAtClose());
         held.close();
         assertEquals(3, held.droppedAtClose(), "the three held events are reported, not silently lost");
-        OrderedPerfBuffer flushed = OrderedPerfBuffer.of(producer.pb(), PerfBuffer.Options.defaults().cpus(cpus),
+        OrderedPerfBuffer flushed = OrderedPerfBuffer.of(producer.pb(), PerfOptions.defaults().cpus(cpus),
                 Duration.ofHours(1));
         producer.run(cpus.get(0), 1);
         assertEquals(0, flushed.poll(collect, Duration.ZERO));
@@ -162,7 +162,7 @@ class OrderedPerfBufferTest {
         List<Integer> cpus = PerfProducer.twoCpus();
         producer.configure(4, SIZE);
         try (OrderedPerfBuffer ob = OrderedPerfBuffer.of(producer.pb(),
-                PerfBuffer.Options.defaults().cpus(cpus), Duration.ofHours(1))) {
+                PerfOptions.defaults().cpus(cpus), Duration.ofHours(1))) {
             producer.run(cpus.get(1), 1);
             producer.run(cpus.get(0), 1);
             producer.run(cpus.get(1), 1);
@@ -181,7 +181,7 @@ class OrderedPerfBufferTest {
     void wakeupAndCloseFromAnotherThreadReleaseAWaitingPollAndLeaveNothingOpen() throws Exception {
         int fds = Kernel.openFds();
         long[] perf = PerfLeaks.now();
-        OrderedPerfBuffer ob = OrderedPerfBuffer.of(producer.pb(), PerfBuffer.Options.defaults());
+        OrderedPerfBuffer ob = OrderedPerfBuffer.of(producer.pb(), PerfOptions.defaults());
         for (int round = 0; round < 2; round++) {
             CountDownLatch started = new CountDownLatch(1);
             CompletableFuture<Integer> polled = CompletableFuture.supplyAsync(() -> {

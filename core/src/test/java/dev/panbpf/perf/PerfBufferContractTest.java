@@ -3,6 +3,7 @@ package dev.panbpf.perf;
 import dev.panbpf.BpfException;
 import dev.panbpf.BufferClosedException;
 import dev.panbpf.Cpus;
+import dev.panbpf.event.StructCodec;
 import dev.panbpf.perf.PerfProducer.Payload;
 import dev.panbpf.testing.BlockedCall;
 import dev.panbpf.testing.Kernel;
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.lang.invoke.MethodHandles;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -63,7 +65,7 @@ class PerfBufferContractTest {
                 if (calls.getAndIncrement() == 0) {
                     throw new IllegalStateException("handler failed");
                 }
-                collect.onRecord(c, p, t);
+                return collect.onRecord(c, p, t);
             }, LONG));
             assertEquals("handler failed", e.getMessage());
             long t0 = System.nanoTime();
@@ -91,6 +93,61 @@ class PerfBufferContractTest {
         }
     }
 
+    // ---------------------------------------------------------------------------------------------- stopping early
+
+    /** A handler that collects and returns false on its {@code n}th call. */
+    private PerfBuffer.Handler stopAt(int n) {
+        AtomicInteger calls = new AtomicInteger();
+        return (c, p, t) -> collect.onRecord(c, p, t) && calls.incrementAndGet() < n;
+    }
+
+    @Test
+    void aHandlerReturningFalseEndsTheCallAndTheRecordsBehindItComeNextEachOnce() {
+        List<Integer> cpus = PerfProducer.twoCpus();
+        producer.configure(3, 32);
+        try (PerfBuffer pb = PerfBuffer.of(producer.pb(), PerfProducer.on(cpus).payloadSize(32))) {
+            producer.run(cpus.get(0), 1);
+            producer.run(cpus.get(1), 1);
+            assertEquals(2, pb.poll(stopAt(2), LONG), "the call returns after the record that said stop");
+            assertEquals(2, pb.delivered());
+            assertEquals(2, pb.delivered(cpus.get(0)));
+            long t0 = System.nanoTime();
+            assertEquals(4, pb.poll(collect, Duration.ofSeconds(5)), "the rest of that ring, then the other's");
+            assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(2), "read at once: they had signalled");
+            producer.run(cpus.get(1), 1);
+            assertEquals(1, pb.consume(stopAt(1)));
+            assertEquals(2, pb.consume(cpus.get(1), collect));
+            assertEquals(0, pb.consume(collect));
+            assertEquals(9, pb.delivered());
+            assertEquals(9, new HashSet<>(got.stream().map(Payload::seq).toList()).size(), "each once");
+            for (int cpu : cpus) {
+                List<Integer> order = got.stream().filter(g -> g.cpu() == cpu).map(Payload::cpuSeq).toList();
+                for (int i = 1; i < order.size(); i++) {
+                    assertEquals(order.get(i - 1) + 1, order.get(i), "CPU " + cpu + "'s records in order: " + order);
+                }
+            }
+        }
+    }
+
+    /** The producer's payload head, as a typed view decodes it. */
+    record Head(long seq, long ts, int cpu, int cpuSeq) { }
+
+    @Test
+    void aTypedHandlerReturningFalseEndsTheCallToo() {
+        int cpu = Cpus.online().getFirst();
+        producer.configure(4, 32);
+        StructCodec<Head> codec = StructCodec.of(Head.class, MethodHandles.lookup()).assumeVerified();
+        List<Head> heads = new ArrayList<>();
+        try (PerfBuffer pb = PerfBuffer.of(producer.pb(), PerfProducer.on(List.of(cpu)))) {
+            producer.run(cpu, 1);
+            assertEquals(1, pb.consume(codec, h -> heads.add(h) && heads.size() < 1));
+            assertEquals(2, pb.poll(codec, h -> heads.add(h) && heads.size() < 3, LONG));
+            assertEquals(1, pb.consume(codec, heads::add));
+            assertEquals(List.of(0, 1, 2, 3), heads.stream().map(Head::cpuSeq).toList());
+            assertEquals(4, pb.delivered());
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------- defect 13
 
     @Test
@@ -105,6 +162,7 @@ class PerfBufferContractTest {
         assertEquals(1, pb.poll((c, p, t) -> {
             calls.incrementAndGet();
             pb.close();
+            return true;
         }, LONG));
         assertEquals(1, calls.get(), "nothing after the close");
         assertTrue(pb.isClosed());

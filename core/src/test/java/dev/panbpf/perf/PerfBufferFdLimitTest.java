@@ -29,7 +29,7 @@ class PerfBufferFdLimitTest {
      * before with fds to spare, so no class has to be loaded (opened) while the limit holds.
      */
     private static Throwable openWithFreeFds(BpfMap map, int free) {
-        PerfBuffer.Options options = PerfBuffer.Options.defaults().cpus(List.of(Cpus.online().getFirst()));
+        PerfOptions options = PerfOptions.defaults().cpus(List.of(Cpus.online().getFirst()));
         PerfBuffer.of(map, options).close();
         assertNotNull(new BpfException("warm-up", errno_h.EMFILE(), null).getMessage());
         assertNotNull(new BpfException("warm-up: " + "x", new BpfException("x")).getMessage());
@@ -72,7 +72,7 @@ class PerfBufferFdLimitTest {
             assertEquals(fds, Kernel.openFds(), "the epoll and eventfd were closed again");
             PerfLeaks.assertBackTo(perf);
             // The refused open released its claim: the map can be read.
-            PerfBuffer.of(map, PerfBuffer.Options.defaults()).close();
+            PerfBuffer.of(map, PerfOptions.defaults()).close();
         }
     }
 }

@@ -65,7 +65,7 @@ class PerfBufferKernelTest {
         List<Integer> cpus = Cpus.online();
         producer.configure(perRun, size);
         try (PerfBuffer pb = PerfBuffer.of(producer.pb(),
-                PerfBuffer.Options.defaults().timestamps(true).payloadSize(size))) {
+                PerfOptions.defaults().timestamps(true).payloadSize(size))) {
             for (int cpu : cpus) {
                 producer.run(cpu, runs);
             }
@@ -73,7 +73,7 @@ class PerfBufferKernelTest {
             PerfBuffer.Handler keep = collect(size);
             assertEquals(total, pb.consume((cpu, p, ts) -> {
                 assertTrue(p.isReadOnly(), "a view of the kernel's pages, not writable");
-                keep.onRecord(cpu, p, ts);
+                return keep.onRecord(cpu, p, ts);
             }));
             assertEquals(total, got.size());
             Set<Long> seqs = new HashSet<>();
@@ -110,7 +110,7 @@ class PerfBufferKernelTest {
             long recordBytes = PerfLayout.rawSizeOffset(true) + 4 + PerfLayout.rawSizeFor(size);
             int perRun = (int) Math.min(3, ringBytes / recordBytes);   // what fits between two reads
             producer.configure(perRun, size);
-            try (PerfBuffer pb = PerfBuffer.of(producer.pb(), PerfBuffer.Options.defaults().pagesPerCpu(1)
+            try (PerfBuffer pb = PerfBuffer.of(producer.pb(), PerfOptions.defaults().pagesPerCpu(1)
                     .timestamps(true).payloadSize(size).cpus(List.of(cpu)))) {
                 long position = 0;
                 for (int run = 0; run < 12; run++) {
@@ -143,7 +143,7 @@ class PerfBufferKernelTest {
         int cpu = Cpus.online().getFirst();
         int size = 29;   // raw size roundUp(29 + 4, 8) - 4 = 36: 7 bytes of padding
         producer.configure(2, size);
-        try (PerfBuffer pb = PerfBuffer.of(producer.pb(), PerfBuffer.Options.defaults().cpus(List.of(cpu)))) {
+        try (PerfBuffer pb = PerfBuffer.of(producer.pb(), PerfOptions.defaults().cpus(List.of(cpu)))) {
             producer.run(cpu, 1);
             pb.consume(collect(size));
             assertEquals(List.of(36, 36), got.stream().map(Got::length).toList());
@@ -151,7 +151,7 @@ class PerfBufferKernelTest {
         }
         got.clear();
         try (PerfBuffer pb = PerfBuffer.of(producer.pb(),
-                PerfBuffer.Options.defaults().cpus(List.of(cpu)).payloadLength(raw -> size))) {
+                PerfOptions.defaults().cpus(List.of(cpu)).payloadLength(raw -> size))) {
             producer.run(cpu, 1);
             pb.consume(collect(size));
             assertEquals(List.of(29, 29), got.stream().map(Got::length).toList());
@@ -164,7 +164,7 @@ class PerfBufferKernelTest {
         int size = 200;   // 8 + 4 + 204 = 216 bytes a record: 18 fit in one page
         List<long[]> reported = new ArrayList<>();
         producer.configure(1, size);
-        try (PerfBuffer pb = PerfBuffer.of(producer.pb(), PerfBuffer.Options.defaults().pagesPerCpu(1)
+        try (PerfBuffer pb = PerfBuffer.of(producer.pb(), PerfOptions.defaults().pagesPerCpu(1)
                 .cpus(List.of(cpu)).payloadSize(size).onLost((c, n) -> reported.add(new long[]{c, n})))) {
             producer.run(cpu, 100);
             long failed = producer.counter(PerfProducer.PERF_FAILED);
@@ -192,7 +192,7 @@ class PerfBufferKernelTest {
         int n = 8;
         producer.configure(1, 32);
         try (PerfBuffer pb = PerfBuffer.of(producer.pb(),
-                PerfBuffer.Options.defaults().wakeupEvents(n).cpus(List.of(cpu)))) {
+                PerfOptions.defaults().wakeupEvents(n).cpus(List.of(cpu)))) {
             producer.run(cpu, n - 1);
             assertEquals(0, pb.poll(collect(32), Duration.ofMillis(150)), "no wakeup before the Nth");
             producer.run(cpu, 1);
@@ -211,7 +211,7 @@ class PerfBufferKernelTest {
         int cpu = Cpus.online().getFirst();
         producer.configure(1, 28);   // 8 + 4 + 28 = 40 bytes a record
         try (PerfBuffer pb = PerfBuffer.of(producer.pb(),
-                PerfBuffer.Options.defaults().wakeupBytes(1024).cpus(List.of(cpu)))) {
+                PerfOptions.defaults().wakeupBytes(1024).cpus(List.of(cpu)))) {
             producer.run(cpu, 10);
             assertEquals(0, pb.poll(collect(28), Duration.ofMillis(150)), "400 bytes are below the watermark");
             producer.run(cpu, 30);
@@ -223,7 +223,7 @@ class PerfBufferKernelTest {
     void aBlockedPollWakesWhenARecordArrives() throws Exception {
         int cpu = Cpus.online().getFirst();
         producer.configure(1, 24);
-        try (PerfBuffer pb = PerfBuffer.of(producer.pb(), PerfBuffer.Options.defaults())) {
+        try (PerfBuffer pb = PerfBuffer.of(producer.pb(), PerfOptions.defaults())) {
             CountDownLatch started = new CountDownLatch(1);
             CompletableFuture<Integer> polled = CompletableFuture.supplyAsync(() -> {
                 started.countDown();
@@ -242,7 +242,7 @@ class PerfBufferKernelTest {
         producer.configure(4, 64);
         int fds = Kernel.openFds();
         long[] perf = PerfLeaks.now();
-        PerfBuffer pb = PerfBuffer.of(producer.pb(), PerfBuffer.Options.defaults());
+        PerfBuffer pb = PerfBuffer.of(producer.pb(), PerfOptions.defaults());
         producer.run(cpu, 3);
         assertEquals(12, producer.counter(PerfProducer.PERF_OK));
         pb.close();
@@ -258,7 +258,7 @@ class PerfBufferKernelTest {
         int cpu = Cpus.online().getFirst();
         producer.configure(1, 16);
         long[] perf = PerfLeaks.now();
-        PerfBuffer pb = PerfBuffer.of(producer.pb(), PerfBuffer.Options.defaults());
+        PerfBuffer pb = PerfBuffer.of(producer.pb(), PerfOptions.defaults());
         producer.run(cpu, 1);
         producer.close();
         assertEquals(1, pb.consume(collect(16)), "the rings outlive the map");
@@ -272,11 +272,12 @@ class PerfBufferKernelTest {
         int cpu = Cpus.online().getFirst();
         producer.configure(1, 100);
         try (PerfBuffer pb = PerfBuffer.of(producer.pb(),
-                PerfBuffer.Options.defaults().payloadSize(64).cpus(List.of(cpu)))) {
+                PerfOptions.defaults().payloadSize(64).cpus(List.of(cpu)))) {
             producer.run(cpu, 1);
             BpfException e = assertThrows(BpfException.class, () -> pb.consume(collect(64)));
             assertTrue(e.getMessage().contains("CPU " + cpu) && e.getMessage().contains("payloadSize option says 64"),
                     e.getMessage());
+            assertEquals(0, pb.delivered(), "a sample skipped as wrong is not counted as delivered");
         }
     }
 }

@@ -39,7 +39,7 @@ class PerfBufferSetupTest {
             int fds = Kernel.openFds();
             long[] perf = PerfLeaks.now();
             int cpus = Cpus.online().size();
-            PerfBuffer pb = PerfBuffer.of(map, PerfBuffer.Options.defaults().pagesPerCpu(4));
+            PerfBuffer pb = PerfBuffer.of(map, PerfOptions.defaults().pagesPerCpu(4));
             assertEquals(Cpus.online(), pb.cpus());
             // one perf event per CPU, plus the epoll and its wakeup eventfd
             assertEquals(fds + cpus + 2, Kernel.openFds());
@@ -60,13 +60,13 @@ class PerfBufferSetupTest {
     void storesEachEventInTheMapAtItsCpuAndRemovesItOnClose() {
         try (BpfMap map = perfMap()) {
             int cpu = Cpus.online().getLast();
-            try (PerfBuffer pb = PerfBuffer.of(map, PerfBuffer.Options.defaults().cpus(List.of(cpu)))) {
+            try (PerfBuffer pb = PerfBuffer.of(map, PerfOptions.defaults().cpus(List.of(cpu)))) {
                 assertEquals(List.of(cpu), pb.cpus());
             }
-            try (PerfBuffer pb = PerfBuffer.of(map, PerfBuffer.Options.defaults().cpus(List.of(cpu)))) {
+            try (PerfBuffer pb = PerfBuffer.of(map, PerfOptions.defaults().cpus(List.of(cpu)))) {
                 assertTrue(map.delete(cpu), "the event's fd was stored at key = CPU");
             }
-            PerfBuffer pb = PerfBuffer.of(map, PerfBuffer.Options.defaults().cpus(List.of(cpu)));
+            PerfBuffer pb = PerfBuffer.of(map, PerfOptions.defaults().cpus(List.of(cpu)));
             pb.close();
             assertFalse(map.delete(cpu), "close removed the entry");
         }
@@ -76,11 +76,40 @@ class PerfBufferSetupTest {
     void refusesPageCountsThatAreNotPowersOfTwo() {
         for (int bad : new int[]{0, 3, 6, 100, -8}) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> PerfBuffer.Options.defaults().pagesPerCpu(bad));
+                    () -> PerfOptions.defaults().pagesPerCpu(bad));
             assertTrue(e.getMessage().contains("not a power of two") && e.getMessage().contains("pagesPerCpu " + bad),
                     e.getMessage());
         }
-        assertEquals(16, PerfBuffer.Options.defaults().pagesPerCpu(16).pagesPerCpu());
+        assertEquals(16, PerfOptions.defaults().pagesPerCpu(16).pagesPerCpu());
+    }
+
+    @Test
+    void bytesPerCpuRoundsUpToAPowerOfTwoNumberOfPages() {
+        long page = Cpus.pageSize();
+        long[][] cases = {{1, 1}, {page, 1}, {page + 1, 2}, {3 * page, 4}, {4 * page, 4}, {4 * page + 1, 8},
+                {100 * 1024, Long.highestOneBit((100 * 1024 - 1) / page) * 2}, {1L << 30, (1L << 30) / page}};
+        for (long[] c : cases) {
+            PerfOptions o = PerfOptions.defaults().bytesPerCpu(c[0]);
+            assertEquals(c[1], o.pagesPerCpu(), c[0] + " bytes");
+            assertEquals(c[1] * page, o.bytesPerCpu());
+        }
+        for (long bad : new long[]{0, -1, Long.MIN_VALUE, Long.MAX_VALUE}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> PerfOptions.defaults().bytesPerCpu(bad));
+            assertTrue(e.getMessage().contains("bytesPerCpu") && e.getMessage().contains(String.valueOf(bad)),
+                    e.getMessage());
+        }
+        try (BpfMap map = perfMap()) {
+            int cpu = Cpus.online().getFirst();
+            long before = PerfLeaks.mappedBytes();
+            try (PerfBuffer pb = PerfBuffer.of(map, PerfOptions.defaults().cpus(List.of(cpu)).bytesPerCpu(page + 1)
+                    .wakeupBytes((int) (2 * page)))) {
+                assertEquals(before + 3 * page, PerfLeaks.mappedBytes(), "a metadata page and two data pages");
+            }
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PerfBuffer.of(map,
+                    PerfOptions.defaults().bytesPerCpu(page + 1).wakeupBytes((int) (2 * page + 1))));
+            assertTrue(e.getMessage().contains("exceeds the " + 2 * page + "-byte ring"), e.getMessage());
+        }
     }
 
     @Test
@@ -88,7 +117,7 @@ class PerfBufferSetupTest {
         int fds = Kernel.openFds();
         try (BpfMap ring = BpfMap.create(MapType.RINGBUF, 0, 0, 4096, 0, "rb")) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> PerfBuffer.of(ring, PerfBuffer.Options.defaults()));
+                    () -> PerfBuffer.of(ring, PerfOptions.defaults()));
             assertTrue(e.getMessage().contains("PERF_EVENT_ARRAY") && e.getMessage().contains("RingBuffer"),
                     e.getMessage());
         }
@@ -96,7 +125,7 @@ class PerfBufferSetupTest {
         Kernel.require(last > 0, "a second online CPU");
         try (BpfMap small = BpfMap.create(MapType.PERF_EVENT_ARRAY, 4, 4, 1, 0, "pb1")) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> PerfBuffer.of(small, PerfBuffer.Options.defaults()));
+                    () -> PerfBuffer.of(small, PerfOptions.defaults()));
             assertTrue(e.getMessage().contains("CPU " + last + " needs key " + last), e.getMessage());
         }
         assertEquals(fds, Kernel.openFds(), "a refused buffer leaks nothing");
@@ -106,11 +135,11 @@ class PerfBufferSetupTest {
     void skipsOfflineCpusAndRefusesWhenNoneIsLeft() {
         try (BpfMap map = perfMap()) {
             int offline = 4096;  // no machine here has that CPU online
-            try (PerfBuffer pb = PerfBuffer.of(map, PerfBuffer.Options.defaults().cpus(List.of(0, offline)))) {
+            try (PerfBuffer pb = PerfBuffer.of(map, PerfOptions.defaults().cpus(List.of(0, offline)))) {
                 assertEquals(List.of(0), pb.cpus());
             }
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> PerfBuffer.of(map, PerfBuffer.Options.defaults().cpus(List.of(offline))));
+                    () -> PerfBuffer.of(map, PerfOptions.defaults().cpus(List.of(offline))));
             assertTrue(e.getMessage().contains("is online"), e.getMessage());
         }
     }
@@ -119,14 +148,14 @@ class PerfBufferSetupTest {
     void refusesAWakeupWatermarkLargerThanTheRing() {
         try (BpfMap map = perfMap()) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PerfBuffer.of(map,
-                    PerfBuffer.Options.defaults().pagesPerCpu(1).wakeupBytes(1 << 20)));
+                    PerfOptions.defaults().pagesPerCpu(1).wakeupBytes(1 << 20)));
             assertTrue(e.getMessage().contains("wakeupBytes"), e.getMessage());
         }
     }
 
     @Test
     void pollReturnsZeroWhenTheTimeoutPasses() {
-        try (BpfMap map = perfMap(); PerfBuffer pb = PerfBuffer.of(map, PerfBuffer.Options.defaults())) {
+        try (BpfMap map = perfMap(); PerfBuffer pb = PerfBuffer.of(map, PerfOptions.defaults())) {
             long t0 = System.nanoTime();
             assertEquals(0, pb.poll(NONE, Duration.ofMillis(50)));
             assertTrue(System.nanoTime() - t0 >= TimeUnit.MILLISECONDS.toNanos(45), "poll waited for its timeout");
@@ -137,7 +166,7 @@ class PerfBufferSetupTest {
 
     @Test
     void wakeupFromAnotherThreadReleasesABlockedPoll() throws Exception {
-        try (BpfMap map = perfMap(); PerfBuffer pb = PerfBuffer.of(map, PerfBuffer.Options.defaults())) {
+        try (BpfMap map = perfMap(); PerfBuffer pb = PerfBuffer.of(map, PerfOptions.defaults())) {
             CountDownLatch started = new CountDownLatch(1);
             CompletableFuture<Integer> polled = CompletableFuture.supplyAsync(() -> {
                 started.countDown();
@@ -157,7 +186,7 @@ class PerfBufferSetupTest {
         try (BpfMap map = perfMap()) {
             int fds = Kernel.openFds();
             long[] perf = PerfLeaks.now();
-            PerfBuffer pb = PerfBuffer.of(map, PerfBuffer.Options.defaults());
+            PerfBuffer pb = PerfBuffer.of(map, PerfOptions.defaults());
             CountDownLatch started = new CountDownLatch(1);
             CompletableFuture<Integer> polled = CompletableFuture.supplyAsync(() -> {
                 started.countDown();
@@ -177,7 +206,7 @@ class PerfBufferSetupTest {
 
     @Test
     void aSecondConsumerIsRefusedWhileOneWaits() throws Exception {
-        try (BpfMap map = perfMap(); PerfBuffer pb = PerfBuffer.of(map, PerfBuffer.Options.defaults())) {
+        try (BpfMap map = perfMap(); PerfBuffer pb = PerfBuffer.of(map, PerfOptions.defaults())) {
             CountDownLatch started = new CountDownLatch(1);
             CompletableFuture<Integer> polled = CompletableFuture.supplyAsync(() -> {
                 started.countDown();
@@ -194,7 +223,7 @@ class PerfBufferSetupTest {
 
     @Test
     void countersStartAtZeroAndNameTheCpusTheyCover() {
-        try (BpfMap map = perfMap(); PerfBuffer pb = PerfBuffer.of(map, PerfBuffer.Options.defaults())) {
+        try (BpfMap map = perfMap(); PerfBuffer pb = PerfBuffer.of(map, PerfOptions.defaults())) {
             assertEquals(0, pb.delivered());
             assertEquals(0, pb.lost());
             assertEquals(0, pb.delivered(0));

@@ -182,8 +182,8 @@ class PerfBufferStressTest {
         }
     }
 
-    private static PerfBuffer.Options options(Random r) {
-        PerfBuffer.Options o = PerfBuffer.Options.defaults().pagesPerCpu(r.nextBoolean() ? 1 : 4);
+    private static PerfOptions options(Random r) {
+        PerfOptions o = PerfOptions.defaults().pagesPerCpu(r.nextBoolean() ? 1 : 4);
         return r.nextBoolean() ? o.wakeupEvents(1 + r.nextInt(8)) : o;
     }
 
@@ -198,6 +198,7 @@ class PerfBufferStressTest {
                 if (handlerCloses && handled.get() == closeAt) {
                     pb.close();
                 }
+                return true;
             };
             return new Reader() {
                 public void consumeOnce(Random cr) {
@@ -228,6 +229,7 @@ class PerfBufferStressTest {
                 if (handlerCloses && handled.get() == closeAt) {
                     ob.close();
                 }
+                return true;
             };
             return new Reader() {
                 public void consumeOnce(Random cr) {

@@ -38,6 +38,18 @@ final class PerfLeaks {
         }
     }
 
+    /** Bytes mapped for perf event rings, all together. */
+    static long mappedBytes() {
+        try {
+            return Files.readAllLines(Path.of("/proc/self/maps")).stream().filter(l -> l.endsWith(PERF)).mapToLong(l -> {
+                String[] range = l.substring(0, l.indexOf(' ')).split("-");
+                return Long.parseUnsignedLong(range[1], 16) - Long.parseUnsignedLong(range[0], 16);
+            }).sum();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Perf fds and mappings now, to compare with {@link #assertBackTo}. */
     static long[] now() {
         return new long[]{fds(), mappings()};

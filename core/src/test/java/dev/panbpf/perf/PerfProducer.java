@@ -32,8 +32,8 @@ final class PerfProducer implements AutoCloseable {
     }
 
     /** Default perf buffer options reading only {@code cpus}. */
-    static PerfBuffer.Options on(java.util.List<Integer> cpus) {
-        return PerfBuffer.Options.defaults().cpus(cpus);
+    static PerfOptions on(java.util.List<Integer> cpus) {
+        return PerfOptions.defaults().cpus(cpus);
     }
 
     /** One decoded payload: | u64 seq | u64 ts | u32 cpu | u32 cpu_seq | pattern (seq + i) & 0xff |. */

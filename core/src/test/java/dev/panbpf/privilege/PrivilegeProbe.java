@@ -24,7 +24,7 @@ public final class PrivilegeProbe {
         step("perf", () -> {
             try (BpfMap map = BpfMap.create(MapType.PERF_EVENT_ARRAY, 4, 4, 64, 0, "priv_pb");
                  PerfBuffer perf = PerfBuffer.of(map)) {
-                perf.consume((cpu, p, t) -> { });
+                perf.consume((cpu, p, t) -> true);
             }
         });
         step("tracepoint", () -> {

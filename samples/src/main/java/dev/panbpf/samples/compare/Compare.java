@@ -4,6 +4,7 @@ import dev.panbpf.BpfObject;
 import dev.panbpf.Cpus;
 import dev.panbpf.bpf.BpfPrograms;
 import dev.panbpf.perf.PerfBuffer;
+import dev.panbpf.perf.PerfOptions;
 import dev.panbpf.ringbuf.RecordHandler;
 import dev.panbpf.ringbuf.RingBuffer;
 import dev.panbpf.samples.Args;
@@ -133,8 +134,11 @@ public final class Compare implements Command {
     private static Result perfPhase(Settings s, Progress progress, StopSignal stop) throws Exception {
         try (ProducerObject producer = open(s, PERF)) {
             Tally tally = new Tally();
-            PerfBuffer.Handler handler = (cpu, payload, time) -> tally.see(payload);
-            PerfBuffer.Options options = PerfBuffer.Options.defaults().pagesPerCpu(s.perfPages())
+            PerfBuffer.Handler handler = (cpu, payload, time) -> {
+                tally.see(payload);
+                return true;
+            };
+            PerfOptions options = PerfOptions.defaults().pagesPerCpu(s.perfPages())
                     .wakeupEvents(s.perfWakeup()).payloadSize(s.size()).cpus(s.cpus());
             try (PerfBuffer perf = PerfBuffer.of(producer.pb(), options)) {
                 double secs = drive(producer, s, () -> perf.poll(handler, TICK), tally, perf::lost, "perf buffer",

@@ -6,6 +6,7 @@ import dev.panbpf.BpfObject;
 import dev.panbpf.bpf.BpfPrograms;
 import dev.panbpf.event.StructCodec;
 import dev.panbpf.perf.PerfBuffer;
+import dev.panbpf.perf.PerfOptions;
 import dev.panbpf.ringbuf.RingBuffer;
 
 import java.lang.invoke.MethodHandles;
@@ -44,7 +45,7 @@ public final class PacketTracer implements AutoCloseable {
             EVENT.verify(object, "packet_event"); // fails, listing each difference, if record and struct disagree
             ring = RingBuffer.of(object.map("packets_ring"));
             perf = PerfBuffer.of(object.map("packets_perf"),
-                    PerfBuffer.Options.defaults().payloadSize((int) EVENT.byteSize()));
+                    PerfOptions.defaults().payloadSize((int) EVENT.byteSize()));
             // Attach last: from here on packets produce events, and both readers are ready for them.
             BpfLink link = object.program("packet_events").attachXdp(ifname);
             return new PacketTracer(object, ring, perf, link);
@@ -64,7 +65,10 @@ public final class PacketTracer implements AutoCloseable {
             onRing.accept(e);
             return true;
         }, timeout);
-        return n + perf.consume((cpu, payload, time) -> onPerf.accept(cpu, EVENT.decode(payload)));
+        return n + perf.consume((cpu, payload, time) -> {
+            onPerf.accept(cpu, EVENT.decode(payload));
+            return true;
+        });
     }
 
     /** Releases a thread waiting in {@link #poll} (for Ctrl-C). */

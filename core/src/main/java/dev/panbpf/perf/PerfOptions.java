@@ -1,5 +1,7 @@
 package dev.panbpf.perf;
 
+import dev.panbpf.internal.Sys;
+
 import java.lang.foreign.MemorySegment;
 import java.util.Collection;
 import java.util.List;
@@ -8,31 +10,37 @@ import java.util.function.Consumer;
 import java.util.function.ToIntFunction;
 
 /**
- * AbstractPerfOptions holds the settings and checks of {@link PerfBuffer.Options}, which is all that code uses:
- * it lives here only to keep PerfBuffer's file short (as AbstractStringBuilder does for StringBuilder). Options
- * are immutable: each setter returns a changed copy, and checks its argument at once.
- *
- * @param <O> the options type the setters return
+ * PerfOptions configures a {@link PerfBuffer} or an {@link OrderedPerfBuffer}: ring size, wakeups, timestamps,
+ * CPUs, payload size and the lost-events callback. Options are immutable: each setter returns a changed copy, and
+ * checks its argument at once.
  */
-abstract class AbstractPerfOptions<O extends AbstractPerfOptions<O>> {
+public final class PerfOptions {
+    /** The most data pages a CPU's ring may have here: 2^30 pages is far beyond any machine's memory. */
+    private static final int MAX_PAGES = 1 << 30;
+
     private int pagesPerCpu = 64;
     private int wakeupEvents = 1;
     private int wakeupBytes;
     private boolean timestamps;
     private List<Integer> cpus;
-    private PerfBuffer.LostHandler onLost;
+    private LostHandler onLost;
     private int payloadSize = -1;
     private ToIntFunction<MemorySegment> payloadLength;
 
-    AbstractPerfOptions() { }
+    private PerfOptions() { }
 
-    /** A new instance with the defaults, to copy into. */
-    abstract O create();
+    /**
+     * PerfOptions.defaults: 64 pages per CPU, a wakeup per event, no timestamps, every online CPU.
+     *
+     * @return the default options
+     */
+    public static PerfOptions defaults() {
+        return new PerfOptions();
+    }
 
     /** A copy of these options with {@code change} applied. */
-    private O with(Consumer<AbstractPerfOptions<O>> change) {
-        O made = create();
-        AbstractPerfOptions<O> o = made;
+    private PerfOptions with(Consumer<PerfOptions> change) {
+        PerfOptions o = new PerfOptions();
         o.pagesPerCpu = pagesPerCpu;
         o.wakeupEvents = wakeupEvents;
         o.wakeupBytes = wakeupBytes;
@@ -42,7 +50,7 @@ abstract class AbstractPerfOptions<O extends AbstractPerfOptions<O>> {
         o.payloadSize = payloadSize;
         o.payloadLength = payloadLength;
         change.accept(o);
-        return made;
+        return o;
     }
 
     /**
@@ -52,7 +60,7 @@ abstract class AbstractPerfOptions<O extends AbstractPerfOptions<O>> {
      * @return changed options
      * @throws IllegalArgumentException if {@code pages} is not a power of two
      */
-    public O pagesPerCpu(int pages) {
+    public PerfOptions pagesPerCpu(int pages) {
         if (pages <= 0 || Integer.bitCount(pages) != 1) {
             int up = pages <= 1 ? 1 : Integer.highestOneBit(pages - 1) << 1;
             throw new IllegalArgumentException("pagesPerCpu " + pages + " is not a power of two; the kernel "
@@ -62,13 +70,31 @@ abstract class AbstractPerfOptions<O extends AbstractPerfOptions<O>> {
     }
 
     /**
+     * Data bytes per CPU ring, rounded up to a power-of-two number of pages (so 100 KiB with 4 KiB pages gives
+     * 32 pages, 128 KiB): the way to size the rings without knowing the page size.
+     *
+     * @param bytes the least data area each CPU's ring should have
+     * @return changed options
+     * @throws IllegalArgumentException if {@code bytes} is not positive, or rounds up past 2^30 pages
+     */
+    public PerfOptions bytesPerCpu(long bytes) {
+        long pages = bytes <= 0 ? 0 : (bytes - 1) / Sys.PAGE_SIZE + 1;
+        if (pages <= 0 || pages > MAX_PAGES) {
+            throw new IllegalArgumentException("bytesPerCpu must be 1.." + MAX_PAGES * Sys.PAGE_SIZE + ", got "
+                    + bytes);
+        }
+        int rounded = Integer.bitCount((int) pages) == 1 ? (int) pages : Integer.highestOneBit((int) pages) << 1;
+        return pagesPerCpu(rounded);
+    }
+
+    /**
      * Wakes a poll after every {@code n} samples on a CPU (1 = each one; more = cheaper, later).
      *
      * @param n samples per wakeup
      * @return changed options (waking by count, not bytes)
      * @throws IllegalArgumentException if {@code n < 1}
      */
-    public O wakeupEvents(int n) {
+    public PerfOptions wakeupEvents(int n) {
         if (n < 1) {
             throw new IllegalArgumentException("wakeupEvents must be at least 1, got " + n);
         }
@@ -85,7 +111,7 @@ abstract class AbstractPerfOptions<O extends AbstractPerfOptions<O>> {
      * @return changed options
      * @throws IllegalArgumentException if {@code bytes < 1}
      */
-    public O wakeupBytes(int bytes) {
+    public PerfOptions wakeupBytes(int bytes) {
         if (bytes < 1) {
             throw new IllegalArgumentException("wakeupBytes must be at least 1, got " + bytes);
         }
@@ -94,12 +120,13 @@ abstract class AbstractPerfOptions<O extends AbstractPerfOptions<O>> {
 
     /**
      * Asks the kernel to stamp each sample with CLOCK_MONOTONIC nanoseconds (the clock of
-     * {@code bpf_ktime_get_ns}), taken just before the sample is written; costs 8 bytes per record.
+     * {@code bpf_ktime_get_ns}), taken just before the sample is written; costs 8 bytes per record. The ordered
+     * reader always switches them on.
      *
      * @param on whether samples carry a time
      * @return changed options
      */
-    public O timestamps(boolean on) {
+    public PerfOptions timestamps(boolean on) {
         return with(o -> o.timestamps = on);
     }
 
@@ -110,7 +137,7 @@ abstract class AbstractPerfOptions<O extends AbstractPerfOptions<O>> {
      * @return changed options
      * @throws IllegalArgumentException for a null or negative CPU number
      */
-    public O cpus(Collection<Integer> list) {
+    public PerfOptions cpus(Collection<Integer> list) {
         for (Integer c : list) {
             if (c == null || c < 0) {
                 throw new IllegalArgumentException("not a CPU number: " + c + " in " + list);
@@ -125,7 +152,7 @@ abstract class AbstractPerfOptions<O extends AbstractPerfOptions<O>> {
      * @param handler the callback, or null for none
      * @return changed options
      */
-    public O onLost(PerfBuffer.LostHandler handler) {
+    public PerfOptions onLost(LostHandler handler) {
         return with(o -> o.onLost = handler);
     }
 
@@ -137,7 +164,7 @@ abstract class AbstractPerfOptions<O extends AbstractPerfOptions<O>> {
      * @return changed options (without a payload length function)
      * @throws IllegalArgumentException if {@code bytes} is outside 0..{@link PerfLayout#MAX_RECORD_BYTES}
      */
-    public O payloadSize(int bytes) {
+    public PerfOptions payloadSize(int bytes) {
         if (bytes < 0 || bytes > PerfLayout.MAX_RECORD_BYTES) {
             throw new IllegalArgumentException("payloadSize must be 0.." + PerfLayout.MAX_RECORD_BYTES
                     + ", got " + bytes);
@@ -155,7 +182,7 @@ abstract class AbstractPerfOptions<O extends AbstractPerfOptions<O>> {
      * @param length reads the real size from the raw area
      * @return changed options (without a fixed payload size)
      */
-    public O payloadLength(ToIntFunction<MemorySegment> length) {
+    public PerfOptions payloadLength(ToIntFunction<MemorySegment> length) {
         return with(o -> {
             o.payloadLength = Objects.requireNonNull(length, "length");
             o.payloadSize = -1;
@@ -169,6 +196,15 @@ abstract class AbstractPerfOptions<O extends AbstractPerfOptions<O>> {
      */
     public int pagesPerCpu() {
         return pagesPerCpu;
+    }
+
+    /**
+     * Data bytes per CPU: {@link #pagesPerCpu()} pages.
+     *
+     * @return the byte count
+     */
+    public long bytesPerCpu() {
+        return pagesPerCpu * Sys.PAGE_SIZE;
     }
 
     /**
@@ -212,7 +248,7 @@ abstract class AbstractPerfOptions<O extends AbstractPerfOptions<O>> {
      *
      * @return the callback, or null
      */
-    public PerfBuffer.LostHandler onLost() {
+    public LostHandler onLost() {
         return onLost;
     }
 
