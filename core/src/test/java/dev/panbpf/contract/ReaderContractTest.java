@@ -1,0 +1,267 @@
+package dev.panbpf.contract;
+
+import dev.panbpf.BpfException;
+import dev.panbpf.BpfMap;
+import dev.panbpf.BpfObject;
+import dev.panbpf.BufferClosedException;
+import dev.panbpf.EventReader;
+import dev.panbpf.bpf.BpfPrograms;
+import dev.panbpf.perf.OrderedPerfBuffer;
+import dev.panbpf.perf.PerfBuffer;
+import dev.panbpf.perf.PerfOptions;
+import dev.panbpf.ringbuf.RingBuffer;
+import dev.panbpf.ringbuf.RingBufferPoller;
+import dev.panbpf.testing.BlockedCall;
+import dev.panbpf.testing.Kernel;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongPredicate;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The one reader contract ({@link EventReader}), proven on every reader against the real kernel with the same
+ * test: stopping early, the timeouts, the behaviour after close and a poll blocked at close, re-entrant calls.
+ * Each reader kind adapts its own handler shape to "take this event's sequence number, say whether to go on".
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class ReaderContractTest {
+    /** Reader kinds, each opened over the shared producer object's ring ("rb") or perf map ("pb"). */
+    enum Kind {
+        RING(1), POLLER(1), PERF(2), ORDERED(2);
+
+        final int target;   // producer_config.target: bit 0 ring, bit 1 perf
+
+        Kind(int target) {
+            this.target = target;
+        }
+    }
+
+    /** An open reader and the calls the contract needs, in one shape for all kinds. */
+    private interface Rig {
+        EventReader reader();
+
+        int consume(LongPredicate handler);
+
+        int poll(LongPredicate handler, Duration timeout);
+    }
+
+    private BpfObject object;
+    private Rig rig;
+    private LongPredicate pollerHandler;
+    private final MemorySegment packet = Arena.ofAuto().allocate(64);
+
+    @BeforeEach
+    void root() {
+        Kernel.requireRoot();
+    }
+
+    @AfterEach
+    void close() {
+        if (rig != null) {
+            rig.reader().close();
+        }
+        if (object != null) {
+            object.close();
+        }
+    }
+
+    private static long seq(MemorySegment payload) {
+        return payload.get(JAVA_LONG_UNALIGNED, 0);
+    }
+
+    private Rig open(Kind kind) {
+        object = BpfObject.open(BpfPrograms.bytes("producer.bpf.o"), "producer").load();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment cfg = a.allocate(24);
+            cfg.set(JAVA_INT, 0, 1);        // one record per run
+            cfg.set(JAVA_INT, 4, 32);       // payload bytes
+            cfg.set(JAVA_INT, 16, kind.target);
+            object.map("config").update(a.allocateFrom(JAVA_INT, 0), cfg);
+        }
+        BpfMap rb = object.map("rb");
+        BpfMap pb = object.map("pb");
+        PerfOptions onCpu0 = PerfOptions.defaults().cpus(List.of(0)).timestamps(true);
+        rig = switch (kind) {
+            case RING -> {
+                RingBuffer r = RingBuffer.of(rb);
+                yield new Rig() {
+                    public EventReader reader() {
+                        return r;
+                    }
+
+                    public int consume(LongPredicate h) {
+                        return r.consume(rec -> h.test(seq(rec)));
+                    }
+
+                    public int poll(LongPredicate h, Duration t) {
+                        return r.poll(rec -> h.test(seq(rec)), t);
+                    }
+                };
+            }
+            case POLLER -> {
+                RingBufferPoller p = RingBufferPoller.builder().add(rb, rec -> pollerHandler.test(seq(rec))).build();
+                yield new Rig() {
+                    public EventReader reader() {
+                        return p;
+                    }
+
+                    // The poller's handler is fixed when it is built: it calls whatever this call installed, and
+                    // a nested (refused) call puts the outer call's handler back.
+                    public int consume(LongPredicate h) {
+                        LongPredicate outer = pollerHandler;
+                        pollerHandler = h;
+                        try {
+                            return p.consume();
+                        } finally {
+                            pollerHandler = outer;
+                        }
+                    }
+
+                    public int poll(LongPredicate h, Duration t) {
+                        LongPredicate outer = pollerHandler;
+                        pollerHandler = h;
+                        try {
+                            return p.poll(t);
+                        } finally {
+                            pollerHandler = outer;
+                        }
+                    }
+                };
+            }
+            case PERF -> {
+                PerfBuffer b = PerfBuffer.of(pb, onCpu0);
+                yield new Rig() {
+                    public EventReader reader() {
+                        return b;
+                    }
+
+                    public int consume(LongPredicate h) {
+                        return b.consume((cpu, p, ts) -> h.test(seq(p)));
+                    }
+
+                    public int poll(LongPredicate h, Duration t) {
+                        return b.poll((cpu, p, ts) -> h.test(seq(p)), t);
+                    }
+                };
+            }
+            case ORDERED -> {
+                OrderedPerfBuffer o = OrderedPerfBuffer.of(pb, onCpu0);
+                yield new Rig() {
+                    public EventReader reader() {
+                        return o;
+                    }
+
+                    public int consume(LongPredicate h) {
+                        return o.flush((cpu, p, ts, late) -> h.test(seq(p)));
+                    }
+
+                    public int poll(LongPredicate h, Duration t) {
+                        return o.poll((cpu, p, ts, late) -> h.test(seq(p)), t);
+                    }
+                };
+            }
+        };
+        return rig;
+    }
+
+    /** Makes the producer write {@code n} events on CPU 0, one program run each. */
+    private void produce(int n) {
+        object.program("produce").testRun(packet, n, 0);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void aHandlerReturningFalseEndsTheCallAfterThatEventAndTheRestComeNextInOrder(Kind kind) {
+        Rig r = open(kind);
+        produce(10);
+        List<Long> got = new ArrayList<>();
+        assertEquals(3, r.consume(s -> got.add(s) && got.size() < 3), "the third event's false ends the call");
+        assertEquals(3, r.reader().delivered());
+        assertEquals(7, r.consume(got::add), "the seven behind it stay for the next call");
+        assertEquals(10, r.reader().delivered());
+        for (int i = 1; i < got.size(); i++) {
+            assertEquals(got.get(i - 1) + 1, got.get(i), "in order, none twice: " + got);
+        }
+        assertEquals(0, r.consume(got::add));
+        assertEquals(0, r.reader().lost());
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void aHandlerThatThrowsHasItsEventCountedAndTheNextCallGoesOn(Kind kind) {
+        Rig r = open(kind);
+        produce(4);
+        IllegalStateException boom = new IllegalStateException("handler failed");
+        assertSame(boom, assertThrows(IllegalStateException.class, () -> r.consume(s -> {
+            throw boom;
+        })));
+        assertEquals(1, r.reader().delivered(), "the event it threw on counts as delivered");
+        assertEquals(3, r.consume(s -> true), "reading goes on after it, nothing lost or repeated");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void timeoutsZeroNeverWaitsNegativeIsRefusedHugeWaitsUntilWokenUp(Kind kind) throws Exception {
+        Rig r = open(kind);
+        long t0 = System.nanoTime();
+        assertEquals(0, r.poll(s -> true, Duration.ZERO));
+        assertTrue(System.nanoTime() - t0 < TimeUnit.MILLISECONDS.toNanos(500), "ZERO does not wait");
+        assertThrows(IllegalArgumentException.class, () -> r.poll(s -> true, Duration.ofMillis(-1)));
+        BlockedCall<Integer> call = BlockedCall.start("huge poll", () -> r.poll(s -> true,
+                Duration.ofSeconds(Long.MAX_VALUE)));
+        assertFalse(call.result.isDone(), "a huge timeout waits");
+        long t1 = System.nanoTime();
+        r.reader().wakeup();
+        assertEquals(0, call.get());
+        assertTrue(call.millisSince(t1) < 1000, "wakeup releases it promptly");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void closeReleasesABlockedPollAndEveryLaterCallThrowsWhileCountersAnswer(Kind kind) throws Exception {
+        Rig r = open(kind);
+        produce(2);
+        assertEquals(2, r.consume(s -> true));
+        BlockedCall<Integer> call = BlockedCall.start("poll at close", () -> r.poll(s -> true,
+                Duration.ofSeconds(60)));
+        long t0 = System.nanoTime();
+        r.reader().close();
+        assertEquals(0, call.get(), "the blocked poll returns normally");
+        assertTrue(call.millisSince(t0) < 1000, "and promptly");
+        assertTrue(r.reader().isClosed());
+        assertThrows(BufferClosedException.class, () -> r.consume(s -> true));
+        assertThrows(BufferClosedException.class, () -> r.poll(s -> true, Duration.ZERO));
+        assertEquals(2, r.reader().delivered());
+        assertEquals(0, r.reader().lost());
+        assertEquals(0, r.reader().droppedAtClose());
+        r.reader().wakeup();
+        r.reader().close();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void aCallFromInsideAHandlerIsRefusedNamingTheReader(Kind kind) {
+        Rig r = open(kind);
+        produce(2);
+        List<RuntimeException> refused = new ArrayList<>();
+        assertEquals(2, r.consume(s -> {
+            refused.add(assertThrows(BpfException.class, () -> r.consume(x -> true)));
+            return true;
+        }));
+        assertEquals(2, refused.size());
+        assertTrue(refused.get(0).getMessage().contains("re-entrant"), refused.get(0).getMessage());
+    }
+}
