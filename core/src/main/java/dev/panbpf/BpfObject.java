@@ -122,9 +122,9 @@ public final class BpfObject implements AutoCloseable {
     /**
      * The memory of global variable {@code name} (in {@code .rodata}, {@code .data}, {@code .bss}...).
      *
-     * <p>Before load it is a view of libbpf's initial value, which may be written, and it is valid only until
-     * {@link #load()} starts: from then on using it throws IllegalStateException ("Already closed"), so call
-     * {@code global(name)} again after load. After load it is the live variable, valid until the object closes
+     * <p>Before load it is the initial value (our copy, which load hands to libbpf), which may be written, and it
+     * is valid only until {@link #load()} starts: from then on using it throws IllegalStateException ("Already
+     * closed"), so call {@code global(name)} again after load. After load it is the live variable, valid until the object closes
      * (then using it throws IllegalStateException); {@code .rodata} and other frozen sections are read-only, and a
      * write throws instead of reaching the page.
      *

@@ -20,14 +20,21 @@ import java.util.TreeSet;
 /**
  * Globals gives access to a BPF object's global variables. libbpf keeps each data section ({@code .rodata},
  * {@code .data}, {@code .bss}, ...) in a one-entry array map whose value is the section. Before load, a variable
- * is a slice of libbpf's initial-value buffer, so writes there become the value the program starts with. After
- * load it is a slice of the kernel map itself, mapped into this process (the maps are created BPF_F_MMAPABLE),
- * so reads and writes are live; {@code .rodata} is frozen at load and maps read-only.
+ * is a slice of our copy of libbpf's initial-value buffer, written back into that buffer when load starts, so
+ * writes there become the value the program starts with. After load it is a slice of the kernel map itself,
+ * mapped into this process (the maps are created BPF_F_MMAPABLE), so reads and writes are live; {@code .rodata}
+ * is frozen at load and maps read-only.
  *
  * <p>No segment handed out outlives its memory: each belongs to an arena that is closed before that memory
- * goes. Pre-load views are in {@link #initial}, closed when load starts (libbpf reads the buffer then, and from
- * libbpf 1.5 on remaps it over the map, read-only for {@code .rodata}) and before libbpf frees it at close. The
- * live mappings are in {@link #live}, closed, and so unmapped, before the object closes.
+ * goes. Pre-load views are in {@link #initial}, closed when load starts and at close. The live mappings are in
+ * {@link #live}, closed before the object closes.
+ *
+ * <p>Closing a shared arena is not quite enough on the JDKs we run on (JDK-8364167, see
+ * {@link dev.panbpf.internal.RetiredMappings}): a thread racing the close can still make one access after
+ * {@code close()} returned. So every segment handed out is memory we mapped ourselves and retire rather than
+ * unmap: a late access lands in a scratch page instead of faulting. That is why the pre-load views are not
+ * libbpf's buffer itself: libbpf unmaps it in {@code bpf_object__close} (libbpf 1.1 mmaps it shared anonymous
+ * at open and keeps it through load; from 1.5 on load remaps it over the map), out of our hands.
  */
 final class Globals {
     /** How long closing waits for a native call that holds one of our segments (a map lookup into a global). */
@@ -36,6 +43,8 @@ final class Globals {
     private final Map<String, Variable> variables;
     /** Section name to libbpf's {@code struct bpf_map *}. */
     private final Map<String, MemorySegment> sectionMaps = new HashMap<>();
+    /** Section name to our copy of its initial value, made on first use before load. */
+    private final Map<String, MemorySegment> copies = new HashMap<>();
     /** Section name to its live mapping, made on first use after load. */
     private final Map<String, MemorySegment> mappings = new HashMap<>();
     /** The scope of the views of libbpf's initial-value buffers. */
@@ -115,9 +124,18 @@ final class Globals {
         }
     }
 
-    /** Invalidates every pre-load view; load() calls it before libbpf reads (and may remap) the buffers. */
+    /**
+     * Invalidates every pre-load view, then writes our copies back into libbpf's buffers; load() calls it before
+     * libbpf reads (and may remap) them. Every write that completed before the close is in a copy; the copies
+     * stay mapped a while after the close ({@link Sys#mmapAnonymous}), so they are still readable here.
+     */
     void beforeLoad() {
         closeWhenFree(initial, "global variable segments taken before load()");
+        for (var e : copies.entrySet()) {
+            MemorySegment data = libbpfInitialValue(e.getKey(), sectionMaps.get(e.getKey()));
+            data.copyFrom(MemorySegment.ofAddress(e.getValue().address()).reinterpret(data.byteSize()));
+        }
+        copies.clear();
     }
 
     /** Invalidates every segment handed out, then unmaps the live mappings; runs before libbpf frees the object. */
@@ -132,7 +150,26 @@ final class Globals {
         Arenas.closeWhenFree(arena, "BPF object '" + object + "': " + what);
     }
 
+    /**
+     * Our copy of the initial value of {@code section}, made on first use: private memory in {@link #initial},
+     * written back into libbpf's buffer by {@link #beforeLoad}.
+     */
     private MemorySegment initialValue(String section, MemorySegment map) {
+        MemorySegment copy = copies.get(section);
+        if (copy != null) {
+            return copy;
+        }
+        MemorySegment data = libbpfInitialValue(section, map);
+        long length = (data.byteSize() + Sys.PAGE_SIZE - 1) / Sys.PAGE_SIZE * Sys.PAGE_SIZE;
+        copy = Sys.mmapAnonymous(initial, Math.max(length, Sys.PAGE_SIZE),
+                "initial value of section " + section + " of BPF object '" + object + "'").asSlice(0, data.byteSize());
+        copy.copyFrom(data);
+        copies.put(section, copy);
+        return copy;
+    }
+
+    /** libbpf's initial-value buffer of {@code section}: a global-scope view, never handed out. */
+    private MemorySegment libbpfInitialValue(String section, MemorySegment map) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment size = a.allocate(ValueLayout.JAVA_LONG);
             MemorySegment data = libbpf_h.bpf_map__initial_value(map, size);
@@ -140,7 +177,7 @@ final class Globals {
                 throw new BpfException("libbpf has no initial value for section " + section + " of BPF object '"
                         + object + "'");
             }
-            return data.reinterpret(size.get(ValueLayout.JAVA_LONG, 0), initial, null);
+            return data.reinterpret(size.get(ValueLayout.JAVA_LONG, 0));
         }
     }
 

@@ -114,7 +114,9 @@ public final class Sys {
 
     /**
      * mmap(2) of {@code fd}, returned as a segment of {@code length} bytes owned by {@code arena}: closing the
-     * arena invalidates the segment first, then unmaps it, so no access can touch unmapped memory.
+     * arena invalidates the segment first, then retires the mapping: it lets go of {@code fd}'s memory at once but
+     * keeps the addresses mapped, as anonymous memory, for a while (see {@link RetiredMappings} for why), so no
+     * access can touch unmapped memory, not even one that races the close.
      */
     public static MemorySegment mmap(Arena arena, long length, int prot, int fd, long offset, String what) {
         MemorySegment st = Errno.state();
@@ -125,8 +127,26 @@ public final class Sys {
                     ? "the kernel maps this region read-only; map it with PROT_READ only" : null;
             throw new BpfException("mmap(" + what + ", " + length + " bytes at offset " + offset + ")", e, hint);
         }
-        Consumer<MemorySegment> unmap = s -> sys_mman_h.munmap(Errno.state(), s, length);
-        return p.reinterpret(length, arena, unmap);
+        Consumer<MemorySegment> retire = s -> RetiredMappings.retire(s, length, prot, true);
+        return p.reinterpret(length, arena, retire);
+    }
+
+    /**
+     * Fresh private anonymous memory (zeroed, readable and writable) of {@code length} bytes, a multiple of the
+     * page size, owned by {@code arena}. Closing the arena invalidates the segment; the memory stays mapped, with
+     * its contents, for a grace period ({@link RetiredMappings}), so the closing thread may still read it through
+     * the address right after the close.
+     */
+    public static MemorySegment mmapAnonymous(Arena arena, long length, String what) {
+        MemorySegment st = Errno.state();
+        int prot = sys_mman_h.PROT_READ() | sys_mman_h.PROT_WRITE();
+        MemorySegment p = sys_mman_h.mmap(st, MemorySegment.NULL, length, prot,
+                sys_mman_h.MAP_PRIVATE() | sys_mman_h.MAP_ANONYMOUS(), -1, 0);
+        if (p.address() == -1L) {
+            throw new BpfException("mmap(" + what + ", " + length + " anonymous bytes)", Errno.of(st), null);
+        }
+        Consumer<MemorySegment> retire = s -> RetiredMappings.retire(s, length, prot, false);
+        return p.reinterpret(length, arena, retire);
     }
 
     /** close(2), ignoring errors: the fd is gone either way. */
