@@ -1,5 +1,6 @@
 package dev.panbpf.bench;
 
+import dev.panbpf.event.EventHandler;
 import dev.panbpf.event.StructCodec;
 import dev.panbpf.perf.PerfBuffer;
 import dev.panbpf.ringbuf.RecordHandler;
@@ -22,7 +23,6 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
@@ -85,10 +85,11 @@ public class DrainBenchmark {
     }
 
     /** Typed: the typed rows' common part; the handler adds each decoded {@link Stamp}'s seq to the sum. */
-    public abstract static class Typed extends Filled implements Consumer<Stamp> {
+    public abstract static class Typed extends Filled implements EventHandler<Stamp> {
         @Override
-        public void accept(Stamp stamp) {
+        public boolean onEvent(Stamp stamp) {
             sum += stamp.seq();
+            return true;
         }
 
         @Override
