@@ -34,6 +34,9 @@ import java.util.Objects;
  * ({@link Thread#interrupt()} does not: the wait is in epoll_wait). The map itself stays open: it belongs to whoever
  * created it.
  *
+ * <p>Records are read in place, and their space goes back to the producers in batches, at the latest 64 records
+ * after each record and when the {@code consume} or {@code poll} call returns (see {@link RecordHandler}).
+ *
  * <p>Wakeups are the program's choice: by default the kernel wakes a waiting {@code poll} when it commits the record
  * the consumer is waiting at; records submitted with {@code BPF_RB_NO_WAKEUP} wake nobody and are picked up when the
  * timeout passes or a later record wakes the consumer.
