@@ -26,7 +26,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  *   <li>for each record up to there: acquire-load its header (as one u64 word, see {@link RingLayout#HEADER_WORD}).
  *       BUSY: the producer is still writing it, stop (the records after it wait too, so order is kept). DISCARD:
  *       skip it. Otherwise hand the payload to the handler as a read-only slice of the mapping;</li>
- *   <li>records of one program very often share one length (the verifier fixes the size a program reserves), so
+ *   <li>records of one program very often share one length ({@code bpf_ringbuf_reserve} takes a constant size), so
  *       after a committed record the pass looks ahead: the headers at the positions a run of equal records would
  *       have are loaded independently, compared with this one's len field, and covered by one acquire fence; the
  *       run that matches is delivered without reading its headers again. Any other header (another length, BUSY,
@@ -42,7 +42,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  *
  * <p>Headers are read through {@link #HEADERS}, a view without a liveness check, at addresses computed here from
  * the data area's start and {@code pos & (size - 1)}: always inside the first copy of the data area. That is sound
- * only while the mapping stays mapped, so {@link #drain} and {@link #readiness} may only run while the owner's
+ * only while the mapping stays mapped, so {@link #drain} may only run while the owner's
  * {@link dev.panbpf.internal.ConsumerGate} admits the caller (the gate unmaps only when no consumer is inside).
  * What the handler gets, and every other read, goes through the mapping's own segments, which throw once closed.
  *
