@@ -28,4 +28,8 @@ fi
 "$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.panbpf.bench.MemorySweep "$log.memory.md" 0.2 \
     || { echo "quick.sh: the memory sweep failed (see above)" >&2; exit 1; }
 rm -f "$log.memory.md"
+# The consumer CPU comparison with one 0.3 s run: its check is that every record stored reached the consumer.
+"$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.panbpf.bench.ConsumerCpu "$log.cpu.md" 0.3 1 \
+    || { echo "quick.sh: the consumer CPU comparison failed (see above)" >&2; exit 1; }
+rm -f "$log.cpu.md"
 echo "quick.sh: every benchmark ran and its checks held"

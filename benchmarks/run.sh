@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The full benchmark run behind the README's numbers (~20 minutes, as root, on an otherwise idle machine):
-# every JMH benchmark with its annotated iterations, then the memory sweep, then the report. It works in a
-# temporary directory and replaces benchmarks/results/ (environment.txt, results.json, run.log, memory.md,
-# results.md, drain.png) only when everything succeeded. Extra arguments go to JMH.
+# every JMH benchmark with its annotated iterations, then the memory sweep, the consumer CPU comparison, then the
+# report. It works in a temporary directory and replaces benchmarks/results/ (environment.txt, results.json, run.log,
+# memory.md, cpu.md, results.md, drain.png) only when everything succeeded. Extra arguments go to JMH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jar=benchmarks/target/benchmarks.jar
@@ -29,9 +29,11 @@ trap 'if [ -n "${finished:-}" ]; then rm -rf "$work"; else echo "run.sh: stopped
 "$java" -jar "$jar" -rf json -rff "$work/results.json" -foe true "$@" 2>&1 | tee "$work/run.log"
 "$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.panbpf.bench.MemorySweep "$work/memory.md" 2>&1 \
     | tee -a "$work/run.log"
+"$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.panbpf.bench.ConsumerCpu "$work/cpu.md" 2>&1 \
+    | tee -a "$work/run.log"
 "$java" -cp "$jar" dev.panbpf.bench.Report "$work/results.json" "$work"
 mkdir -p "$out"
-rm -f "$out"/{environment.txt,results.json,run.log,memory.md,results.md,drain.png}  # one run's files, no older ones
+rm -f "$out"/{environment.txt,results.json,run.log,memory.md,cpu.md,results.md,drain.png}  # one run's files, no older ones
 cp "$work"/* "$out"/
 finished=1
 echo "run.sh: results in $out"

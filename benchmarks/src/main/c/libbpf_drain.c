@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <bpf/libbpf.h>
 
 struct tally {
@@ -27,26 +28,28 @@ struct perf_drain {
     struct tally t;
 };
 
-static void touch(struct tally *t, const void *data)
+static void touch(struct tally *t, const void *data, size_t size)
 {
     uint64_t first;
     memcpy(&first, data, sizeof(first));
-    t->sum += first + ((const unsigned char *)data)[t->size - 1];
+    t->sum += first + ((const unsigned char *)data)[size - 1];
     t->records++;
 }
 
+/* A ring record's size is exactly the program's: size 0 (the mixed-size rows) reads the last byte it reports. */
 static int on_ring_record(void *ctx, void *data, size_t size)
 {
-    (void)size;
-    touch(ctx, data);
+    struct tally *t = ctx;
+    touch(t, data, t->size ? t->size : size);
     return 0;
 }
 
 static void on_perf_sample(void *ctx, int cpu, void *data, __u32 size)
 {
+    struct tally *t = ctx;
     (void)cpu;
     (void)size;
-    touch(ctx, data);
+    touch(t, data, t->size);
 }
 
 static void on_perf_lost(void *ctx, int cpu, __u64 count)
@@ -55,7 +58,8 @@ static void on_perf_lost(void *ctx, int cpu, __u64 count)
     ((struct tally *)ctx)->lost += (long)count;
 }
 
-/* Opens libbpf's ring buffer consumer on a BPF_MAP_TYPE_RINGBUF for records of size bytes; NULL with errno set on failure. */
+/* Opens libbpf's ring buffer consumer on a BPF_MAP_TYPE_RINGBUF for records of size bytes (0: any size); NULL with
+ * errno set on failure. */
 void *ring_open(int map_fd, int size)
 {
     struct ring_drain *d = calloc(1, sizeof(*d));
@@ -79,6 +83,36 @@ long ring_drain(void *handle)
     long before = d->t.records;
     int err = ring_buffer__consume(d->rb);
     return err < 0 ? err : d->t.records - before;
+}
+
+static long clock_nanos(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+/*
+ * The consumer-CPU benchmark's libbpf side: calls ring_buffer__poll (waiting at most timeout_ms each time) until
+ * nanos of wall time have passed, stores the CPU time this thread spent doing so in *cpu_nanos, and returns the
+ * records handed to the callback, or a negative error.
+ */
+long ring_poll_for(void *handle, long nanos, int timeout_ms, long *cpu_nanos)
+{
+    struct ring_drain *d = handle;
+    long before = d->t.records;
+    long cpu = clock_nanos(CLOCK_THREAD_CPUTIME_ID);
+    long end = clock_nanos(CLOCK_MONOTONIC) + nanos;
+    long left;
+
+    while ((left = end - clock_nanos(CLOCK_MONOTONIC)) > 0) {
+        int wait = left / 1000000 < timeout_ms ? (int)(left / 1000000) + 1 : timeout_ms;
+        int err = ring_buffer__poll(d->rb, wait);
+        if (err < 0 && err != -EINTR)
+            return err;
+    }
+    *cpu_nanos = clock_nanos(CLOCK_THREAD_CPUTIME_ID) - cpu;
+    return d->t.records - before;
 }
 
 uint64_t ring_sum(void *handle)

@@ -14,6 +14,9 @@
  * Discards: with discard_every = k > 0, the ring record whose seq % k == k - 1 is reserved, filled and then
  * discarded (counted in ring_discarded, not in ring_ok). The perf buffer has no discard.
  *
+ * Mixed sizes: with size = 0, record seq gets MIXED_SIZES[seq % 6] bytes (8, 40, 200, 1500, 72, 3000),
+ * so consecutive records never share a length (the benchmarks' mixed-size drain row).
+ *
  * Batched wakeups: with wakeup_every = n > 0, the ring record whose seq % n == n - 1 is submitted with
  * BPF_RB_FORCE_WAKEUP and every other one with rb_flags (typically BPF_RB_NO_WAKEUP), so a sleeping consumer
  * is woken once per n records instead of per record.
@@ -28,12 +31,14 @@
  * payload is (s + i) & 0xff without writing the pattern per record. */
 #define PATTERN_SIZE (256 + MAX_SIZE)
 
+#define MIXED_COUNT 6
+
 #define TARGET_RING 1
 #define TARGET_PERF 2
 
 struct producer_config {
     __u32 count;         /* records per run */
-    __u32 size;          /* payload bytes, clamped to 8..8192 */
+    __u32 size;          /* payload bytes, clamped to 8..8192; 0 = the mixed sizes */
     __u32 discard_every; /* discard every k-th ring record, 0 = never */
     __u32 rb_flags;      /* flags for ringbuf submit/discard: 0, BPF_RB_NO_WAKEUP, BPF_RB_FORCE_WAKEUP */
     __u32 target;        /* bit 0: ring buffer, bit 1: perf buffer */
@@ -106,12 +111,25 @@ struct run {
     struct producer_counters *counters;
     struct producer_scratch *scratch;
     __u64 *cpu_seq;
-    __u32 size;
+    __u32 size;          /* 0: mixed sizes */
     __u32 discard_every;
     __u32 rb_flags;
     __u32 target;
     __u32 wakeup_every;
 };
+
+/* The payload size of record seq in the mixed mode: a cycle of lengths from tiny to page-sized. */
+static __u32 mixed_size(__u64 seq)
+{
+    switch (seq % MIXED_COUNT) {
+    case 0: return 8;
+    case 1: return 40;
+    case 2: return 200;
+    case 3: return 1500;
+    case 4: return 72;
+    default: return 3000;
+    }
+}
 
 static long fill_pattern(__u32 i, struct run *r)
 {
@@ -121,10 +139,9 @@ static long fill_pattern(__u32 i, struct run *r)
 }
 
 /* Not inlined, so struct producer_record stays in the object's BTF, where Java verifies its record against it. */
-static __noinline void emit_ring(struct run *r, struct producer_record *rec)
+static __noinline void emit_ring(struct run *r, struct producer_record *rec, __u32 size)
 {
     struct bpf_dynptr dp;
-    __u32 size = r->size;
     __u64 base = rec->seq & 0xff;
 
     if (bpf_ringbuf_reserve_dynptr(&rb, size, 0, &dp)) {
@@ -150,10 +167,9 @@ static __noinline void emit_ring(struct run *r, struct producer_record *rec)
     }
 }
 
-static void emit_perf(struct run *r, struct producer_record *rec)
+static void emit_perf(struct run *r, struct producer_record *rec, __u32 size)
 {
     __u64 base = rec->seq & 0xff;
-    __u32 size = r->size;
     __u8 *at = &r->scratch->bytes[base];
     long err;
 
@@ -175,15 +191,17 @@ static void emit_perf(struct run *r, struct producer_record *rec)
 static long emit(__u32 index, struct run *r)
 {
     struct producer_record rec;
+    __u32 size;
 
     rec.seq = __sync_fetch_and_add(&r->counters->seq, 1);
     rec.ts = bpf_ktime_get_ns();
     rec.cpu = bpf_get_smp_processor_id();
     rec.cpu_seq = (*r->cpu_seq)++;
+    size = r->size ? r->size : mixed_size(rec.seq);
     if (r->target & TARGET_RING)
-        emit_ring(r, &rec);
+        emit_ring(r, &rec, size);
     if (r->target & TARGET_PERF)
-        emit_perf(r, &rec);
+        emit_perf(r, &rec, size);
     return 0;
 }
 
@@ -207,7 +225,7 @@ int produce(struct xdp_md *ctx)
         s->ready = 1;
     }
     r.cpu_seq = cs;
-    r.size = cfg->size < MIN_SIZE ? MIN_SIZE : cfg->size > MAX_SIZE ? MAX_SIZE : cfg->size;
+    r.size = cfg->size == 0 ? 0 : cfg->size < MIN_SIZE ? MIN_SIZE : cfg->size > MAX_SIZE ? MAX_SIZE : cfg->size;
     r.discard_every = cfg->discard_every;
     r.rb_flags = cfg->rb_flags;
     r.target = cfg->target;

@@ -4,8 +4,8 @@ import dev.panbpf.bindings.perf_event_attr;
 import dev.panbpf.bindings.perf_event_h;
 import dev.panbpf.bindings.perf_event_mmap_page;
 import dev.panbpf.bindings.sys_mman_h;
-import dev.panbpf.internal.Fd;
 import dev.panbpf.bpf.BpfPrograms;
+import dev.panbpf.internal.Fd;
 import dev.panbpf.internal.Sys;
 import dev.panbpf.testing.Kernel;
 import org.junit.jupiter.api.BeforeAll;
@@ -142,6 +142,32 @@ class ProducerProgramTest {
                     assertEquals((byte) (seq + i), p.get(ValueLayout.JAVA_BYTE, i), "pattern byte " + i);
                 }
             }
+        }
+    }
+
+    @Test
+    void sizeZeroCyclesThroughTheMixedSizesBySeq() {
+        int[] sizes = {8, 40, 200, 1500, 72, 3000};
+        try (BpfObject obj = BpfObject.open(BpfPrograms.bytes("producer.bpf.o"), "producer").load();
+             Arena arena = Arena.ofConfined()) {
+            configure(obj, 14, 0, 0, 1);
+            obj.program("produce").testRun(arena.allocate(64), 1, 0);
+            BpfMap rb = obj.map("rb");
+            long page = Sys.PAGE_SIZE;
+            MemorySegment ring = Sys.mmap(arena, page + 2L * rb.maxEntries(), sys_mman_h.PROT_READ(), rb.fd(), page,
+                    "producer page and data");
+            long at = 0;
+            for (int seq = 0; seq < 14; seq++) {
+                MemorySegment rec = ring.asSlice(page + at);
+                int len = rec.get(ValueLayout.JAVA_INT, 0) & 0x3fffffff;
+                assertEquals(sizes[seq % 6], len, "record " + seq);
+                assertEquals(seq, rec.get(ValueLayout.JAVA_LONG, 8), "seq");
+                if (len > 24) {
+                    assertEquals((byte) (seq + len - 1), rec.get(ValueLayout.JAVA_BYTE, 8 + len - 1), "last byte");
+                }
+                at += (len + 8 + 7) & ~7;
+            }
+            assertEquals(at, ring.get(ValueLayout.JAVA_LONG, 0), "producer position");
         }
     }
 

@@ -45,8 +45,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * Report tool picks DrainBenchmark's rows by that string.
  *
  * <p>What it showed (2 shared vCPUs, JDK 25; benchmarks/results): with the records in cache the Java perf loop
- * costs 1-1.5 ns per record more than libbpf's, the ring loop 1.3-2x libbpf's (its per-record acquire load and
- * release store are compiler barriers after which the JIT reloads the segment's bounds and liveness state).
+ * costs 1-1.5 ns per record more than libbpf's; the ring loop cost 1.3-2x libbpf's while it stored consumer_pos
+ * per record and read headers through the shared arena's segment, and about half of libbpf's since it does neither
+ * and checks runs of one length at once (benchmarks/HOT-LOOPS.md).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)

@@ -35,7 +35,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * each record into a Java record. Every handler reads the record's first 8 bytes and the last byte the program
  * wrote, and {@link Filled} checks the sum of what was read against the sequence numbers the kernel wrote, so a
  * drain that misses, repeats or misreads a record fails. The score is ns per record (one invocation drains
- * RECORDS records).
+ * RECORDS records). Beside the rows of one payload size per run, the ring's mixed rows ({@link #MIXED}) drain records
+ * whose size changes from each record to the next, the stream a reader's same-length fast path cannot help.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -80,9 +81,23 @@ public class DrainBenchmark {
     static long touchedSum(long first, int size) {
         long sum = 0;
         for (int i = 0; i < RECORDS; i++) {
-            sum += touched(first + i, size);
+            long seq = first + i;
+            sum += touched(seq, size == MIXED ? mixedSize(seq) : size);
         }
         return sum;
+    }
+
+    /**
+     * MIXED is the payload size that asks producer.bpf.c for mixed sizes: record seq then has
+     * {@link #mixedSize}(seq) bytes, cycling through 8, 40, 200, 1500, 72 and 3000, so no two consecutive records
+     * share a length (4000 of them average 803 bytes and fit the 16 MiB buffers).
+     */
+    static final int MIXED = 0;
+    private static final int[] MIXED_SIZES = {8, 40, 200, 1500, 72, 3000};
+
+    /** The payload size of record {@code seq} in the mixed-size rows. */
+    static int mixedSize(long seq) {
+        return MIXED_SIZES[(int) (seq % MIXED_SIZES.length)];
     }
 
     /** Typed: the typed rows' common part; the handler adds each decoded {@link Stamp}'s seq to the sum. */
@@ -132,6 +147,73 @@ public class DrainBenchmark {
         @Override
         long lostByReader() {
             return 0;
+        }
+    }
+
+    /** JavaRingMixed: panbpf's RingBuffer on a ring filled with records of {@link #MIXED} sizes. */
+    @State(Scope.Thread)
+    public static class JavaRingMixed extends Filled implements RecordHandler {
+        RingBuffer ring;
+
+        @Setup(Level.Trial)
+        public void open() {
+            startProducer(ProducerConfig.RING);
+            ring = RingBuffer.of(producer.ring());
+        }
+
+        @TearDown(Level.Trial)
+        public void close() {
+            ring.close();
+            producer.close();
+        }
+
+        @Override
+        public boolean onRecord(MemorySegment record) {
+            sum += touch(record, (int) record.byteSize());
+            return true;
+        }
+
+        @Override
+        int size() {
+            return MIXED;
+        }
+
+        @Override
+        long lostByReader() {
+            return 0;
+        }
+    }
+
+    /** LibbpfRingMixed: libbpf's ring_buffer__consume on a ring filled with records of {@link #MIXED} sizes. */
+    @State(Scope.Thread)
+    public static class LibbpfRingMixed extends Filled {
+        LibbpfDrain ring;
+
+        @Setup(Level.Trial)
+        public void open() {
+            startProducer(ProducerConfig.RING);
+            ring = LibbpfDrain.ring(producer.ring().fd(), MIXED);
+        }
+
+        @TearDown(Level.Trial)
+        public void close() {
+            ring.close();
+            producer.close();
+        }
+
+        @Override
+        int size() {
+            return MIXED;
+        }
+
+        @Override
+        long lostByReader() {
+            return 0;
+        }
+
+        @Override
+        long sumSoFar() {
+            return ring.sum();
         }
     }
 
@@ -313,6 +395,22 @@ public class DrainBenchmark {
     @Benchmark
     @OperationsPerInvocation(RECORDS)
     public long ringLibbpf(LibbpfRing s) {
+        s.drained = s.ring.drain();
+        return s.drained;
+    }
+
+    /** ringJavaMixed: RingBuffer.consume over records whose sizes change from one to the next. */
+    @Benchmark
+    @OperationsPerInvocation(RECORDS)
+    public long ringJavaMixed(JavaRingMixed s) {
+        s.drained = s.ring.consume(s);
+        return s.sum;
+    }
+
+    /** ringLibbpfMixed: ring_buffer__consume over records whose sizes change from one to the next. */
+    @Benchmark
+    @OperationsPerInvocation(RECORDS)
+    public long ringLibbpfMixed(LibbpfRingMixed s) {
         s.drained = s.ring.drain();
         return s.drained;
     }

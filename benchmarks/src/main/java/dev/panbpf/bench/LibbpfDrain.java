@@ -25,6 +25,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 final class LibbpfDrain implements AutoCloseable {
     private static final MethodHandle RING_OPEN;
     private static final MethodHandle RING_DRAIN;
+    private static final MethodHandle RING_POLL_FOR;
     private static final MethodHandle RING_SUM;
     private static final MethodHandle RING_CLOSE;
     private static final MethodHandle PERF_OPEN;
@@ -41,6 +42,8 @@ final class LibbpfDrain implements AutoCloseable {
         FunctionDescriptor close = FunctionDescriptor.ofVoid(ADDRESS);
         RING_OPEN = linker.downcallHandle(find(lib, "ring_open"), FunctionDescriptor.of(ADDRESS, JAVA_INT, JAVA_INT));
         RING_DRAIN = linker.downcallHandle(find(lib, "ring_drain"), handleToLong);
+        RING_POLL_FOR = linker.downcallHandle(find(lib, "ring_poll_for"),
+                FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS));
         RING_SUM = linker.downcallHandle(find(lib, "ring_sum"), handleToLong);
         RING_CLOSE = linker.downcallHandle(find(lib, "ring_close"), close);
         PERF_OPEN = linker.downcallHandle(find(lib, "perf_open"),
@@ -97,6 +100,25 @@ final class LibbpfDrain implements AutoCloseable {
                     + " failed with " + n);
         }
         return n;
+    }
+
+    /**
+     * Polls the ring with ring_buffer__poll, each call waiting at most {@code timeoutMillis}, for {@code nanos} of
+     * wall time, all in C; returns {records, CPU nanoseconds the calling thread spent}.
+     */
+    long[] pollFor(long nanos, int timeoutMillis) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment cpu = arena.allocate(JAVA_LONG);
+            long n = (long) RING_POLL_FOR.invokeExact(handle, nanos, timeoutMillis, cpu);
+            if (n < 0) {
+                throw new IllegalStateException("ring_buffer__poll failed with " + n);
+            }
+            return new long[] {n, cpu.get(JAVA_LONG, 0)};
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
     }
 
     /** What the C callback summed over every record so far: first 8 bytes plus the program's last byte. */

@@ -4,7 +4,8 @@ import dev.panbpf.event.Unsigned;
 
 /**
  * ProducerConfig is {@code struct producer_config} of {@code producer.bpf.c}: what each run of program
- * {@code produce} emits (records per run, payload size, discards, ring submit flags, target buffers).
+ * {@code produce} emits (records per run, payload size, discards, ring submit flags, target buffers). A size of 0
+ * asks for mixed sizes ({@link DrainBenchmark#MIXED}).
  */
 public record ProducerConfig(@Unsigned int count, @Unsigned int size, @Unsigned int discardEvery,
                              @Unsigned int rbFlags, @Unsigned int target, @Unsigned int wakeupEvery) {

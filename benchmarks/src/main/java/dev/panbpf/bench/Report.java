@@ -6,7 +6,6 @@ import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.style.Styler;
 
 import java.awt.Color;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +21,7 @@ import java.util.TreeSet;
 /**
  * Report turns JMH's JSON results ({@code -rf json -rff results.json}) into {@code results.md} (the drain table
  * with the panbpf/libbpf ratio per payload size, the cached-consume table, the ordering and end-to-end tables, and {@link MemorySweep}'s
- * table when {@code memory.md} is next to it) and {@code drain.png} (the drain chart).
+ * and {@link ConsumerCpu}'s tables when {@code memory.md} and {@code cpu.md} are next to it) and {@code drain.png} (the drain chart).
  * Usage: {@code java -cp benchmarks.jar dev.panbpf.bench.Report results.json [out-dir]}.
  */
 public final class Report {
@@ -78,6 +77,10 @@ public final class Report {
         if (Files.exists(memory)) {  // MemorySweep's table: a size per rate, not a JMH score
             md += "\n" + Files.readString(memory);
         }
+        Path cpu = out.resolve("cpu.md");
+        if (Files.exists(cpu)) {  // ConsumerCpu's table: CPU time per event, not a JMH score
+            md += "\n" + Files.readString(cpu);
+        }
         Files.writeString(out.resolve("results.md"), md);
         CategoryChart chart = report.chart();
         if (chart.getSeriesMap().isEmpty()) {  // a run that left DrainBenchmark out: nothing to draw
@@ -88,10 +91,14 @@ public final class Report {
         System.out.print(md);
     }
 
-    /** The drain table: ns per record for each payload size and consumer, with panbpf/libbpf ratios. */
+    /**
+     * The drain table: ns per record for each payload size and consumer, with panbpf/libbpf ratios; the mixed row
+     * drains ring records whose size changes from one to the next (8, 40, 200, 1500, 72, 3000 bytes).
+     */
     String drainTable() {
         return comparisonTable(DRAIN, "Drain, ns per record (lower is better; ratio = panbpf / libbpf, "
-                + "at or below 1.00 meets the target)", true);
+                + "at or below 1.00 meets the target; mixed: ring records of 8, 40, 200, 1500, 72, 3000 bytes in "
+                + "turn)", true);
     }
 
     /** The cached-consume table: the consume loops alone, records already in cache, with panbpf/libbpf ratios. */
@@ -129,6 +136,13 @@ public final class Report {
                 sb.append(' ').append(cell(find(bench, "perfTyped", size))).append(" |");
             }
             sb.append('\n');
+        }
+        Row mj = find(bench, "ringJavaMixed", null);
+        Row ml = find(bench, "ringLibbpfMixed", null);
+        if (mj != null || ml != null) {
+            any = true;
+            sb.append("| mixed | ").append(cell(mj)).append(" | ").append(cell(ml)).append(" | ").append(ratio(mj, ml))
+                    .append(typed ? " | – | – | – | – | – |" : " | – | – | – |").append('\n');
         }
         return any ? sb.toString() : "";
     }
@@ -237,8 +251,13 @@ public final class Report {
 
     /** The row of benchmark class {@code bench} (e.g. "DrainBenchmark."), method and payload size, or null. */
     private Row find(String bench, String method, int size) {
+        return find(bench, method, Integer.toString(size));
+    }
+
+    /** The row of {@code bench} and {@code method} whose size parameter is {@code size} (null: it has none). */
+    private Row find(String bench, String method, String size) {
         for (Row r : rows) {
-            if (r.benchmark().endsWith(bench + method) && Integer.toString(size).equals(r.param("size"))) {
+            if (r.benchmark().endsWith(bench + method) && java.util.Objects.equals(size, r.param("size"))) {
                 return r;
             }
         }

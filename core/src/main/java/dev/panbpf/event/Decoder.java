@@ -1,6 +1,7 @@
 package dev.panbpf.event;
 
 import dev.panbpf.event.StructShape.Field;
+import dev.panbpf.internal.RecordDecoder;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -10,6 +11,7 @@ import java.lang.invoke.MethodType;
 import java.lang.invoke.VarHandle;
 import java.lang.reflect.RecordComponent;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * Decoder builds, once per record type, one method handle {@code (MemorySegment, long base) -> record} that reads
@@ -39,7 +41,45 @@ final class Decoder {
         }
     }
 
+    /** FoldedDecoder's class file: the template of every codec's hidden decoder class, read on first use. */
+    private static volatile byte[] template;
+
     private Decoder() { }
+
+    /**
+     * A {@link RecordDecoder} that runs {@code decoder} ({@code (MemorySegment, long) -> Object}) as a JIT
+     * constant, after checking that the segment holds {@code size} bytes from the offset on ({@code tooShort},
+     * {@code (MemorySegment, long) -> IllegalArgumentException}, makes the error): a hidden copy of
+     * {@link FoldedDecoder} with those as its class data.
+     */
+    static RecordDecoder folded(MethodHandle decoder, long size, MethodHandle tooShort) {
+        try {
+            MethodHandles.Lookup hidden = SELF.defineHiddenClassWithClassData(template(),
+                    List.of(decoder, tooShort, size), true);
+            return (RecordDecoder) hidden.findConstructor(hidden.lookupClass(), MethodType.methodType(void.class))
+                    .invoke();
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException("cannot define the decoder class of a StructCodec", e);
+        }
+    }
+
+    private static byte[] template() {
+        byte[] bytes = template;
+        if (bytes == null) {
+            try (java.io.InputStream in = Decoder.class.getResourceAsStream("FoldedDecoder.class")) {
+                if (in == null) {
+                    throw new IllegalStateException("FoldedDecoder.class is missing from panbpf's jar");
+                }
+                bytes = in.readAllBytes();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            template = bytes;
+        }
+        return bytes;
+    }
 
     /** The handle {@code (MemorySegment, long) -> Object} that decodes {@code shape} at a base offset. */
     static MethodHandle of(StructShape shape, MethodHandles.Lookup lookup) {

@@ -4,7 +4,9 @@ import dev.panbpf.BpfMap;
 import dev.panbpf.BpfObject;
 import dev.panbpf.internal.BtfTypes;
 import dev.panbpf.internal.CType;
+import dev.panbpf.internal.Decoders;
 import dev.panbpf.internal.ObjectBtf;
+import dev.panbpf.internal.RecordDecoder;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -13,6 +15,7 @@ import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.util.List;
 import java.util.Objects;
 
@@ -34,15 +37,27 @@ public final class StructCodec<R extends Record> {
         }
     };
 
+    private static final MethodHandle TOO_SHORT;
+
+    static {
+        try {
+            TOO_SHORT = MethodHandles.lookup().findStatic(StructCodec.class, "tooShort", MethodType.methodType(
+                    IllegalArgumentException.class, Class.class, long.class, MemorySegment.class, long.class));
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+        Decoders.register(codec -> codec.decoder);
+    }
+
     private final Class<R> type;
     private final StructShape shape;
     private final long size;
     private final StructLayout layout;
-    private final MethodHandle decoder;     // (MemorySegment, long) Object
+    private final RecordDecoder decoder;    // bounds check, reads and constructor, folded for the JIT
     private final MethodHandle[] writers;   // each (MemorySegment, long, Object) void
     private volatile boolean verified;      // by verify() or assumeVerified(); typed buffer views require it
 
-    private StructCodec(Class<R> type, StructShape shape, MethodHandle decoder, MethodHandle[] writers) {
+    private StructCodec(Class<R> type, StructShape shape, RecordDecoder decoder, MethodHandle[] writers) {
         this.type = type;
         this.shape = shape;
         this.size = shape.size();
@@ -67,7 +82,9 @@ public final class StructCodec<R extends Record> {
 
     private static <R extends Record> StructCodec<R> create(Class<R> type, MethodHandles.Lookup lookup) {
         StructShape shape = StructShape.of(type);
-        return new StructCodec<>(type, shape, Decoder.of(shape, lookup), Writers.of(shape, lookup));
+        MethodHandle tooShort = MethodHandles.insertArguments(TOO_SHORT, 0, type, shape.size());
+        return new StructCodec<>(type, shape, Decoder.folded(Decoder.of(shape, lookup), shape.size(), tooShort),
+                Writers.of(shape, lookup));
     }
 
     /** The record type. */
@@ -93,17 +110,7 @@ public final class StructCodec<R extends Record> {
     /** Decodes the struct at {@code offset} in {@code segment}. */
     @SuppressWarnings("unchecked")
     public R decode(MemorySegment segment, long offset) {
-        if (offset < 0 || segment.byteSize() - offset < size) {
-            throw tooShort(segment, offset);
-        }
-        try {
-            Object r = decoder.invokeExact(segment, offset);
-            return (R) r;
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new IllegalStateException(e);
-        }
+        return (R) decoder.decode(segment, offset);
     }
 
     /** Encodes {@code value} at the start of {@code segment}, zeroing padding and unused array elements. */
@@ -258,6 +265,10 @@ public final class StructCodec<R extends Record> {
     }
 
     private IllegalArgumentException tooShort(MemorySegment segment, long offset) {
+        return tooShort(type, size, segment, offset);
+    }
+
+    private static IllegalArgumentException tooShort(Class<?> type, long size, MemorySegment segment, long offset) {
         return new IllegalArgumentException("struct " + type.getSimpleName() + " needs " + size + " bytes at offset "
                 + offset + ", but the segment has " + segment.byteSize() + " bytes");
     }

@@ -7,7 +7,13 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>The segment is a read-only view straight into the shared ring: it is valid only until the handler returns,
  * because the producer reuses the space as soon as the consumer position moves past it. Copy out what you keep
- * ({@code record.toArray(...)}, {@code MemorySegment.copy}). A record's first byte is 8-byte aligned.
+ * ({@code record.toArray(...)}, {@code MemorySegment.copy}). A record's first byte is 8-byte aligned. A segment
+ * kept anyway reads whatever the producers wrote there since, and once the reader is closed every access to it
+ * throws {@link IllegalStateException}, on any thread; it never faults.
+ *
+ * <p>The reader gives the space back in batches: a record's space returns to the producers at the latest when the
+ * handler of the 64th record after it is called, and when the call that delivered it returns (also when a handler
+ * stops the call or throws), never before its own handler returned.
  */
 @FunctionalInterface
 public interface RecordHandler {

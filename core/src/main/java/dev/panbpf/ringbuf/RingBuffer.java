@@ -6,6 +6,8 @@ import dev.panbpf.EventReader;
 import dev.panbpf.MapType;
 import dev.panbpf.event.EventHandler;
 import dev.panbpf.event.StructCodec;
+import dev.panbpf.internal.Decoders;
+import dev.panbpf.internal.RecordDecoder;
 
 import java.time.Duration;
 import java.util.List;
@@ -29,6 +31,9 @@ import java.util.Objects;
  * another thread releases a blocked {@code poll} at once and unmaps the ring when that consumer has left
  * ({@link Thread#interrupt()} does not: the wait is in epoll_wait). The map itself stays open: it belongs to whoever
  * created it.
+ *
+ * <p>Records are read in place, and their space goes back to the producers in batches, at the latest 64 records
+ * after each record and when the {@code consume} or {@code poll} call returns (see {@link RecordHandler}).
  *
  * <p>Wakeups are the program's choice: by default the kernel wakes a waiting {@code poll} when it commits the record
  * the consumer is waiting at; records submitted with {@code BPF_RB_NO_WAKEUP} wake nobody and are picked up when the
@@ -106,7 +111,10 @@ public final class RingBuffer implements EventReader {
     static <R extends Record> RecordHandler typed(StructCodec<R> codec, EventHandler<? super R> handler) {
         Objects.requireNonNull(handler, "handler");
         codec.requireVerified("typed ring buffer view");
-        return record -> handler.onEvent(codec.decode(record));
+        RecordDecoder decoder = Decoders.of(codec);   // its own call site here: the JIT inlines the decode
+        @SuppressWarnings("unchecked")
+        RecordHandler typed = record -> handler.onEvent((R) decoder.decode(record, 0));
+        return typed;
     }
 
     /**

@@ -74,6 +74,11 @@ final class RingLayout {
     static final long BUSY_FLAG = (BUSY_BIT & 0xFFFF_FFFFL) << LEN_SHIFT;
     /** DISCARD_FLAG is {@link #DISCARD_BIT} in a header word. */
     static final long DISCARD_FLAG = (DISCARD_BIT & 0xFFFF_FFFFL) << LEN_SHIFT;
+    /**
+     * LEN_FIELD keeps the whole u32 len of a header word (length, BUSY and DISCARD), without pg_off: two headers
+     * with equal len fields describe committed-or-not records of one length alike.
+     */
+    static final long LEN_FIELD = 0xFFFF_FFFFL << LEN_SHIFT;
 
     /** The payload length in a header word. */
     static long payloadLength(long headerWord) {

@@ -62,11 +62,15 @@ class RingFuzzTest {
             long nextId = 1;
             int corruptAt = corrupt ? rnd.nextInt(1, 60) : -1;
             boolean injected = false;
+            int lastLength = 16;
             for (int step = 0; step < 80; step++) {
-                // Produce a few records while there is room.
+                // Produce a few records while there is room; half of them as long as the one before, so runs of
+                // one length (the reader's fast path) are as common as changes of length.
                 int burst = rnd.nextInt(0, 6);
                 for (int k = 0; k < burst; k++) {
-                    int length = rnd.nextInt(10) == 0 ? rnd.nextInt(8, 1500) : rnd.nextInt(8, 120);
+                    int length = rnd.nextBoolean() ? lastLength
+                            : rnd.nextInt(10) == 0 ? rnd.nextInt(8, 1500) : rnd.nextInt(8, 120);
+                    lastLength = length;
                     long used = ring.producerPos - ring.consumerPos();
                     if (used + RingLayout.stride(length) > SIZE) {
                         break;

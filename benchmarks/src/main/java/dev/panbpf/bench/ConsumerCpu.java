@@ -1,0 +1,270 @@
+package dev.panbpf.bench;
+
+import dev.panbpf.Cpus;
+import dev.panbpf.ringbuf.RecordHandler;
+import dev.panbpf.ringbuf.RingBuffer;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * ConsumerCpu answers "what does reading cost the consumer in production?": a producer on CPU 0 writes
+ * {@link #SIZE}-byte records at a fixed {@link #RATE} (bursts of {@link #BURST} records on a fixed schedule, paced
+ * by spinning, since a park oversleeps by tens of µs) while one consumer pinned to CPU 1 polls; the score is the
+ * consumer thread's CPU time (CLOCK_THREAD_CPUTIME_ID) per delivered event. panbpf's {@code RingBuffer.poll} loop
+ * runs against libbpf's {@code ring_buffer__poll} loop in C (one downcall per run, so no Java runs on that side),
+ * with the ring's adaptive wakeups ({@code default}) and with BPF_RB_NO_WAKEUP plus a wakeup forced on every
+ * {@link #WAKEUP_EVERY}-th record ({@code batched}). Each consumer reads a ring of its own (two consumers on one
+ * ring would corrupt each other); runs alternate between them so that the machine's noise hits both alike, and each
+ * first runs once unmeasured (for the JIT). The table gives the median over the runs and the ratio of the medians.
+ * Not a JMH score: a JMH invocation cannot report CPU time per event. Usage: {@code java
+ * --enable-native-access=ALL-UNNAMED -cp benchmarks.jar dev.panbpf.bench.ConsumerCpu [out.md] [seconds-per-run]
+ * [runs]}.
+ *
+ * <p>Perf buffers: {@link #BUFFERS} lists one buffer kind; the perf pair ({@code PerfBuffer.poll} against
+ * {@code perf_buffer__poll}, with wakeup_events 1 and {@link #WAKEUP_EVERY}) goes there beside it, opened in
+ * {@link #open}, once the perf reader's rewrite has settled.
+ */
+public final class ConsumerCpu {
+    static final long RATE = 1_000_000;
+    static final int SIZE = 64;
+    static final int BURST = 64;
+    static final int WAKEUP_EVERY = 64;
+    static final int PRODUCER_CPU = 0;
+    static final int CONSUMER_CPU = 1;
+    static final long POLL_TIMEOUT_NANOS = Duration.ofMillis(10).toNanos();
+    static final String[] BUFFERS = {"ring"};
+    static final String[] WAKEUPS = {"default", "batched"};
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+    /** One consumer on one producer's buffer. */
+    interface Consumer extends AutoCloseable {
+        /** Polls for {@code nanos} of wall time; returns {events delivered, CPU nanoseconds of this thread}. */
+        long[] pollFor(long nanos);
+
+        /** Reads what is left after a run, unmeasured. */
+        void drainRest();
+
+        /** Events delivered since it was opened. */
+        long delivered();
+
+        @Override
+        void close();
+    }
+
+    /** One run's outcome for one consumer. */
+    record Run(long events, long cpuNanos, double seconds) {
+        double nanosPerEvent() {
+            return (double) cpuNanos / events;
+        }
+    }
+
+    public static void main(String[] args) throws IOException, InterruptedException {
+        Path out = Path.of(args.length > 0 ? args[0] : "benchmarks/results/cpu.md");
+        double seconds = args.length > 1 ? Double.parseDouble(args[1]) : 2.0;
+        int runs = args.length > 2 ? Integer.parseInt(args[2]) : 5;
+        if (Runtime.getRuntime().availableProcessors() < 2) {
+            throw new IllegalStateException("the producer runs on CPU 0 and the consumer on CPU 1");
+        }
+        if (!THREADS.isCurrentThreadCpuTimeSupported()) {
+            throw new IllegalStateException("this JVM cannot measure a thread's CPU time");
+        }
+        Cpus.pinCurrentThread(CONSUMER_CPU);
+        List<String> lines = new ArrayList<>();
+        lines.add(String.format(Locale.ROOT, "Consumer CPU per event: a producer on CPU %d writing %,d %d-byte "
+                + "records/s (bursts of %d), one consumer on CPU %d polling; CPU time of the consumer thread per "
+                + "delivered event, median of %d runs of %.1f s (ratio = panbpf / libbpf, at or below 0.80 meets "
+                + "the target):", PRODUCER_CPU, RATE, SIZE, BURST, CONSUMER_CPU, runs, seconds));
+        lines.add("");
+        lines.add("| buffer | wakeups | panbpf ns/event | libbpf ns/event | ratio | delivered ev/s (panbpf, libbpf) "
+                + "| refused by a full ring |");
+        lines.add("|---|---|---:|---:|---:|---:|---:|");
+        for (String buffer : BUFFERS) {
+            for (String wakeups : WAKEUPS) {
+                String line = compare(buffer, wakeups, seconds, runs);
+                System.out.println(line);
+                lines.add(line);
+            }
+        }
+        Files.createDirectories(out.toAbsolutePath().getParent());
+        Files.writeString(out, String.join("\n", lines) + "\n");
+    }
+
+    /** Alternating runs of panbpf's and libbpf's consumer on {@code buffer}; returns the table row. */
+    static String compare(String buffer, String wakeups, double seconds, int runs) throws InterruptedException {
+        boolean batched = wakeups.equals("batched");
+        ProducerConfig config = new ProducerConfig(BURST, SIZE, 0, batched ? ProducerConfig.NO_WAKEUP : 0,
+                ProducerConfig.RING, batched ? WAKEUP_EVERY : 0);
+        long nanos = (long) (seconds * 1e9);
+        try (Producer forJava = new Producer(DrainBenchmark.BUFFER_BYTES, config);
+             Producer forLibbpf = new Producer(DrainBenchmark.BUFFER_BYTES, config);
+             Consumer java = open(buffer, "panbpf", forJava);
+             Consumer libbpf = open(buffer, "libbpf", forLibbpf)) {
+            run(forJava, java, nanos);                      // unmeasured: the JIT compiles the poll loop
+            run(forLibbpf, libbpf, nanos);
+            double[] j = new double[runs];
+            double[] l = new double[runs];
+            double jRate = 0;
+            double lRate = 0;
+            for (int i = 0; i < runs; i++) {
+                Run rj = run(forJava, java, nanos);
+                Run rl = run(forLibbpf, libbpf, nanos);
+                j[i] = rj.nanosPerEvent();
+                l[i] = rl.nanosPerEvent();
+                jRate += rj.events() / rj.seconds() / runs;
+                lRate += rl.events() / rl.seconds() / runs;
+            }
+            long refused = check(buffer, forJava, java) + check(buffer, forLibbpf, libbpf);
+            double mj = median(j);
+            double ml = median(l);
+            return String.format(Locale.ROOT, "| %s | %s | %.1f | %.1f | %s | %,.0f, %,.0f | %,d |", buffer, wakeups,
+                    mj, ml, String.format(Locale.ROOT, mj / ml <= 0.8 ? "**%.2f**" : "%.2f", mj / ml), jRate, lRate,
+                    refused);
+        }
+    }
+
+    /** The consumer {@code which} ("panbpf" or "libbpf") of {@code buffer} on {@code producer}'s map. */
+    static Consumer open(String buffer, String which, Producer producer) {
+        if (!buffer.equals("ring")) {
+            throw new IllegalArgumentException("no consumer pair for buffer " + buffer + " yet");
+        }
+        return which.equals("panbpf") ? new JavaRing(producer) : new LibbpfRing(producer);
+    }
+
+    /** One run: the paced producer on PRODUCER_CPU for {@code nanos} while this thread polls. */
+    static Run run(Producer producer, Consumer consumer, long nanos) throws InterruptedException {
+        long gap = 1_000_000_000L * BURST / RATE;
+        long start = System.nanoTime() + 1_000_000;       // the producer thread pins itself first
+        long end = start + nanos;
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        Thread thread = Thread.ofPlatform().name("producer").start(() -> {
+            try {
+                Cpus.pinCurrentThread(PRODUCER_CPU);
+                for (long next = start; next < end; next += gap) {
+                    while (System.nanoTime() < next) {
+                        Thread.onSpinWait();
+                    }
+                    producer.fill(PRODUCER_CPU);
+                }
+            } catch (RuntimeException e) {
+                failure.set(e);
+            }
+        });
+        long t0 = System.nanoTime();
+        long[] r = consumer.pollFor(end - t0);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        thread.join();
+        if (failure.get() != null) {
+            throw failure.get();
+        }
+        consumer.drainRest();
+        System.out.printf(Locale.ROOT, "%s: %,d events in %.2f s, %.1f ns CPU per event%n",
+                consumer.getClass().getSimpleName(), r[0], seconds, (double) r[1] / r[0]);
+        return new Run(r[0], r[1], seconds);
+    }
+
+    /**
+     * Throws unless every record the kernel stored reached the consumer; returns how many the kernel refused for
+     * want of room (a consumer held off its CPU long enough to let 16 MiB fill up: on a shared machine, noise).
+     */
+    static long check(String buffer, Producer producer, Consumer consumer) {
+        ProducerCounters c = producer.counters();
+        if (c.ringOk() != consumer.delivered()) {
+            throw new IllegalStateException(buffer + ": the kernel stored " + c.ringOk() + " records, the consumer "
+                    + "got " + consumer.delivered());
+        }
+        return c.ringFailed();
+    }
+
+    static double median(double[] values) {
+        double[] v = values.clone();
+        Arrays.sort(v);
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+
+    /** panbpf: RingBuffer.poll in a loop, with the drain benchmark's handler (first 8 bytes and the last byte). */
+    static final class JavaRing implements Consumer, RecordHandler {
+        final RingBuffer ring;
+        long sum;
+
+        JavaRing(Producer producer) {
+            ring = RingBuffer.of(producer.ring());
+        }
+
+        @Override
+        public long[] pollFor(long nanos) {
+            long cpu = THREADS.getCurrentThreadCpuTime();
+            long end = System.nanoTime() + nanos;
+            long events = 0;
+            for (long left; (left = end - System.nanoTime()) > 0; ) {
+                events += ring.poll(this, Duration.ofNanos(Math.min(left, POLL_TIMEOUT_NANOS)));
+            }
+            return new long[] {events, THREADS.getCurrentThreadCpuTime() - cpu};
+        }
+
+        @Override
+        public boolean onRecord(MemorySegment record) {
+            sum += DrainBenchmark.touch(record, SIZE);
+            return true;
+        }
+
+        @Override
+        public void drainRest() {
+            while (ring.consume(this) > 0) {
+                // what the last burst left
+            }
+        }
+
+        @Override
+        public long delivered() {
+            return ring.delivered();
+        }
+
+        @Override
+        public void close() {
+            ring.close();
+        }
+    }
+
+    /** libbpf: ring_buffer__poll in a loop in C, with the same callback as the drain benchmark. */
+    static final class LibbpfRing implements Consumer {
+        final LibbpfDrain ring;
+        long delivered;
+
+        LibbpfRing(Producer producer) {
+            ring = LibbpfDrain.ring(producer.ring().fd(), SIZE);
+        }
+
+        @Override
+        public long[] pollFor(long nanos) {
+            long[] r = ring.pollFor(nanos, (int) (POLL_TIMEOUT_NANOS / 1_000_000));
+            delivered += r[0];
+            return r;
+        }
+
+        @Override
+        public void drainRest() {
+            delivered += ring.drain();
+        }
+
+        @Override
+        public long delivered() {
+            return delivered;
+        }
+
+        @Override
+        public void close() {
+            ring.close();
+        }
+    }
+}
