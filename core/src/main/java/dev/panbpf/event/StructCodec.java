@@ -46,7 +46,7 @@ public final class StructCodec<R extends Record> {
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
-        Decoders.register(codec -> codec.decoder);
+        Decoders.register(codec -> ((StructCodec<?>) codec).decoder);
     }
 
     private final Class<R> type;
