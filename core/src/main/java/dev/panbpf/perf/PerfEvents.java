@@ -12,7 +12,7 @@ import java.lang.foreign.MemorySegment;
  * and off. These events count nothing by themselves: they only carry what BPF programs pass to
  * {@code bpf_perf_event_output} once their fd sits in a PERF_EVENT_ARRAY.
  */
-public final class PerfEvents {
+final class PerfEvents {
     private PerfEvents() { }
 
     /**
@@ -21,7 +21,7 @@ public final class PerfEvents {
      * compare across CPUs and with the program's own. With {@code wakeupBytes > 0} the reader is woken once that
      * many bytes are waiting, otherwise after every {@code wakeupEvents} samples.
      */
-    public static int open(int cpu, boolean timestamps, int wakeupEvents, int wakeupBytes) {
+    static int open(int cpu, boolean timestamps, int wakeupEvents, int wakeupBytes) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment attr = perf_event_attr.allocate(a);
             perf_event_attr.type(attr, perf_event_h.PERF_TYPE_SOFTWARE());
@@ -48,12 +48,12 @@ public final class PerfEvents {
     }
 
     /** PERF_EVENT_IOC_ENABLE. */
-    public static void enable(int fd, int cpu) {
+    static void enable(int fd, int cpu) {
         Sys.ioctl(fd, perf_event_h.PERF_EVENT_IOC_ENABLE(), 0, "PERF_EVENT_IOC_ENABLE, CPU " + cpu);
     }
 
     /** PERF_EVENT_IOC_DISABLE, ignoring failure: it runs while closing, when the fd goes away anyway. */
-    public static void disableQuietly(int fd) {
+    static void disableQuietly(int fd) {
         try {
             Sys.ioctl(fd, perf_event_h.PERF_EVENT_IOC_DISABLE(), 0, "PERF_EVENT_IOC_DISABLE");
         } catch (RuntimeException ignored) {

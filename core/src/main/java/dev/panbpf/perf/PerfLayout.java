@@ -23,33 +23,33 @@ import java.nio.ByteOrder;
  * produces {@code R = roundUp(n + 4, 8) - 4}, so {@code n <= R <= n + 7}. The padding bytes are skipped, not
  * written: they hold whatever the buffer held before, and nothing in the record says how many there are.
  */
-public final class PerfLayout {
+final class PerfLayout {
     private PerfLayout() { }
 
     // ------------------------------------------------------------------ perf_event_mmap_page (metadata page)
 
     /** Offset of {@code data_head}: where the kernel will write next (load with acquire). */
-    public static final long DATA_HEAD = perf_event_mmap_page.data_head$offset();
+    static final long DATA_HEAD = perf_event_mmap_page.data_head$offset();
     /** Offset of {@code data_tail}: how far the consumer has read (store with release). */
-    public static final long DATA_TAIL = perf_event_mmap_page.data_tail$offset();
+    static final long DATA_TAIL = perf_event_mmap_page.data_tail$offset();
     /** Offset of {@code data_offset}: where the data area starts in the mapping. */
-    public static final long DATA_OFFSET = perf_event_mmap_page.data_offset$offset();
+    static final long DATA_OFFSET = perf_event_mmap_page.data_offset$offset();
     /** Offset of {@code data_size}: the data area's size in bytes, a power of two. */
-    public static final long DATA_SIZE = perf_event_mmap_page.data_size$offset();
+    static final long DATA_SIZE = perf_event_mmap_page.data_size$offset();
 
     /** Acquire/release access to the u64 positions of the metadata page. */
-    public static final VarHandle POSITION = ValueLayout.JAVA_LONG.varHandle();
+    static final VarHandle POSITION = ValueLayout.JAVA_LONG.varHandle();
 
     // ------------------------------------------------------------------ perf_event_header
 
     /** Offset of the record type (u32). */
-    public static final long TYPE = perf_event_header.type$offset();
+    static final long TYPE = perf_event_header.type$offset();
     /** Offset of the record size (u16, the whole record including this header). */
-    public static final long SIZE = perf_event_header.size$offset();
+    static final long SIZE = perf_event_header.size$offset();
     /** Size of the header; also the alignment of every record. */
-    public static final int HEADER_BYTES = (int) perf_event_header.sizeof();
+    static final int HEADER_BYTES = (int) perf_event_header.sizeof();
     /** The largest record the u16 size field can describe. */
-    public static final int MAX_RECORD_BYTES = 0xFFFF;
+    static final int MAX_RECORD_BYTES = 0xFFFF;
 
     /*
      * Readers load a record's 8-byte header as one u64 and take type and size out of it: one load and one bounds
@@ -57,46 +57,46 @@ public final class PerfLayout {
      */
     private static final boolean LITTLE = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
     /** Where the u32 type sits in the header loaded as a u64. */
-    public static final int TYPE_SHIFT = (int) (LITTLE ? TYPE * 8 : 32 - TYPE * 8);
+    static final int TYPE_SHIFT = (int) (LITTLE ? TYPE * 8 : 32 - TYPE * 8);
     /** Where the u16 size sits in the header loaded as a u64. */
-    public static final int SIZE_SHIFT = (int) (LITTLE ? SIZE * 8 : 48 - SIZE * 8);
+    static final int SIZE_SHIFT = (int) (LITTLE ? SIZE * 8 : 48 - SIZE * 8);
 
     /** The record type in a header loaded as a u64. */
-    public static int recordType(long header) {
+    static int recordType(long header) {
         return (int) (header >>> TYPE_SHIFT);
     }
 
     /** The record size (bytes, header included) in a header loaded as a u64. */
-    public static int recordSize(long header) {
+    static int recordSize(long header) {
         return (int) (header >>> SIZE_SHIFT) & 0xFFFF;
     }
 
     /** PERF_RECORD_SAMPLE: one {@code bpf_perf_event_output}. */
-    public static final int RECORD_SAMPLE = perf_event_h.PERF_RECORD_SAMPLE();
+    static final int RECORD_SAMPLE = perf_event_h.PERF_RECORD_SAMPLE();
     /** PERF_RECORD_LOST: the kernel dropped samples because the ring was full. */
-    public static final int RECORD_LOST = perf_event_h.PERF_RECORD_LOST();
+    static final int RECORD_LOST = perf_event_h.PERF_RECORD_LOST();
 
     // ------------------------------------------------------------------ record bodies, relative to the record
 
     /** Offset of the u64 time in a SAMPLE when timestamps are on. */
-    public static final long SAMPLE_TIME = HEADER_BYTES;
+    static final long SAMPLE_TIME = HEADER_BYTES;
     /** Bytes of the raw size field that precedes the raw bytes. */
-    public static final int RAW_SIZE_BYTES = Integer.BYTES;
+    static final int RAW_SIZE_BYTES = Integer.BYTES;
     /** Offset of the u64 lost count in a LOST record (after the u64 id). */
-    public static final long LOST_COUNT = HEADER_BYTES + Long.BYTES;
+    static final long LOST_COUNT = HEADER_BYTES + Long.BYTES;
 
     /** Offset of the u32 raw size in a SAMPLE, with or without the time before it. */
-    public static long rawSizeOffset(boolean timestamps) {
+    static long rawSizeOffset(boolean timestamps) {
         return timestamps ? SAMPLE_TIME + Long.BYTES : HEADER_BYTES;
     }
 
     /** The raw size the kernel writes for a program that sent {@code n} bytes. */
-    public static long rawSizeFor(long n) {
+    static long rawSizeFor(long n) {
         return ((n + RAW_SIZE_BYTES + 7) & ~7L) - RAW_SIZE_BYTES;
     }
 
     // ------------------------------------------------------------------ perf_event_attr values
 
     /** CLOCK_MONOTONIC from {@code <time.h>} (1 on every Linux architecture): the clock of bpf_ktime_get_ns. */
-    public static final int CLOCK_MONOTONIC = 1;
+    static final int CLOCK_MONOTONIC = 1;
 }
