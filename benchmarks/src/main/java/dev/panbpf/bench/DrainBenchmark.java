@@ -150,73 +150,6 @@ public class DrainBenchmark {
         }
     }
 
-    /** JavaRingMixed: panbpf's RingBuffer on a ring filled with records of {@link #MIXED} sizes. */
-    @State(Scope.Thread)
-    public static class JavaRingMixed extends Filled implements RecordHandler {
-        RingBuffer ring;
-
-        @Setup(Level.Trial)
-        public void open() {
-            startProducer(ProducerConfig.RING);
-            ring = RingBuffer.of(producer.ring());
-        }
-
-        @TearDown(Level.Trial)
-        public void close() {
-            ring.close();
-            producer.close();
-        }
-
-        @Override
-        public boolean onRecord(MemorySegment record) {
-            sum += touch(record, (int) record.byteSize());
-            return true;
-        }
-
-        @Override
-        int size() {
-            return MIXED;
-        }
-
-        @Override
-        long lostByReader() {
-            return 0;
-        }
-    }
-
-    /** LibbpfRingMixed: libbpf's ring_buffer__consume on a ring filled with records of {@link #MIXED} sizes. */
-    @State(Scope.Thread)
-    public static class LibbpfRingMixed extends Filled {
-        LibbpfDrain ring;
-
-        @Setup(Level.Trial)
-        public void open() {
-            startProducer(ProducerConfig.RING);
-            ring = LibbpfDrain.ring(producer.ring().fd(), MIXED);
-        }
-
-        @TearDown(Level.Trial)
-        public void close() {
-            ring.close();
-            producer.close();
-        }
-
-        @Override
-        int size() {
-            return MIXED;
-        }
-
-        @Override
-        long lostByReader() {
-            return 0;
-        }
-
-        @Override
-        long sumSoFar() {
-            return ring.sum();
-        }
-    }
-
     /** LibbpfRing: libbpf's ring_buffer__consume on a filled ring. */
     @State(Scope.Thread)
     public static class LibbpfRing extends Filled {
@@ -402,7 +335,7 @@ public class DrainBenchmark {
     /** ringJavaMixed: RingBuffer.consume over records whose sizes change from one to the next. */
     @Benchmark
     @OperationsPerInvocation(RECORDS)
-    public long ringJavaMixed(JavaRingMixed s) {
+    public long ringJavaMixed(MixedRing.Java s) {
         s.drained = s.ring.consume(s);
         return s.sum;
     }
@@ -410,7 +343,7 @@ public class DrainBenchmark {
     /** ringLibbpfMixed: ring_buffer__consume over records whose sizes change from one to the next. */
     @Benchmark
     @OperationsPerInvocation(RECORDS)
-    public long ringLibbpfMixed(LibbpfRingMixed s) {
+    public long ringLibbpfMixed(MixedRing.Libbpf s) {
         s.drained = s.ring.drain();
         return s.drained;
     }
