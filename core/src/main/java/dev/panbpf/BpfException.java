@@ -32,17 +32,17 @@ public class BpfException extends RuntimeException {
         this.operation = cause instanceof BpfException b ? b.operation : "";
     }
 
-    /** The errno of the failed call, or 0. */
+    /** {@return the errno of the failed call, or 0} */
     public int errno() {
         return errno;
     }
 
-    /** The symbolic errno name, such as {@code "EPERM"}, or {@code ""} when there is none. */
+    /** {@return the symbolic errno name, such as {@code "EPERM"}, or {@code ""} when there is none} */
     public String errnoName() {
         return errno == 0 ? "" : Errno.name(errno);
     }
 
-    /** The operation that failed, such as {@code "bpf(BPF_MAP_CREATE)"}. */
+    /** {@return the operation that failed, such as {@code "bpf(BPF_MAP_CREATE)"}} */
     public String operation() {
         return operation;
     }

@@ -225,17 +225,17 @@ public final class BpfObject implements AutoCloseable {
 
     // ---------------------------------------------------------------------------------------------- access
 
-    /** The object's name (from the file name or the one given to {@code open}). */
+    /** {@return the object's name (from the file name or the one given to {@code open})} */
     public String name() {
         return name;
     }
 
-    /** Whether {@link #load()} succeeded. */
+    /** {@return whether {@link #load()} succeeded} */
     public synchronized boolean isLoaded() {
         return loaded;
     }
 
-    /** Whether the object is closed. */
+    /** {@return whether the object is closed} */
     public synchronized boolean isClosed() {
         return closed;
     }
@@ -254,7 +254,7 @@ public final class BpfObject implements AutoCloseable {
         return maps.get(key);
     }
 
-    /** Every map of the loaded object, in the object's order. */
+    /** {@return every map of the loaded object, in the object's order} */
     public synchronized List<BpfMap> maps() {
         requireOpen();
         if (!loaded) {
@@ -274,7 +274,7 @@ public final class BpfObject implements AutoCloseable {
         return p;
     }
 
-    /** Every program of the object, in the object's order. */
+    /** {@return every program of the object, in the object's order} */
     public synchronized List<BpfProgram> programs() {
         requireOpen();
         return List.copyOf(programs.values());

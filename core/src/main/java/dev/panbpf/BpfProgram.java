@@ -59,22 +59,22 @@ public final class BpfProgram {
         }
     }
 
-    /** The program's name: its C function name. */
+    /** {@return the program's name: its C function name} */
     public String name() {
         return name;
     }
 
-    /** The ELF section the program came from, such as {@code "xdp"} or {@code "tp/syscalls/sys_enter_getpid"}. */
+    /** {@return the ELF section of the program, such as {@code "xdp"} or {@code "tp/syscalls/sys_enter_getpid"}} */
     public String section() {
         return section;
     }
 
-    /** The kernel's program type number (BPF_PROG_TYPE_*). */
+    /** {@return the kernel's program type number (BPF_PROG_TYPE_*)} */
     public int type() {
         return type;
     }
 
-    /** The program's fd; throws before load or after the object closed. */
+    /** {@return the program's fd; throws before load or after the object closed} */
     public int fd() {
         Fd f = fd;
         if (f == null) {

@@ -21,12 +21,12 @@ public final class BpfVerifierException extends BpfException {
         this.verifierLog = verifierLog;
     }
 
-    /** The name of the rejected program. */
+    /** {@return the name of the rejected program} */
     public String program() {
         return program;
     }
 
-    /** The verifier's log for the rejected program, as the kernel wrote it. */
+    /** {@return the verifier's log for the rejected program, as the kernel wrote it} */
     public String verifierLog() {
         return verifierLog;
     }

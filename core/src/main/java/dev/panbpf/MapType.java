@@ -37,7 +37,7 @@ public enum MapType {
         this.value = value;
     }
 
-    /** The kernel's number for this type. */
+    /** {@return the kernel's number for this type} */
     public int value() {
         return value;
     }

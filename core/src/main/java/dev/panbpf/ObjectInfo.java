@@ -70,7 +70,7 @@ public record ObjectInfo(String name, List<MapInfo> maps, List<ProgramInfo> prog
      */
     public record VariableInfo(String name, String section, long offset, long size, TypeInfo type,
                                List<String> tags) {
-        /** Whether the variable is in a read-only section, settable only before load. */
+        /** {@return whether the variable is in a read-only section, settable only before load} */
         public boolean readOnly() {
             return section.startsWith(".rodata");
         }

@@ -87,17 +87,17 @@ public final class StructCodec<R extends Record> {
                 Writers.of(shape, lookup));
     }
 
-    /** The record type. */
+    /** {@return the record type} */
     public Class<R> type() {
         return type;
     }
 
-    /** The size of the C struct in bytes, trailing padding included. */
+    /** {@return the size of the C struct in bytes, trailing padding included} */
     public long byteSize() {
         return size;
     }
 
-    /** The C layout as a named FFM layout with natural alignment and explicit padding members. */
+    /** {@return the C layout as a named FFM layout with natural alignment and explicit padding members} */
     public StructLayout layout() {
         return layout;
     }
@@ -176,7 +176,7 @@ public final class StructCodec<R extends Record> {
         return this;
     }
 
-    /** Whether {@link #verify} succeeded (or {@link #assumeVerified} was called) for this record type. */
+    /** {@return whether {@link #verify} succeeded (or {@link #assumeVerified} was called) for this record type} */
     public boolean isVerified() {
         return verified;
     }
@@ -255,7 +255,7 @@ public final class StructCodec<R extends Record> {
         }
     }
 
-    /** The layout as C-like text with every member's offset and size, for logs and error messages. */
+    /** {@return the layout as C-like text with every member's offset and size, for logs and error messages} */
     public String describe() {
         return Layouts.describe(shape);
     }

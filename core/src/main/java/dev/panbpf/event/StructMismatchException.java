@@ -16,7 +16,7 @@ public final class StructMismatchException extends BpfException {
         this.differences = List.copyOf(differences);
     }
 
-    /** StructMismatchException.differences lists each difference as one sentence naming the field. */
+    /** {@return a list of each difference as one sentence naming the field} */
     public List<String> differences() {
         return differences;
     }

@@ -152,7 +152,7 @@ public final class RingBuffer implements EventReader {
         return rings.isClosed();
     }
 
-    /** The size of the data area in bytes (the map's max_entries). */
+    /** {@return the size of the data area in bytes (the map's max_entries)} */
     public long size() {
         return reader.size();
     }
@@ -203,7 +203,7 @@ public final class RingBuffer implements EventReader {
         return reader.delivered();
     }
 
-    /** The number of records the producer discarded, skipped since this reader was opened. */
+    /** {@return the number of records the producer discarded, skipped since this reader was opened} */
     public long discarded() {
         return reader.discarded();
     }

@@ -65,7 +65,7 @@ public final class RingBufferPoller implements EventReader {
         this.maxTurns = (largest / RingLayout.HEADER_SIZE + batch - 1) / batch + 1;
     }
 
-    /** A builder to which rings are added with their handlers. */
+    /** {@return a builder to which rings are added with their handlers} */
     public static Builder builder() {
         return new Builder();
     }
@@ -145,7 +145,7 @@ public final class RingBufferPoller implements EventReader {
         return rings.isClosed();
     }
 
-    /** The number of rings, which are numbered 0.. in the order they were added. */
+    /** {@return the number of rings, which are numbered 0.. in the order they were added} */
     public int rings() {
         return readers.length;
     }
@@ -244,7 +244,11 @@ public final class RingBufferPoller implements EventReader {
             return this;
         }
 
-        /** Maps every ring and registers it with one epoll; on any failure releases what it had set up. */
+        /**
+         * Maps every ring and registers it with one epoll; on any failure releases what it had set up.
+         *
+         * @return the poller, owning the mapped rings
+         */
         public RingBufferPoller build() {
             if (maps.isEmpty()) {
                 throw new IllegalArgumentException("a ring buffer poller needs at least one ring: call add(map, "

@@ -172,7 +172,7 @@ public final class UserRingBuffer implements AutoCloseable {
         }
     }
 
-    /** The largest sample this ring can take: its size less one header, and at most 16 MiB - 1 (a dynptr). */
+    /** {@return the largest sample this ring can take: its size less one header, and at most 16 MiB - 1 (a dynptr)} */
     public int maxSampleSize() {
         return writer.maxSampleSize();
     }
@@ -195,12 +195,12 @@ public final class UserRingBuffer implements AutoCloseable {
         }
     }
 
-    /** Whether {@link #close()} was called. */
+    /** {@return whether {@link #close()} was called} */
     public boolean isClosed() {
         return gate.isClosed();
     }
 
-    /** The size of the data area in bytes (the map's max_entries). */
+    /** {@return the size of the data area in bytes (the map's max_entries)} */
     public long size() {
         return writer.size();
     }
@@ -245,12 +245,12 @@ public final class UserRingBuffer implements AutoCloseable {
         return droppedAtClose;
     }
 
-    /** The number of samples submitted so far. */
+    /** {@return the number of samples submitted so far} */
     public long submitted() {
         return writer.submitted();
     }
 
-    /** The number of samples discarded so far. */
+    /** {@return the number of samples discarded so far} */
     public long discarded() {
         return writer.discarded();
     }
