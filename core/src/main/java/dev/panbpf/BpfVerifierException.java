@@ -10,7 +10,9 @@ public final class BpfVerifierException extends BpfException {
     /** Lines of the log's end quoted in the message; the whole log is in {@link #verifierLog()}. */
     private static final int TAIL_LINES = 12;
 
+    /** The rejected program's name. */
     private final String program;
+    /** The verifier's whole log. */
     private final String verifierLog;
 
     BpfVerifierException(String object, String program, int errno, String verifierLog) {

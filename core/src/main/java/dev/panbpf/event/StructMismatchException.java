@@ -9,6 +9,7 @@ import java.util.List;
  * difference (field, C offset and size, Java offset and size) so that all of them can be fixed at once.
  */
 public final class StructMismatchException extends BpfException {
+    /** One sentence per difference. */
     private final List<String> differences;
 
     StructMismatchException(String message, List<String> differences) {
