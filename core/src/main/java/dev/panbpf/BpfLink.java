@@ -21,7 +21,7 @@ public final class BpfLink implements AutoCloseable {
         this.what = what;
     }
 
-    /** The link's file descriptor; throws once the link is closed. */
+    /** {@return the link's file descriptor; throws once the link is closed} */
     public int fd() {
         if (closed.get()) {
             throw new BpfException(what + " is closed");
@@ -29,7 +29,7 @@ public final class BpfLink implements AutoCloseable {
         return libbpf_h.bpf_link__fd(link);
     }
 
-    /** Whether the link was closed (the program detached). */
+    /** {@return whether the link was closed (the program detached)} */
     public boolean isClosed() {
         return closed.get();
     }

@@ -1,19 +1,17 @@
 package dev.panbpf;
 
 import dev.panbpf.bindings.bpf_h;
-import dev.panbpf.bindings.bpf_map_info;
 import dev.panbpf.bindings.errno_h;
 import dev.panbpf.internal.Fd;
 import dev.panbpf.internal.MapAttr;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * BpfMap is one kernel BPF map: its fd and shape, and the element operations on {@link MemorySegment} keys and
  * values. A map made by {@link #create} owns its fd and closes it; a map from a {@link BpfObject} belongs to the
- * object and is released when the object closes.
+ * object and is released when the object closes. The segment operations also throw IllegalStateException when
+ * a segment's arena is closed and WrongThreadException when a segment is confined to another thread.
  */
 public class BpfMap implements AutoCloseable {
     private final Fd fd;
@@ -87,26 +85,20 @@ public class BpfMap implements AutoCloseable {
      * @throws BpfException if {@code fd} is not a BPF map (EBADF, EINVAL)
      */
     public static BpfMap describe(int fd, String name) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment info = MapAttr.info(a, fd, "map '" + name + "'");
-            return new BpfMap(Fd.borrowed(fd, "map '" + name + "'"), false, name, bpf_map_info.type(info),
-                    Integer.toUnsignedLong(bpf_map_info.key_size(info)),
-                    Integer.toUnsignedLong(bpf_map_info.value_size(info)),
-                    Integer.toUnsignedLong(bpf_map_info.max_entries(info)), bpf_map_info.map_flags(info));
-        }
+        return MapScalars.describe(fd, name);
     }
 
-    /** The map's name ("" for unnamed maps). */
+    /** {@return the map's name ("" for unnamed maps)} */
     public String name() {
         return name;
     }
 
-    /** The kernel's map type number; see {@link #mapType()}. */
+    /** {@return the kernel's map type number; see {@link #mapType()}} */
     public int type() {
         return type;
     }
 
-    /** The map type, or null for a type panbpf has no name for. */
+    /** {@return the map type, or null for a type panbpf has no name for} */
     public MapType mapType() {
         return MapType.of(type);
     }
@@ -126,12 +118,12 @@ public class BpfMap implements AutoCloseable {
         return maxEntries;
     }
 
-    /** The BPF_F_* flags the map was created with. */
+    /** {@return the BPF_F_* flags the map was created with} */
     public int flags() {
         return flags;
     }
 
-    /** The map's file descriptor; throws if the map is closed. */
+    /** {@return the map's file descriptor; throws if the map is closed} */
     public int fd() {
         return fd.get();
     }
@@ -149,7 +141,7 @@ public class BpfMap implements AutoCloseable {
         }
     }
 
-    /** Whether the map (or the object owning it) was closed. */
+    /** {@return whether the map (or the object owning it) was closed} */
     public boolean isClosed() {
         return fd.isClosed();
     }
@@ -159,6 +151,8 @@ public class BpfMap implements AutoCloseable {
     /**
      * Bytes a value buffer of {@link #lookup}/{@link #update} must have: {@link #valueSize()}, except for per-CPU
      * maps, where the kernel reads and writes one value per possible CPU, each padded to 8 bytes.
+     *
+     * @return the value buffer size in bytes
      */
     public long valueBufferSize() {
         return PerCpu.valueBufferSize(type, valueSize);
@@ -172,8 +166,6 @@ public class BpfMap implements AutoCloseable {
      * @return false when there is no such key
      * @throws IllegalArgumentException if a segment has the wrong size, is on the heap, or {@code value} is
      *         read-only
-     * @throws IllegalStateException if a segment's arena is closed
-     * @throws WrongThreadException if a segment is confined to another thread
      * @throws BpfException if the map is closed or the kernel refuses the lookup
      */
     public boolean lookup(MemorySegment key, MemorySegment value) {
@@ -189,8 +181,6 @@ public class BpfMap implements AutoCloseable {
      * @param value the value, {@link #valueBufferSize()} bytes of native memory
      * @param flags BPF_ANY (0), BPF_NOEXIST (1) or BPF_EXIST (2)
      * @throws IllegalArgumentException if a segment has the wrong size or is on the heap
-     * @throws IllegalStateException if a segment's arena is closed
-     * @throws WrongThreadException if a segment is confined to another thread
      * @throws BpfException if the map is closed or the kernel refuses (EEXIST, ENOENT, E2BIG when full...)
      */
     public void update(MemorySegment key, MemorySegment value, long flags) {
@@ -216,8 +206,6 @@ public class BpfMap implements AutoCloseable {
      * @param key the key, {@link #keySize()} bytes of native memory
      * @return false when it was not there
      * @throws IllegalArgumentException if the key has the wrong size or is on the heap
-     * @throws IllegalStateException if the key's arena is closed
-     * @throws WrongThreadException if the key is confined to another thread
      * @throws BpfException if the map is closed or the kernel refuses
      */
     public boolean delete(MemorySegment key) {
@@ -228,6 +216,8 @@ public class BpfMap implements AutoCloseable {
     /**
      * The map's keys, walked with BPF_MAP_GET_NEXT_KEY; each key is a fresh segment. Deleting the current key
      * while walking a hash map makes the kernel start over from the first key.
+     *
+     * @return an iterable whose every iterator starts a new walk
      */
     public Iterable<MemorySegment> keys() {
         return () -> new MapKeys(this);
@@ -240,8 +230,6 @@ public class BpfMap implements AutoCloseable {
      * @param flags BPF_ANY, or BPF_EXIST to replace the oldest value when the map is full
      * @throws IllegalArgumentException if this is no queue or stack, or the value has the wrong size or is on the
      *         heap
-     * @throws IllegalStateException if the value's arena is closed
-     * @throws WrongThreadException if the value is confined to another thread
      * @throws BpfException if the map is closed or the kernel refuses (E2BIG when full)
      */
     public void push(MemorySegment value, long flags) {
@@ -250,7 +238,11 @@ public class BpfMap implements AutoCloseable {
         check(elem(bpf_h.BPF_MAP_UPDATE_ELEM(), MemorySegment.NULL, value, flags), "push", false);
     }
 
-    /** Appends {@code value} to a queue or stack map; fails with E2BIG when it is full. */
+    /**
+     * Appends {@code value} to a queue or stack map; fails with E2BIG when it is full.
+     *
+     * @param value the value, {@link #valueSize()} bytes of native memory
+     */
     public void push(MemorySegment value) {
         push(value, bpf_h.BPF_ANY());
     }
@@ -262,8 +254,6 @@ public class BpfMap implements AutoCloseable {
      * @return false when the map is empty
      * @throws IllegalArgumentException if this is no queue or stack, or {@code value} has the wrong size, is on the
      *         heap or is read-only
-     * @throws IllegalStateException if the arena of {@code value} is closed
-     * @throws WrongThreadException if {@code value} is confined to another thread
      * @throws BpfException if the map is closed or the kernel refuses
      */
     public boolean pop(MemorySegment value) {
@@ -279,8 +269,6 @@ public class BpfMap implements AutoCloseable {
      * @param value where the kernel writes the value: {@link #valueSize()} bytes, native and writable
      * @return false when the map is empty
      * @throws IllegalArgumentException as {@link #pop}
-     * @throws IllegalStateException if the arena of {@code value} is closed
-     * @throws WrongThreadException if {@code value} is confined to another thread
      * @throws BpfException if the map is closed or the kernel refuses
      */
     public boolean peek(MemorySegment value) {
@@ -291,122 +279,133 @@ public class BpfMap implements AutoCloseable {
 
     // ------------------------------------------------------------------- int and long keys and values
 
-    /** Looks up a 4-byte key and returns the 4-byte value, or null when absent. */
+    /**
+     * Looks up a 4-byte key in a map with 4-byte values.
+     * @param key the key
+     * @return the value, or null when the key is absent
+     */
     public Integer lookupInt(int key) {
-        MapChecks.scalarValue(this, 4, "lookupInt");
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment v = a.allocate(valueBufferSize());
-            return lookup(a.allocateFrom(ValueLayout.JAVA_INT, key), v) ? v.get(ValueLayout.JAVA_INT, 0) : null;
-        }
+        return MapScalars.lookupInt(this, key);
     }
 
-    /** Looks up a 4-byte key and returns the 8-byte value, or null when absent. */
+    /**
+     * Looks up a 4-byte key in a map with 8-byte values.
+     * @param key the key
+     * @return the value, or null when the key is absent
+     */
     public Long lookupLong(int key) {
-        MapChecks.scalarValue(this, 8, "lookupLong");
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment v = a.allocate(valueBufferSize());
-            return lookup(a.allocateFrom(ValueLayout.JAVA_INT, key), v) ? v.get(ValueLayout.JAVA_LONG, 0) : null;
-        }
+        return MapScalars.lookupLong(this, key);
     }
 
-    /** Looks up an 8-byte key and returns the 8-byte value, or null when absent. */
+    /**
+     * Looks up an 8-byte key in a map with 8-byte values.
+     * @param key the key
+     * @return the value, or null when the key is absent
+     */
     public Long lookupLong(long key) {
-        MapChecks.scalarValue(this, 8, "lookupLong");
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment v = a.allocate(valueBufferSize());
-            return lookup(a.allocateFrom(ValueLayout.JAVA_LONG, key), v) ? v.get(ValueLayout.JAVA_LONG, 0) : null;
-        }
+        return MapScalars.lookupLong(this, key);
     }
 
-    /** Stores a 4-byte value at a 4-byte key. */
+    /**
+     * Stores a 4-byte value at a 4-byte key, creating or replacing the entry.
+     * @param key the key
+     * @param value the value to store
+     */
     public void update(int key, int value) {
         update(key, value, bpf_h.BPF_ANY());
     }
 
-    /** Stores a 4-byte value at a 4-byte key with BPF_ANY, BPF_NOEXIST or BPF_EXIST. */
+    /**
+     * Stores a 4-byte value at a 4-byte key.
+     * @param key the key
+     * @param value the value to store
+     * @param flags BPF_ANY, BPF_NOEXIST (only create) or BPF_EXIST (only replace)
+     */
     public void update(int key, int value, long flags) {
-        try (Arena a = Arena.ofConfined()) {
-            update(a.allocateFrom(ValueLayout.JAVA_INT, key), a.allocateFrom(ValueLayout.JAVA_INT, value), flags);
-        }
+        MapScalars.update(this, key, value, flags);
     }
 
-    /** Stores an 8-byte value at a 4-byte key. */
+    /**
+     * Stores an 8-byte value at a 4-byte key, creating or replacing the entry.
+     * @param key the key
+     * @param value the value to store
+     */
     public void update(int key, long value) {
         update(key, value, bpf_h.BPF_ANY());
     }
 
-    /** Stores an 8-byte value at a 4-byte key with BPF_ANY, BPF_NOEXIST or BPF_EXIST. */
+    /**
+     * Stores an 8-byte value at a 4-byte key.
+     * @param key the key
+     * @param value the value to store
+     * @param flags BPF_ANY, BPF_NOEXIST (only create) or BPF_EXIST (only replace)
+     */
     public void update(int key, long value, long flags) {
-        try (Arena a = Arena.ofConfined()) {
-            update(a.allocateFrom(ValueLayout.JAVA_INT, key), a.allocateFrom(ValueLayout.JAVA_LONG, value), flags);
-        }
+        MapScalars.update(this, key, value, flags);
     }
 
-    /** Stores an 8-byte value at an 8-byte key with BPF_ANY, BPF_NOEXIST or BPF_EXIST. */
+    /**
+     * Stores an 8-byte value at an 8-byte key.
+     * @param key the key
+     * @param value the value to store
+     * @param flags BPF_ANY, BPF_NOEXIST (only create) or BPF_EXIST (only replace)
+     */
     public void update(long key, long value, long flags) {
-        try (Arena a = Arena.ofConfined()) {
-            update(a.allocateFrom(ValueLayout.JAVA_LONG, key), a.allocateFrom(ValueLayout.JAVA_LONG, value), flags);
-        }
+        MapScalars.update(this, key, value, flags);
     }
 
-    /** Deletes a 4-byte key; false when it was not there. */
+    /**
+     * Deletes a 4-byte key.
+     * @param key the key to remove
+     * @return false when it was not there
+     */
     public boolean delete(int key) {
-        try (Arena a = Arena.ofConfined()) {
-            return delete(a.allocateFrom(ValueLayout.JAVA_INT, key));
-        }
+        return MapScalars.delete(this, key);
     }
 
-    /** Deletes an 8-byte key; false when it was not there. */
+    /**
+     * Deletes an 8-byte key.
+     * @param key the key to remove
+     * @return false when it was not there
+     */
     public boolean delete(long key) {
-        try (Arena a = Arena.ofConfined()) {
-            return delete(a.allocateFrom(ValueLayout.JAVA_LONG, key));
-        }
+        return MapScalars.delete(this, key);
     }
 
-    /** Pushes a 4-byte value onto a queue or stack map. */
+    /**
+     * Pushes a 4-byte value onto a queue or stack map.
+     * @param value the value to append
+     */
     public void push(int value) {
-        try (Arena a = Arena.ofConfined()) {
-            push(a.allocateFrom(ValueLayout.JAVA_INT, value));
-        }
+        MapScalars.push(this, value);
     }
 
-    /** Pushes an 8-byte value onto a queue or stack map. */
+    /**
+     * Pushes an 8-byte value onto a queue or stack map.
+     * @param value the value to append
+     */
     public void push(long value) {
-        try (Arena a = Arena.ofConfined()) {
-            push(a.allocateFrom(ValueLayout.JAVA_LONG, value));
-        }
+        MapScalars.push(this, value);
     }
 
-    /** Pops a 4-byte value from a queue or stack map, or null when it is empty. */
+    /** {@return the next 4-byte value taken from a queue or stack map, or null when it is empty} */
     public Integer popInt() {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment v = a.allocate(ValueLayout.JAVA_INT);
-            return pop(v) ? v.get(ValueLayout.JAVA_INT, 0) : null;
-        }
+        return MapScalars.nextInt(this, true);
     }
 
-    /** Pops an 8-byte value from a queue or stack map, or null when it is empty. */
+    /** {@return the next 8-byte value taken from a queue or stack map, or null when it is empty} */
     public Long popLong() {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment v = a.allocate(ValueLayout.JAVA_LONG);
-            return pop(v) ? v.get(ValueLayout.JAVA_LONG, 0) : null;
-        }
+        return MapScalars.nextLong(this, true);
     }
 
-    /** Reads the next 4-byte value of a queue or stack map without taking it, or null when it is empty. */
+    /** {@return the next 4-byte value of a queue or stack map, left in place, or null when it is empty} */
     public Integer peekInt() {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment v = a.allocate(ValueLayout.JAVA_INT);
-            return peek(v) ? v.get(ValueLayout.JAVA_INT, 0) : null;
-        }
+        return MapScalars.nextInt(this, false);
     }
 
-    /** Reads the next 8-byte value of a queue or stack map without taking it, or null when it is empty. */
+    /** {@return the next 8-byte value of a queue or stack map, left in place, or null when it is empty} */
     public Long peekLong() {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment v = a.allocate(ValueLayout.JAVA_LONG);
-            return peek(v) ? v.get(ValueLayout.JAVA_LONG, 0) : null;
-        }
+        return MapScalars.nextLong(this, false);
     }
 
     // ------------------------------------------------------------------------------------------- checks

@@ -66,7 +66,12 @@ public final class BpfObject implements AutoCloseable {
 
     // ------------------------------------------------------------------------------------------------ opening
 
-    /** Opens the BPF object file {@code file} (not loaded yet); its name is the file name up to the first dot. */
+    /**
+     * Opens the BPF object file {@code file} (not loaded yet); its name is the file name up to the first dot.
+     *
+     * @param file path of the {@code .bpf.o} file
+     * @return the opened object, to be loaded
+     */
     public static BpfObject open(Path file) {
         return ObjectOpening.file(file);
     }
@@ -74,6 +79,10 @@ public final class BpfObject implements AutoCloseable {
     /**
      * Opens a BPF object from the bytes of its ELF file; {@code name} names it, up to its first dot as for files
      * ("producer.bpf.o" becomes "producer"), because libbpf prefixes its data-section maps with the name.
+     *
+     * @param elf the contents of a BPF ELF object file
+     * @param name the object's name, or a file name to take it from
+     * @return the opened object, to be loaded
      */
     public static BpfObject open(byte[] elf, String name) {
         return ObjectOpening.bytes(elf, name);
@@ -82,12 +91,21 @@ public final class BpfObject implements AutoCloseable {
     /**
      * Opens a BPF object from a class path resource such as {@code "dev/panbpf/bpf/producer.bpf.o"}, found
      * through the thread's context class loader (or panbpf's own).
+     *
+     * @param resource the resource path, without a leading slash
+     * @return the opened object, to be loaded
      */
     public static BpfObject openResource(String resource) {
         return ObjectOpening.resource(resource);
     }
 
-    /** Opens a BPF object from a resource of {@code anchor}'s module, named as for {@link Class#getResource}. */
+    /**
+     * Opens a BPF object from a resource of {@code anchor}'s module, named as for {@link Class#getResource}.
+     *
+     * @param anchor a class whose module (or class loader) holds the resource
+     * @param resource the resource name, relative to the package of {@code anchor} unless it starts with a slash
+     * @return the opened object, to be loaded
+     */
     public static BpfObject openResource(Class<?> anchor, String resource) {
         return ObjectOpening.resource(anchor, resource);
     }
@@ -225,17 +243,17 @@ public final class BpfObject implements AutoCloseable {
 
     // ---------------------------------------------------------------------------------------------- access
 
-    /** The object's name (from the file name or the one given to {@code open}). */
+    /** {@return the object's name (from the file name or the one given to {@code open})} */
     public String name() {
         return name;
     }
 
-    /** Whether {@link #load()} succeeded. */
+    /** {@return whether {@link #load()} succeeded} */
     public synchronized boolean isLoaded() {
         return loaded;
     }
 
-    /** Whether the object is closed. */
+    /** {@return whether the object is closed} */
     public synchronized boolean isClosed() {
         return closed;
     }
@@ -243,6 +261,9 @@ public final class BpfObject implements AutoCloseable {
     /**
      * The loaded map {@code name}. Data-section maps are named by libbpf (such as {@code "producer.rodata"}) and
      * can also be asked for by section name ({@code ".rodata"}).
+     *
+     * @param name the map's name or data section name
+     * @return the map, owned by this object
      */
     public synchronized BpfMap map(String name) {
         requireOpen();
@@ -254,7 +275,7 @@ public final class BpfObject implements AutoCloseable {
         return maps.get(key);
     }
 
-    /** Every map of the loaded object, in the object's order. */
+    /** {@return every map of the loaded object, in the object's order} */
     public synchronized List<BpfMap> maps() {
         requireOpen();
         if (!loaded) {
@@ -263,7 +284,12 @@ public final class BpfObject implements AutoCloseable {
         return List.copyOf(maps.values());
     }
 
-    /** The program named {@code name} (its C function name); it has an fd once the object is loaded. */
+    /**
+     * The program named {@code name} (its C function name); it has an fd once the object is loaded.
+     *
+     * @param name the program's C function name
+     * @return the program, owned by this object
+     */
     public synchronized BpfProgram program(String name) {
         requireOpen();
         BpfProgram p = programs.get(name);
@@ -274,7 +300,7 @@ public final class BpfObject implements AutoCloseable {
         return p;
     }
 
-    /** Every program of the object, in the object's order. */
+    /** {@return every program of the object, in the object's order} */
     public synchronized List<BpfProgram> programs() {
         requireOpen();
         return List.copyOf(programs.values());
@@ -337,6 +363,7 @@ public final class BpfObject implements AutoCloseable {
     /**
      * Describes the object's maps, programs, global variables and BTF types, as a code generator needs them.
      *
+     * @return a snapshot of the object's maps, programs, variables and types
      * @throws BpfException if the object is closed
      */
     public synchronized ObjectInfo describe() {

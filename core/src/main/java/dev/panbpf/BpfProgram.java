@@ -25,7 +25,12 @@ import java.util.List;
  * belongs to its object and is released when the object closes.
  */
 public final class BpfProgram {
-    /** What one {@link #testRun} returned: the program's return value and the kernel's average time per run. */
+    /**
+     * What one {@link #testRun} returned: the program's return value and the kernel's average time per run.
+     *
+     * @param retval the program's return value (for XDP an XDP_* action)
+     * @param durationNanos the kernel's average time per run, in nanoseconds
+     */
     public record RunResult(int retval, long durationNanos) { }
 
     private final BpfObject owner;
@@ -59,22 +64,22 @@ public final class BpfProgram {
         }
     }
 
-    /** The program's name: its C function name. */
+    /** {@return the program's name: its C function name} */
     public String name() {
         return name;
     }
 
-    /** The ELF section the program came from, such as {@code "xdp"} or {@code "tp/syscalls/sys_enter_getpid"}. */
+    /** {@return the ELF section of the program, such as {@code "xdp"} or {@code "tp/syscalls/sys_enter_getpid"}} */
     public String section() {
         return section;
     }
 
-    /** The kernel's program type number (BPF_PROG_TYPE_*). */
+    /** {@return the kernel's program type number (BPF_PROG_TYPE_*)} */
     public int type() {
         return type;
     }
 
-    /** The program's fd; throws before load or after the object closed. */
+    /** {@return the program's fd; throws before load or after the object closed} */
     public int fd() {
         Fd f = fd;
         if (f == null) {
@@ -86,12 +91,23 @@ public final class BpfProgram {
 
     // ---------------------------------------------------------------------------------------------- test runs
 
-    /** Runs the program once over {@code data} with BPF_PROG_TEST_RUN. */
+    /**
+     * Runs the program once over {@code data} with BPF_PROG_TEST_RUN.
+     *
+     * @param data the input, such as a packet
+     * @return the return value and the time the run took
+     */
     public RunResult testRun(byte[] data) {
         return testRun(data, 1);
     }
 
-    /** Runs the program {@code repeat} times over {@code data} (a packet for XDP and socket filters). */
+    /**
+     * Runs the program {@code repeat} times over {@code data} (a packet for XDP and socket filters).
+     *
+     * @param data the input, such as a packet
+     * @param repeat how many times the kernel runs the program
+     * @return the last return value and the average time per run
+     */
     public RunResult testRun(byte[] data, int repeat) {
         if (data.length == 0) {
             return testRun(MemorySegment.NULL, MemorySegment.NULL, repeat, -1);
@@ -230,12 +246,19 @@ public final class BpfProgram {
     /**
      * Attaches the program where its section says (tracepoints {@code tp/category/name}, raw tracepoints
      * {@code raw_tp/name} and the other kinds libbpf attaches by itself). Close the link to detach.
+     *
+     * @return the link that keeps the program attached
      */
     public BpfLink attach() {
         return attach("attach", st -> libbpf_h.bpf_program__attach(st, program));
     }
 
-    /** Attaches an XDP program to the network interface {@code ifname} (in this thread's network namespace). */
+    /**
+     * Attaches an XDP program to the network interface {@code ifname} (in this thread's network namespace).
+     *
+     * @param ifname the interface name, such as {@code "eth0"}
+     * @return the link that keeps the program attached
+     */
     public BpfLink attachXdp(String ifname) {
         NetworkInterface nif;
         try {
@@ -250,7 +273,12 @@ public final class BpfProgram {
         return attachXdp(nif.getIndex());
     }
 
-    /** Attaches an XDP program to the network interface with index {@code ifindex}. */
+    /**
+     * Attaches an XDP program to the network interface with index {@code ifindex}.
+     *
+     * @param ifindex the interface index
+     * @return the link that keeps the program attached
+     */
     public BpfLink attachXdp(int ifindex) {
         if (type != bpf_h.BPF_PROG_TYPE_XDP()) {
             throw new BpfException("program '" + name + "' is a " + BpfCommands.progType(type) + " program (section '"

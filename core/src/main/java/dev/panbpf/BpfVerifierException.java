@@ -10,7 +10,9 @@ public final class BpfVerifierException extends BpfException {
     /** Lines of the log's end quoted in the message; the whole log is in {@link #verifierLog()}. */
     private static final int TAIL_LINES = 12;
 
+    /** The rejected program's name. */
     private final String program;
+    /** The verifier's whole log. */
     private final String verifierLog;
 
     BpfVerifierException(String object, String program, int errno, String verifierLog) {
@@ -21,12 +23,12 @@ public final class BpfVerifierException extends BpfException {
         this.verifierLog = verifierLog;
     }
 
-    /** The name of the rejected program. */
+    /** {@return the name of the rejected program} */
     public String program() {
         return program;
     }
 
-    /** The verifier's log for the rejected program, as the kernel wrote it. */
+    /** {@return the verifier's log for the rejected program, as the kernel wrote it} */
     public String verifierLog() {
         return verifierLog;
     }

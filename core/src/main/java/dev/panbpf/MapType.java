@@ -37,12 +37,17 @@ public enum MapType {
         this.value = value;
     }
 
-    /** The kernel's number for this type. */
+    /** {@return the kernel's number for this type} */
     public int value() {
         return value;
     }
 
-    /** The type with kernel number {@code value}, or null when panbpf has no name for it. */
+    /**
+     * The type with kernel number {@code value}, or null when panbpf has no name for it.
+     *
+     * @param value a BPF_MAP_TYPE_* number
+     * @return the matching constant, or null
+     */
     public static MapType of(int value) {
         for (MapType t : values()) {
             if (t.value == value) {

@@ -27,7 +27,19 @@ public record ObjectInfo(String name, List<MapInfo> maps, List<ProgramInfo> prog
                          List<String> structs, List<String> enums) {
 
     /** Kind is what a C type is, as far as choosing a Java type goes. */
-    public enum Kind { SIGNED, UNSIGNED, BOOL, CHAR, FLOAT, ENUM, STRUCT, UNION, ARRAY, POINTER, OTHER }
+    public enum Kind {
+        /** A signed integer. */ SIGNED,
+        /** An unsigned integer. */ UNSIGNED,
+        /** A C {@code _Bool}. */ BOOL,
+        /** A C {@code char}. */ CHAR,
+        /** A {@code float} or {@code double}. */ FLOAT,
+        /** A C enum. */ ENUM,
+        /** A struct. */ STRUCT,
+        /** A union. */ UNION,
+        /** An array. */ ARRAY,
+        /** A pointer. */ POINTER,
+        /** Anything else (functions, void). */ OTHER
+    }
 
     /**
      * TypeInfo is a C type with typedefs resolved.
@@ -55,7 +67,13 @@ public record ObjectInfo(String name, List<MapInfo> maps, List<ProgramInfo> prog
     public record MapInfo(String name, int type, long keySize, long valueSize, long maxEntries, TypeInfo key,
                           TypeInfo value, List<String> tags, String section) { }
 
-    /** ProgramInfo is one program: its C function name, its ELF section and the kernel's program type number. */
+    /**
+     * ProgramInfo is one program: its C function name, its ELF section and the kernel's program type number.
+     *
+     * @param name the C function name
+     * @param section the ELF section, such as {@code "xdp"}
+     * @param type the kernel's program type number (BPF_PROG_TYPE_*)
+     */
     public record ProgramInfo(String name, String section, int type) { }
 
     /**
@@ -70,7 +88,7 @@ public record ObjectInfo(String name, List<MapInfo> maps, List<ProgramInfo> prog
      */
     public record VariableInfo(String name, String section, long offset, long size, TypeInfo type,
                                List<String> tags) {
-        /** Whether the variable is in a read-only section, settable only before load. */
+        /** {@return whether the variable is in a read-only section, settable only before load} */
         public boolean readOnly() {
             return section.startsWith(".rodata");
         }
@@ -123,7 +141,12 @@ public record ObjectInfo(String name, List<MapInfo> maps, List<ProgramInfo> prog
         };
     }
 
-    /** The map named {@code name}, or null. */
+    /**
+     * The map named {@code name}, or null.
+     *
+     * @param name the map's name
+     * @return the map's description, or null when there is no such map
+     */
     public MapInfo map(String name) {
         return maps.stream().filter(m -> m.name().equals(name)).findFirst().orElse(null);
     }

@@ -30,12 +30,23 @@ public final class BpfCompiler {
         this.includes = includes;
     }
 
-    /** A compiler running {@code clang} (a name on the PATH or a path) with {@code extraFlags} appended. */
+    /**
+     * A compiler running {@code clang} (a name on the PATH or a path) with {@code extraFlags} appended.
+     *
+     * @param clang the clang executable
+     * @param extraFlags flags added after panbpf's own, such as {@code -DDEBUG}
+     * @param includes directories passed with {@code -I}
+     * @return the compiler
+     */
     public static BpfCompiler of(String clang, List<String> extraFlags, List<Path> includes) {
         return new BpfCompiler(Objects.requireNonNull(clang, "clang"), List.copyOf(extraFlags), List.copyOf(includes));
     }
 
-    /** The text of panbpf.bpf.h, the header with the BTF-retention macros. */
+    /**
+     * The text of panbpf.bpf.h, the header with the BTF-retention macros.
+     *
+     * @return the header's source text
+     */
     public static String header() {
         try (InputStream in = BpfCompiler.class.getResourceAsStream(HEADER)) {
             return new String(Objects.requireNonNull(in, HEADER).readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
@@ -44,7 +55,12 @@ public final class BpfCompiler {
         }
     }
 
-    /** Writes panbpf.bpf.h into {@code dir} (when its text differs) and returns the directory to include. */
+    /**
+     * Writes panbpf.bpf.h into {@code dir} (when its text differs) and returns the directory to include.
+     *
+     * @param dir the directory to write the header into, created if missing
+     * @return {@code dir}, for an {@code -I} flag
+     */
     public static Path writeHeader(Path dir) {
         try {
             Files.createDirectories(dir);
@@ -59,7 +75,13 @@ public final class BpfCompiler {
         }
     }
 
-    /** The command that compiles {@code source} into {@code object}. */
+    /**
+     * The command that compiles {@code source} into {@code object}.
+     *
+     * @param source the BPF C file
+     * @param object the object file to write
+     * @return the clang command line, program first
+     */
     public List<String> command(Path source, Path object) {
         String machine = System.getProperty("os.arch").toLowerCase(Locale.ROOT);
         String triplet = machine.equals("amd64") || machine.equals("x86_64") ? "x86_64"
@@ -84,6 +106,8 @@ public final class BpfCompiler {
     /**
      * Compiles {@code source} into {@code object}.
      *
+     * @param source the BPF C file
+     * @param object the object file to write; its directory is created
      * @throws CodegenException when clang cannot be run (with the command that installs it) or the compilation
      *         fails (with clang's messages)
      */

@@ -56,18 +56,33 @@ public final class Generator {
         this.object = Objects.requireNonNull(object, "object");
     }
 
-    /** A generator for the object file {@code object} ({@code name.bpf.o}). */
+    /**
+     * A generator for the object file {@code object} ({@code name.bpf.o}).
+     *
+     * @param object path of the BPF object file
+     * @return a generator with default settings
+     */
     public static Generator of(Path object) {
         return new Generator(object);
     }
 
-    /** Sets the Java package of the generated sources ("" for none, the default). */
+    /**
+     * Sets the Java package of the generated sources ("" for none, the default).
+     *
+     * @param name the package name
+     * @return this generator
+     */
     public Generator packageName(String name) {
         this.packageName = Objects.requireNonNull(name, "name");
         return this;
     }
 
-    /** Sets the skeleton's class name; by default CamelCase of the object's name followed by "Object". */
+    /**
+     * Sets the skeleton's class name; by default CamelCase of the object's name followed by "Object".
+     *
+     * @param name the simple class name, or null for the default
+     * @return this generator
+     */
     public Generator className(String name) {
         this.className = name;
         return this;
@@ -76,27 +91,49 @@ public final class Generator {
     /**
      * Sets the resource the skeleton opens, relative to its own package as for {@link Class#getResource}; by
      * default the object's file name, so the object belongs beside the class in the same package.
+     *
+     * @param name the resource name, or null for the default
+     * @return this generator
      */
     public Generator resource(String name) {
         this.resource = name;
         return this;
     }
 
-    /** Also writes a record for {@code struct}, which must be in the object's BTF. */
+    /**
+     * Also writes a record for {@code struct}, which must be in the object's BTF.
+     *
+     * @param struct the C struct's name
+     * @return this generator
+     */
     public Generator struct(String struct) {
         extraStructs.add(struct);
         return this;
     }
 
-    /** One generated source file: its path under the source root and its text. */
+    /**
+     * One generated source file: its path under the source root and its text.
+     *
+     * @param path the file's path relative to the source root
+     * @param source the file's Java text
+     */
     public record SourceFile(Path path, String source) { }
 
     /**
      * What {@link #generate} wrote: the skeleton's simple name, the records by C struct name, the files, and
      * warnings about what it left untyped.
+     *
+     * @param skeleton the skeleton class's simple name
+     * @param records the generated record names, by C struct name
+     * @param files every generated source file
+     * @param warnings what was left untyped, one sentence each
      */
     public record Result(String skeleton, Map<String, String> records, List<SourceFile> files, List<String> warnings) {
-        /** Writes every file under {@code root}, replacing a file only when its text changed. */
+        /**
+         * Writes every file under {@code root}, replacing a file only when its text changed.
+         *
+         * @param root the generated-sources directory
+         */
         public void writeTo(Path root) {
             try {
                 for (SourceFile f : files) {
@@ -115,6 +152,7 @@ public final class Generator {
     /**
      * Generates the sources.
      *
+     * @return the generated files and what they contain
      * @throws CodegenException when two generated names clash, a struct asked for is not in BTF, or the object
      *         cannot be opened
      */

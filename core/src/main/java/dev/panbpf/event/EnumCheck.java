@@ -19,6 +19,10 @@ public final class EnumCheck {
      * EnumCheck.verify throws unless {@code type} has exactly the constants of C enum {@code cEnum}, by name (a
      * Java keyword gets a trailing underscore, as the generator writes it) and value.
      *
+     * @param <E> the Java enum type
+     * @param object the BPF object whose BTF holds the enum
+     * @param cEnum the C enum's name
+     * @param type the Java enum to check
      * @throws StructMismatchException listing every constant that is missing, extra or has another value
      * @throws dev.panbpf.BpfException when the object has no such enum
      */

@@ -6,6 +6,6 @@ package dev.panbpf.event;
  * with an error naming the field and the value.
  */
 public interface EnumValue {
-    /** EnumValue.value is the C integer of this constant (the same for every call). */
+    /** {@return the C integer of this constant (the same for every call)} */
     long value();
 }

@@ -16,6 +16,6 @@ import java.lang.annotation.Target;
 @Retention(RetentionPolicy.RUNTIME)
 @Target({ElementType.RECORD_COMPONENT, ElementType.TYPE})
 public @interface Padding {
-    /** Padding.value is the number of padding bytes. */
+    /** {@return the number of padding bytes} */
     int value();
 }

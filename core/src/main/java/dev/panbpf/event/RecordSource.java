@@ -38,7 +38,13 @@ public final class RecordSource {
 
     private RecordSource() { }
 
-    /** RecordSource.generate returns the source of a record named after {@code struct}, in no package. */
+    /**
+     * RecordSource.generate returns the source of a record named after {@code struct}, in no package.
+     *
+     * @param object the BPF object whose BTF holds the struct
+     * @param struct the C struct's name
+     * @return Java source of the record
+     */
     public static String generate(BpfObject object, String struct) {
         return generate(object, struct, "");
     }
@@ -47,6 +53,10 @@ public final class RecordSource {
      * RecordSource.generate returns the source of a public record mirroring {@code struct} in the BTF of
      * {@code object}, in package {@code packageName} ("" for none), named in CamelCase after the struct.
      *
+     * @param object the BPF object whose BTF holds the struct
+     * @param struct the C struct's name
+     * @param packageName the package of the generated record, or ""
+     * @return Java source of the record
      * @throws BpfException when the struct is missing or has a member panbpf cannot map (a bitfield)
      */
     public static String generate(BpfObject object, String struct, String packageName) {
@@ -69,7 +79,12 @@ public final class RecordSource {
         return out.append(body).toString();
     }
 
-    /** RecordSource.typeName is the Java name {@link #generate} gives the record or enum of C type {@code cName}. */
+    /**
+     * RecordSource.typeName is the Java name {@link #generate} gives the record or enum of C type {@code cName}.
+     *
+     * @param cName the C struct or enum name, such as {@code "event_t"}
+     * @return the CamelCase Java name
+     */
     public static String typeName(String cName) {
         return camel(cName, true);
     }
@@ -78,6 +93,10 @@ public final class RecordSource {
      * RecordSource.generateEnum returns the source of a public top-level Java enum implementing {@link EnumValue}
      * with the constants of C enum {@code name} in the BTF of {@code object}, named as {@link #typeName} says.
      *
+     * @param object the BPF object whose BTF holds the enum
+     * @param name the C enum's name
+     * @param packageName the package of the generated enum, or ""
+     * @return Java source of the enum
      * @throws BpfException when the object has no such enum
      */
     public static String generateEnum(BpfObject object, String name, String packageName) {

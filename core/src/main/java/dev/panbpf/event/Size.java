@@ -15,6 +15,6 @@ import java.lang.annotation.Target;
 @Retention(RetentionPolicy.RUNTIME)
 @Target(ElementType.RECORD_COMPONENT)
 public @interface Size {
-    /** Size.value is the number of array elements (bytes for a String). */
+    /** {@return the number of array elements (bytes for a String)} */
     int value();
 }

@@ -69,13 +69,24 @@ public final class StructCodec<R extends Record> {
     /**
      * Returns the codec of {@code type}, deriving it on first use (cached per class). Fails with an error naming
      * the component when a component has no C layout or its annotations contradict each other.
+     *
+     * @param <R> the record type
+     * @param type the record class
+     * @return the codec, the same for every call with this class
      */
     @SuppressWarnings("unchecked")
     public static <R extends Record> StructCodec<R> of(Class<R> type) {
         return (StructCodec<R>) CACHE.get(Objects.requireNonNull(type, "type"));
     }
 
-    /** Returns a codec that calls the record through {@code lookup}, for records panbpf's module cannot reach. */
+    /**
+     * Returns a codec that calls the record through {@code lookup}, for records panbpf's module cannot reach.
+     *
+     * @param <R> the record type
+     * @param type the record class
+     * @param lookup a lookup with access to the record, such as {@code MethodHandles.lookup()} in its module
+     * @return the codec
+     */
     public static <R extends Record> StructCodec<R> of(Class<R> type, MethodHandles.Lookup lookup) {
         return create(type, lookup);
     }
@@ -87,38 +98,60 @@ public final class StructCodec<R extends Record> {
                 Writers.of(shape, lookup));
     }
 
-    /** The record type. */
+    /** {@return the record type} */
     public Class<R> type() {
         return type;
     }
 
-    /** The size of the C struct in bytes, trailing padding included. */
+    /** {@return the size of the C struct in bytes, trailing padding included} */
     public long byteSize() {
         return size;
     }
 
-    /** The C layout as a named FFM layout with natural alignment and explicit padding members. */
+    /** {@return the C layout as a named FFM layout with natural alignment and explicit padding members} */
     public StructLayout layout() {
         return layout;
     }
 
-    /** Decodes the struct at the start of {@code segment}; the segment may be longer than the struct. */
+    /**
+     * Decodes the struct at the start of {@code segment}; the segment may be longer than the struct.
+     *
+     * @param segment memory holding the struct
+     * @return the decoded record
+     */
     public R decode(MemorySegment segment) {
         return decode(segment, 0);
     }
 
-    /** Decodes the struct at {@code offset} in {@code segment}. */
+    /**
+     * Decodes the struct at {@code offset} in {@code segment}.
+     *
+     * @param segment memory holding the struct
+     * @param offset where the struct starts, in bytes
+     * @return the decoded record
+     */
     @SuppressWarnings("unchecked")
     public R decode(MemorySegment segment, long offset) {
         return (R) decoder.decode(segment, offset);
     }
 
-    /** Encodes {@code value} at the start of {@code segment}, zeroing padding and unused array elements. */
+    /**
+     * Encodes {@code value} at the start of {@code segment}, zeroing padding and unused array elements.
+     *
+     * @param value the record to write
+     * @param segment the memory to write it to, at least {@link #byteSize()} bytes
+     */
     public void encode(R value, MemorySegment segment) {
         encode(value, segment, 0);
     }
 
-    /** Encodes {@code value} at {@code offset} in {@code segment}. */
+    /**
+     * Encodes {@code value} at {@code offset} in {@code segment}.
+     *
+     * @param value the record to write
+     * @param segment the memory to write it to
+     * @param offset where the struct starts, in bytes
+     */
     public void encode(R value, MemorySegment segment, long offset) {
         Objects.requireNonNull(value, "value");
         if (offset < 0 || segment.byteSize() - offset < size) {
@@ -136,7 +169,13 @@ public final class StructCodec<R extends Record> {
         }
     }
 
-    /** Encodes {@code value} into a new segment of {@link #byteSize()} bytes from {@code allocator}. */
+    /**
+     * Encodes {@code value} into a new segment of {@link #byteSize()} bytes from {@code allocator}.
+     *
+     * @param value the record to write
+     * @param allocator where the segment comes from, such as an arena
+     * @return the new segment holding the struct
+     */
     public MemorySegment encode(R value, SegmentAllocator allocator) {
         MemorySegment s = allocator.allocate(layout);
         encode(value, s, 0);
@@ -149,6 +188,9 @@ public final class StructCodec<R extends Record> {
      * offset with the same size and a compatible kind, nested records member by member, and no C member left
      * unaccounted for. Signedness is not compared: {@code int} may read a {@code __u32}. Returns this codec.
      *
+     * @param object the BPF object whose BTF holds the struct
+     * @param struct the C struct's name
+     * @return this codec, now verified
      * @throws StructMismatchException listing every difference
      * @throws dev.panbpf.BpfException when the object has no BTF or no such struct
      */
@@ -170,13 +212,15 @@ public final class StructCodec<R extends Record> {
     /**
      * Marks this codec as checked by other means, for objects built without BTF (no {@code -g}): the typed buffer
      * views then accept it. Prefer {@link #verify}, which proves the layout instead of trusting it.
+     *
+     * @return this codec, now counted as verified
      */
     public StructCodec<R> assumeVerified() {
         verified = true;
         return this;
     }
 
-    /** Whether {@link #verify} succeeded (or {@link #assumeVerified} was called) for this record type. */
+    /** {@return whether {@link #verify} succeeded (or {@link #assumeVerified} was called) for this record type} */
     public boolean isVerified() {
         return verified;
     }
@@ -199,14 +243,26 @@ public final class StructCodec<R extends Record> {
 
     // ------------------------------------------------------------------------------------- buffers and maps
 
-    /** Looks up the 4-byte {@code key} in {@code map} and decodes the value, or returns null when absent. */
+    /**
+     * Looks up the 4-byte {@code key} in {@code map} and decodes the value, or returns null when absent.
+     *
+     * @param map a map whose values are this struct
+     * @param key the 4-byte key
+     * @return the decoded value, or null
+     */
     public R lookup(BpfMap map, int key) {
         try (Arena a = Arena.ofConfined()) {
             return lookup(map, a.allocateFrom(ValueLayout.JAVA_INT, key));
         }
     }
 
-    /** Looks up {@code key} in {@code map} and decodes the value, or returns null when absent. */
+    /**
+     * Looks up {@code key} in {@code map} and decodes the value, or returns null when absent.
+     *
+     * @param map a map whose values are this struct
+     * @param key the key, the map's key size of native memory
+     * @return the decoded value, or null
+     */
     public R lookup(BpfMap map, MemorySegment key) {
         checkValueSize(map);
         try (Arena a = Arena.ofConfined()) {
@@ -215,14 +271,26 @@ public final class StructCodec<R extends Record> {
         }
     }
 
-    /** Encodes {@code value} and stores it at the 4-byte {@code key} of {@code map}. */
+    /**
+     * Encodes {@code value} and stores it at the 4-byte {@code key} of {@code map}.
+     *
+     * @param map a map whose values are this struct
+     * @param key the 4-byte key
+     * @param value the record to store
+     */
     public void update(BpfMap map, int key, R value) {
         try (Arena a = Arena.ofConfined()) {
             update(map, a.allocateFrom(ValueLayout.JAVA_INT, key), value);
         }
     }
 
-    /** Encodes {@code value} and stores it at {@code key} of {@code map}, creating or replacing the entry. */
+    /**
+     * Encodes {@code value} and stores it at {@code key} of {@code map}, creating or replacing the entry.
+     *
+     * @param map a map whose values are this struct
+     * @param key the key, the map's key size of native memory
+     * @param value the record to store
+     */
     public void update(BpfMap map, MemorySegment key, R value) {
         checkValueSize(map);
         try (Arena a = Arena.ofConfined()) {
@@ -233,6 +301,12 @@ public final class StructCodec<R extends Record> {
     /**
      * Looks up a struct key, encoded by {@code keyCodec}, in {@code map} and decodes the value, or returns null when
      * absent. A key codec whose size is not the map's key size is refused before any syscall.
+     *
+     * @param <K> the key record type
+     * @param map a map whose keys are {@code K} structs and values this struct
+     * @param keyCodec the codec of the key struct
+     * @param key the key record
+     * @return the decoded value, or null
      */
     public <K extends Record> R lookup(BpfMap map, StructCodec<K> keyCodec, K key) {
         try (Arena a = Arena.ofConfined()) {
@@ -240,7 +314,15 @@ public final class StructCodec<R extends Record> {
         }
     }
 
-    /** Encodes the struct {@code key} with {@code keyCodec} and {@code value} with this codec, and stores them. */
+    /**
+     * Encodes the struct {@code key} with {@code keyCodec} and {@code value} with this codec, and stores them.
+     *
+     * @param <K> the key record type
+     * @param map a map whose keys are {@code K} structs and values this struct
+     * @param keyCodec the codec of the key struct
+     * @param key the key record
+     * @param value the record to store
+     */
     public <K extends Record> void update(BpfMap map, StructCodec<K> keyCodec, K key, R value) {
         try (Arena a = Arena.ofConfined()) {
             update(map, keyCodec.encode(key, a), value);
@@ -255,7 +337,7 @@ public final class StructCodec<R extends Record> {
         }
     }
 
-    /** The layout as C-like text with every member's offset and size, for logs and error messages. */
+    /** {@return the layout as C-like text with every member's offset and size, for logs and error messages} */
     public String describe() {
         return Layouts.describe(shape);
     }

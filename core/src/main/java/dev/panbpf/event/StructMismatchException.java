@@ -9,6 +9,7 @@ import java.util.List;
  * difference (field, C offset and size, Java offset and size) so that all of them can be fixed at once.
  */
 public final class StructMismatchException extends BpfException {
+    /** One sentence per difference. */
     private final List<String> differences;
 
     StructMismatchException(String message, List<String> differences) {
@@ -16,7 +17,7 @@ public final class StructMismatchException extends BpfException {
         this.differences = List.copyOf(differences);
     }
 
-    /** StructMismatchException.differences lists each difference as one sentence naming the field. */
+    /** {@return a list of each difference as one sentence naming the field} */
     public List<String> differences() {
         return differences;
     }

@@ -19,6 +19,6 @@ import java.lang.annotation.Target;
 @Retention(RetentionPolicy.RUNTIME)
 @Target(ElementType.RECORD_COMPONENT)
 public @interface Unsigned {
-    /** Unsigned.value is the C width in bytes (1, 2, 4 or 8), or 0 for "as wide as the Java type". */
+    /** {@return the C width in bytes (1, 2, 4 or 8), or 0 for "as wide as the Java type"} */
     int value() default 0;
 }

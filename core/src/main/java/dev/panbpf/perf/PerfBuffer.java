@@ -290,7 +290,7 @@ public final class PerfBuffer implements EventReader {
 
     // ---------------------------------------------------------------------------------------------- counters
 
-    /** The CPUs this buffer reads, ascending. */
+    /** {@return the CPUs this buffer reads, ascending} */
     public List<Integer> cpus() {
         List<Integer> list = new ArrayList<>(set.size());
         for (int i = 0; i < set.size(); i++) {

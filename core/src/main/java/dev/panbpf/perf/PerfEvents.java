@@ -20,6 +20,12 @@ final class PerfEvents {
      * fd. {@code timestamps} adds PERF_SAMPLE_TIME on CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns, so stamps
      * compare across CPUs and with the program's own. With {@code wakeupBytes > 0} the reader is woken once that
      * many bytes are waiting, otherwise after every {@code wakeupEvents} samples.
+     *
+     * @param cpu the CPU to open the event on
+     * @param timestamps whether samples carry a time stamp
+     * @param wakeupEvents samples between wake-ups, when {@code wakeupBytes} is 0
+     * @param wakeupBytes bytes waiting before a wake-up, or 0 to count samples
+     * @return the perf event fd, owned by the caller
      */
     static int open(int cpu, boolean timestamps, int wakeupEvents, int wakeupBytes) {
         try (Arena a = Arena.ofConfined()) {
@@ -47,12 +53,21 @@ final class PerfEvents {
         }
     }
 
-    /** PERF_EVENT_IOC_ENABLE. */
+    /**
+     * PERF_EVENT_IOC_ENABLE.
+     *
+     * @param fd the perf event fd
+     * @param cpu the event's CPU, for the error message
+     */
     static void enable(int fd, int cpu) {
         Sys.ioctl(fd, perf_event_h.PERF_EVENT_IOC_ENABLE(), 0, "PERF_EVENT_IOC_ENABLE, CPU " + cpu);
     }
 
-    /** PERF_EVENT_IOC_DISABLE, ignoring failure: it runs while closing, when the fd goes away anyway. */
+    /**
+     * PERF_EVENT_IOC_DISABLE, ignoring failure: it runs while closing, when the fd goes away anyway.
+     *
+     * @param fd the perf event fd
+     */
     static void disableQuietly(int fd) {
         try {
             Sys.ioctl(fd, perf_event_h.PERF_EVENT_IOC_DISABLE(), 0, "PERF_EVENT_IOC_DISABLE");

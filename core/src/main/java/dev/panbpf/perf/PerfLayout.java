@@ -61,12 +61,22 @@ final class PerfLayout {
     /** Where the u16 size sits in the header loaded as a u64. */
     static final int SIZE_SHIFT = (int) (LITTLE ? SIZE * 8 : 48 - SIZE * 8);
 
-    /** The record type in a header loaded as a u64. */
+    /**
+     * The record type in a header loaded as a u64.
+     *
+     * @param header the first 8 bytes of a record
+     * @return the PERF_RECORD_* type
+     */
     static int recordType(long header) {
         return (int) (header >>> TYPE_SHIFT);
     }
 
-    /** The record size (bytes, header included) in a header loaded as a u64. */
+    /**
+     * The record size (bytes, header included) in a header loaded as a u64.
+     *
+     * @param header the first 8 bytes of a record
+     * @return the record's size in bytes
+     */
     static int recordSize(long header) {
         return (int) (header >>> SIZE_SHIFT) & 0xFFFF;
     }
@@ -85,12 +95,22 @@ final class PerfLayout {
     /** Offset of the u64 lost count in a LOST record (after the u64 id). */
     static final long LOST_COUNT = HEADER_BYTES + Long.BYTES;
 
-    /** Offset of the u32 raw size in a SAMPLE, with or without the time before it. */
+    /**
+     * Offset of the u32 raw size in a SAMPLE, with or without the time before it.
+     *
+     * @param timestamps whether samples carry PERF_SAMPLE_TIME
+     * @return the offset from the record start, in bytes
+     */
     static long rawSizeOffset(boolean timestamps) {
         return timestamps ? SAMPLE_TIME + Long.BYTES : HEADER_BYTES;
     }
 
-    /** The raw size the kernel writes for a program that sent {@code n} bytes. */
+    /**
+     * The raw size the kernel writes for a program that sent {@code n} bytes.
+     *
+     * @param n the payload size the program passed to bpf_perf_event_output
+     * @return the raw size, padded so the record stays 8-byte aligned
+     */
     static long rawSizeFor(long n) {
         return ((n + RAW_SIZE_BYTES + 7) & ~7L) - RAW_SIZE_BYTES;
     }

@@ -23,6 +23,9 @@ public interface RecordHandler {
      * after it stay in the ring for the next call. If it throws, the record still counts as consumed and delivered
      * (so a record that always makes the handler fail cannot wedge the ring), and the exception reaches the caller
      * of consume or poll.
+     *
+     * @param record the payload, valid only during the call
+     * @return true to go on, false to stop after this record
      */
     boolean onRecord(MemorySegment record);
 }

@@ -60,6 +60,9 @@ public final class RingBuffer implements EventReader {
     /**
      * Maps {@code map}, which must be a {@code BPF_MAP_TYPE_RINGBUF}, and starts reading where its consumer position
      * stands (0 for a new map).
+     *
+     * @param map the ring buffer map
+     * @return a reader of the ring, to be closed
      */
     public static RingBuffer of(BpfMap map) {
         String name = "ring buffer '" + map.name() + "'";
@@ -74,12 +77,21 @@ public final class RingBuffer implements EventReader {
     /**
      * Delivers the records published so far to {@code handler} and returns how many it delivered, without
      * waiting. Records published while it runs are left for the next call, so one call is bounded by the ring size.
+     *
+     * @param handler receives each record
+     * @return the number of records delivered
      */
     public int consume(RecordHandler handler) {
         return consume(handler, Integer.MAX_VALUE);
     }
 
-    /** Like {@link #consume(RecordHandler)}, delivering at most {@code limit} records; the rest stay in the ring. */
+    /**
+     * Like {@link #consume(RecordHandler)}, delivering at most {@code limit} records; the rest stay in the ring.
+     *
+     * @param handler receives each record
+     * @param limit the most records to deliver
+     * @return the number of records delivered
+     */
     public int consume(RecordHandler handler, int limit) {
         Objects.requireNonNull(handler, "handler");
         if (limit < 0) {
@@ -97,12 +109,25 @@ public final class RingBuffer implements EventReader {
      * Like {@link #consume(RecordHandler)}, decoding each record into a Java record with {@code codec}; verify the
      * codec against the program's struct once first ({@link StructCodec#verify}); an unverified codec is refused
      * with an IllegalStateException.
+     *
+     * @param <R> the record type
+     * @param codec a verified codec of the program's struct
+     * @param handler receives each decoded record
+     * @return the number of records delivered
      */
     public <R extends Record> int consume(StructCodec<R> codec, EventHandler<? super R> handler) {
         return consume(typed(codec, handler));
     }
 
-    /** Like {@link #poll(RecordHandler, Duration)}, decoding each record into a Java record with {@code codec}. */
+    /**
+     * Like {@link #poll(RecordHandler, Duration)}, decoding each record into a Java record with {@code codec}.
+     *
+     * @param <R> the record type
+     * @param codec a verified codec of the program's struct
+     * @param handler receives each decoded record
+     * @param timeout the longest wait
+     * @return the number of records delivered
+     */
     public <R extends Record> int poll(StructCodec<R> codec, EventHandler<? super R> handler, Duration timeout) {
         return poll(typed(codec, handler), timeout);
     }
@@ -121,6 +146,10 @@ public final class RingBuffer implements EventReader {
      * Delivers the records published so far; if there are none, waits up to {@code timeout} for some and delivers
      * those. Returns how many it delivered: 0 when the timeout passed, or when {@link #wakeup()} or {@link #close()}
      * was called meanwhile. {@code Duration.ZERO} never waits.
+     *
+     * @param handler receives each record
+     * @param timeout the longest wait
+     * @return the number of records delivered
      */
     public int poll(RecordHandler handler, Duration timeout) {
         Objects.requireNonNull(handler, "handler");
@@ -152,7 +181,7 @@ public final class RingBuffer implements EventReader {
         return rings.isClosed();
     }
 
-    /** The size of the data area in bytes (the map's max_entries). */
+    /** {@return the size of the data area in bytes (the map's max_entries)} */
     public long size() {
         return reader.size();
     }
@@ -203,7 +232,7 @@ public final class RingBuffer implements EventReader {
         return reader.delivered();
     }
 
-    /** The number of records the producer discarded, skipped since this reader was opened. */
+    /** {@return the number of records the producer discarded, skipped since this reader was opened} */
     public long discarded() {
         return reader.discarded();
     }

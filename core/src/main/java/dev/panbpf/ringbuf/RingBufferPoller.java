@@ -65,7 +65,7 @@ public final class RingBufferPoller implements EventReader {
         this.maxTurns = (largest / RingLayout.HEADER_SIZE + batch - 1) / batch + 1;
     }
 
-    /** A builder to which rings are added with their handlers. */
+    /** {@return a builder to which rings are added with their handlers} */
     public static Builder builder() {
         return new Builder();
     }
@@ -74,6 +74,8 @@ public final class RingBufferPoller implements EventReader {
      * Delivers what the rings hold, turn after turn, until a turn finds nothing or a handler returns false, and
      * returns how many records it delivered. It never waits, and it ends after at most as many turns as it takes to
      * empty full rings, so producers that keep up cannot hold it forever.
+     *
+     * @return the number of records delivered
      */
     public int consume() {
         rings.enter();
@@ -95,6 +97,9 @@ public final class RingBufferPoller implements EventReader {
      * Runs one turn over all rings; if it finds nothing, waits up to {@code timeout} for records and runs a turn
      * then. Returns how many records it delivered: 0 on timeout, {@link #wakeup()} or {@link #close()}. A handler
      * that returns false ends the call after its record, as in {@link #consume()}.
+     *
+     * @param timeout the longest wait
+     * @return the number of records delivered
      */
     public int poll(Duration timeout) {
         return rings.poll(turn, null, timeout);
@@ -145,17 +150,27 @@ public final class RingBufferPoller implements EventReader {
         return rings.isClosed();
     }
 
-    /** The number of rings, which are numbered 0.. in the order they were added. */
+    /** {@return the number of rings, which are numbered 0.. in the order they were added} */
     public int rings() {
         return readers.length;
     }
 
-    /** Records delivered from ring {@code ring} so far. */
+    /**
+     * Records delivered from ring {@code ring} so far.
+     *
+     * @param ring the ring's number
+     * @return the count of delivered records
+     */
     public long delivered(int ring) {
         return reader(ring).delivered();
     }
 
-    /** Discarded records skipped in ring {@code ring} so far. */
+    /**
+     * Discarded records skipped in ring {@code ring} so far.
+     *
+     * @param ring the ring's number
+     * @return the count of skipped discarded records
+     */
     public long discarded(int ring) {
         return reader(ring).discarded();
     }
@@ -226,7 +241,13 @@ public final class RingBufferPoller implements EventReader {
 
         private Builder() { }
 
-        /** Adds a ring buffer map whose records go to {@code handler}; rings are numbered in the order added. */
+        /**
+         * Adds a ring buffer map whose records go to {@code handler}; rings are numbered in the order added.
+         *
+         * @param map a ring buffer map
+         * @param handler receives the ring's records
+         * @return this builder
+         */
         public Builder add(BpfMap map, RecordHandler handler) {
             Objects.requireNonNull(map, "map");
             Objects.requireNonNull(handler, "handler");
@@ -235,7 +256,12 @@ public final class RingBufferPoller implements EventReader {
             return this;
         }
 
-        /** Sets how many records one ring may deliver per turn before the next ring is served (default 256). */
+        /**
+         * Sets how many records one ring may deliver per turn before the next ring is served (default 256).
+         *
+         * @param records the per-ring limit per turn, at least 1
+         * @return this builder
+         */
         public Builder batch(int records) {
             if (records < 1) {
                 throw new IllegalArgumentException("batch " + records + " must be at least 1");
@@ -244,7 +270,11 @@ public final class RingBufferPoller implements EventReader {
             return this;
         }
 
-        /** Maps every ring and registers it with one epoll; on any failure releases what it had set up. */
+        /**
+         * Maps every ring and registers it with one epoll; on any failure releases what it had set up.
+         *
+         * @return the poller, owning the mapped rings
+         */
         public RingBufferPoller build() {
             if (maps.isEmpty()) {
                 throw new IllegalArgumentException("a ring buffer poller needs at least one ring: call add(map, "

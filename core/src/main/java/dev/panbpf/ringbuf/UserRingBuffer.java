@@ -66,7 +66,12 @@ public final class UserRingBuffer implements AutoCloseable {
                 });
     }
 
-    /** Maps {@code map}, which must be a {@code BPF_MAP_TYPE_USER_RINGBUF}, to write samples into it. */
+    /**
+     * Maps {@code map}, which must be a {@code BPF_MAP_TYPE_USER_RINGBUF}, to write samples into it.
+     *
+     * @param map the user ring buffer map
+     * @return a writer of the ring, to be closed
+     */
     public static UserRingBuffer of(BpfMap map) {
         String name = "user ring buffer '" + map.name() + "'";
         if (map.mapType() != MapType.USER_RINGBUF) {
@@ -102,6 +107,9 @@ public final class UserRingBuffer implements AutoCloseable {
      * Reserves a sample of {@code size} bytes and returns it to be filled in, or null when the ring has no room
      * for it now. The bytes are left over from earlier samples: write all of them. Throws for a size that could
      * never fit (see {@link #maxSampleSize()}).
+     *
+     * @param size the sample size in bytes
+     * @return the sample to fill in, or null when the ring is full
      */
     public MemorySegment reserve(int size) {
         writer.checkSize(size);
@@ -116,6 +124,10 @@ public final class UserRingBuffer implements AutoCloseable {
     /**
      * Reserves a sample of {@code size} bytes, waiting up to {@code timeout} for the BPF side to drain enough room;
      * returns null when the time is up or {@link #wakeup()} or {@link #close()} was called meanwhile.
+     *
+     * @param size the sample size in bytes
+     * @param timeout the longest wait for room
+     * @return the sample to fill in, or null
      */
     public MemorySegment reserve(int size, Duration timeout) {
         writer.checkSize(size);
@@ -136,12 +148,20 @@ public final class UserRingBuffer implements AutoCloseable {
         }
     }
 
-    /** Hands {@code sample}, as returned by reserve and filled in, to the BPF side. Any thread. */
+    /**
+     * Hands {@code sample}, as returned by reserve and filled in, to the BPF side. Any thread.
+     *
+     * @param sample a reserved sample not yet submitted or discarded
+     */
     public void submit(MemorySegment sample) {
         commit(sample, false);
     }
 
-    /** Gives back {@code sample} unsent: the BPF side skips it. Any thread. */
+    /**
+     * Gives back {@code sample} unsent: the BPF side skips it. Any thread.
+     *
+     * @param sample a reserved sample not yet submitted or discarded
+     */
     public void discard(MemorySegment sample) {
         commit(sample, true);
     }
@@ -172,7 +192,7 @@ public final class UserRingBuffer implements AutoCloseable {
         }
     }
 
-    /** The largest sample this ring can take: its size less one header, and at most 16 MiB - 1 (a dynptr). */
+    /** {@return the largest sample this ring can take: its size less one header, and at most 16 MiB - 1 (a dynptr)} */
     public int maxSampleSize() {
         return writer.maxSampleSize();
     }
@@ -195,12 +215,12 @@ public final class UserRingBuffer implements AutoCloseable {
         }
     }
 
-    /** Whether {@link #close()} was called. */
+    /** {@return whether {@link #close()} was called} */
     public boolean isClosed() {
         return gate.isClosed();
     }
 
-    /** The size of the data area in bytes (the map's max_entries). */
+    /** {@return the size of the data area in bytes (the map's max_entries)} */
     public long size() {
         return writer.size();
     }
@@ -245,12 +265,12 @@ public final class UserRingBuffer implements AutoCloseable {
         return droppedAtClose;
     }
 
-    /** The number of samples submitted so far. */
+    /** {@return the number of samples submitted so far} */
     public long submitted() {
         return writer.submitted();
     }
 
-    /** The number of samples discarded so far. */
+    /** {@return the number of samples discarded so far} */
     public long discarded() {
         return writer.discarded();
     }

@@ -24,19 +24,39 @@ import java.util.stream.Stream;
  * input recompiles nothing.
  */
 public final class BpfBuild {
-    /** Where the build writes, what it reads, and how it compiles. */
+    /**
+     * Where the build writes, what it reads, and how it compiles.
+     *
+     * @param sourceDirectory the directory holding the {@code *.bpf.c} files and their headers
+     * @param objectDirectory the resource root the compiled objects go under
+     * @param javaDirectory the source root the generated Java goes under
+     * @param workDirectory where the stamps and the written panbpf.bpf.h are kept
+     * @param packageName the package of the generated Java and of the objects ("" for none)
+     * @param clang the clang to run: a name on the PATH or a path
+     * @param extraFlags flags added to every clang command
+     */
     public record Settings(Path sourceDirectory, Path objectDirectory, Path javaDirectory, Path workDirectory,
                            String packageName, String clang, List<String> extraFlags) { }
 
     private final Settings s;
     private final Consumer<String> log;
 
+    /**
+     * A build with {@code settings} that reports its progress to {@code log}.
+     *
+     * @param settings the directories, package and compiler to use
+     * @param log receives one line per step, such as the Maven log's info
+     */
     public BpfBuild(Settings settings, Consumer<String> log) {
         this.s = settings;
         this.log = log;
     }
 
-    /** Runs the build; returns the sources that were compiled (empty when everything was up to date). */
+    /**
+     * Runs the build.
+     *
+     * @return the sources that were compiled (empty when everything was up to date)
+     */
     public List<Path> run() {
         List<Path> sources = sources();
         List<Path> built = new ArrayList<>();

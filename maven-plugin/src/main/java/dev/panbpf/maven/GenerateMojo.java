@@ -16,6 +16,9 @@ import java.util.List;
  * parameters are declared in META-INF/maven/plugin.xml; Maven sets these fields from it.
  */
 public final class GenerateMojo extends AbstractMojo {
+    /** Maven creates the goal, then sets its parameters. */
+    public GenerateMojo() { }
+
     private MavenProject project;
     /** Where the {@code *.bpf.c} files are (default src/main/bpf). */
     private File sourceDirectory;
