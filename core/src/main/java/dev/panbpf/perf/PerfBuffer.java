@@ -256,22 +256,17 @@ public final class PerfBuffer implements EventReader {
     private int read(int index, Handler handler) {
         PerfCursor ring = set.ring(index);
         int n = 0;
-        boolean more = true;
         try {
             ring.begin();
-            while (ring.next()) {
-                n++;
-                more = handler.onRecord(ring.cpu, ring.payload(), ring.time());
-                if (!more || gate.isClosedPlain()) {
-                    break;
-                }
-            }
+            n = ring.drain(handler::onRecord, gate);
         } finally {
             ring.end();
-            if (n != 0) {
-                delivered.getAndAdd(index, n);
+            int counted = ring.drained();  // also when the handler threw
+            if (counted != 0) {
+                delivered.getAndAdd(index, counted);
             }
         }
+        boolean more = !ring.stopped();
         stopped = !more;
         if (more) {
             waits.done(index);

@@ -1,6 +1,7 @@
 package dev.panbpf.perf;
 
 import dev.panbpf.BpfException;
+import dev.panbpf.internal.ConsumerGate;
 import dev.panbpf.internal.Sys;
 
 import java.lang.foreign.MemorySegment;
@@ -33,11 +34,20 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 final class PerfCursor {
     /** Header, u64 id, u64 count. */
     private static final int LOST_BYTES = HEADER_BYTES + 2 * Long.BYTES;
+    private static final int RUN = 64;  // the most samples one run of equal headers in drain() takes
+    /**
+     * The address space as one global-scope segment (as in RingReader): loads through it fold bounds and liveness
+     * checks. Headers, raw sizes, times and lost counts are read through it at {@code base + offset}, each offset
+     * checked against the data area first; sound only while the owner's {@link ConsumerGate} admits the caller
+     * (it unmaps only when no consumer is inside). Handlers still get slices of {@code data}, which throw after close.
+     */
+    private static final MemorySegment VIEW = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
 
     final int cpu;
     /** The metadata page (CachedConsumeBenchmark rewinds data_tail through this field, by name). */
     private final MemorySegment page;
     private final MemorySegment data;
+    private final long base;  // the address of the data area's first byte
     private final MemorySegment scratch;
     private final MemorySegment scratchView;
     private final long dataSize;
@@ -63,6 +73,8 @@ final class PerfCursor {
     private long time;
     private long lostNow;
     private volatile long lost;
+    private boolean stopped;
+    private int drained;
 
     /**
      * A cursor over {@code mapping} (metadata page, then data area) of {@code cpu}, reading samples as
@@ -84,6 +96,10 @@ final class PerfCursor {
         }
         // Handlers get views of the kernel's pages: read-only, like the ring buffer's (and so the scratch copies).
         this.data = mapping.asSlice(offset, size).asReadOnly();
+        if (!data.isNative()) {
+            throw new IllegalArgumentException("perf ring of CPU " + cpu + ": the mapping is not native memory");
+        }
+        this.base = data.address();
         this.scratch = scratch;
         this.scratchView = scratch.asReadOnly();
         this.dataSize = size;
@@ -131,7 +147,7 @@ final class PerfCursor {
         head = h;
         tail = h;
         POSITION.setRelease(page, DATA_TAIL, h);
-        throw corrupt(what + "; reading resumes at data_head, whatever lay between is lost");
+        throw PerfErrors.corrupt(cpu, what + "; reading resumes at data_head, whatever lay between is lost");
     }
 
     /**
@@ -145,13 +161,12 @@ final class PerfCursor {
         while (pos != head) {
             long at = pos & mask;
             // Records are 8-aligned and the data size a power of two (at least 8), so a header never wraps.
-            long header = data.get(JAVA_LONG_UNALIGNED, at);
+            long header = VIEW.get(JAVA_LONG_UNALIGNED, base + at);
             int size = recordSize(header);
             int type = recordType(header);
             if (size < HEADER_BYTES || (size & 7) != 0 || size > head - pos) {
                 tail = head;  // the next record cannot be found: resynchronise on the kernel's head
-                throw corrupt("a record of type " + type + " and size " + size + " at position " + pos
-                        + " cannot be; " + (head - pos) + " bytes were skipped to resynchronise on data_head " + head);
+                throw PerfErrors.unfindable(cpu, header, pos, head);
             }
             tail = pos + size;  // consumed from here on, whatever follows
             if (type == RECORD_SAMPLE) {
@@ -166,10 +181,110 @@ final class PerfCursor {
         return false;
     }
 
+    /**
+     * PerfBuffer's read of a pass: every sample to the head goes to {@code handler} until it returns false (then
+     * {@link #stopped()}) or {@code gate} (null in tests) closes; checks and outcomes are {@link #next()}'s. Whole
+     * samples sharing the header word and raw size of the one before (no payloadLength function) form a run: their
+     * headers are loaded at positions computed from the first's size, independently, then delivered in a row.
+     */
+    int drain(PerfSink handler, ConsumerGate gate) {
+        final long head = this.head;
+        final long base = this.base;
+        final long mask = this.mask;
+        final long rawAt = rawSizeAt;
+        long pos = tail;
+        int n = 0;
+        boolean stop = false;
+        try {
+            records:
+            while (pos != head) {
+                long at = pos & mask;
+                long header = VIEW.get(JAVA_LONG_UNALIGNED, base + at);
+                int size = recordSize(header);
+                if (size < HEADER_BYTES || (size & 7) != 0 || size > head - pos) {
+                    long from = pos;
+                    pos = head;  // the next record cannot be found: resynchronise on the kernel's head
+                    throw PerfErrors.unfindable(cpu, header, from, head);
+                }
+                long from = pos;
+                pos += size;  // consumed from here on, whatever follows
+                int type = recordType(header);
+                if (type != RECORD_SAMPLE) {
+                    if (type == RECORD_LOST) {
+                        lostRecord(from, at, size);
+                    }
+                    continue;
+                }
+                if (at + size > dataSize || payloadLength != null) {
+                    sample(from, at, size);  // wrapped (copied to scratch) or a length to ask for: the general step
+                    n++;
+                    stop = !handler.onRecord(cpu, payload(), time) || (gate != null && gate.isClosedPlain());
+                    if (stop) {
+                        break;
+                    }
+                    continue;
+                }
+                if (size < minSample) {
+                    throw PerfErrors.tooShort(cpu, timestamps, "SAMPLE", size, from, minSample);
+                }
+                int rawWord = VIEW.get(JAVA_INT_UNALIGNED, base + at + rawAt);
+                long raw = checkedRaw(Integer.toUnsignedLong(rawWord), size);
+                long len = fixedSize >= 0 ? fixedSize : raw;
+                // The run: equal header words (so SAMPLE, this size) and raw sizes, each whole before the end.
+                int run = 1;
+                long next = pos;
+                while (run < RUN && head - next >= size && (next & mask) + size <= dataSize
+                        && VIEW.get(JAVA_LONG_UNALIGNED, base + (next & mask)) == header
+                        && VIEW.get(JAVA_INT_UNALIGNED, base + (next & mask) + rawAt) == rawWord) {
+                    run++;
+                    next += size;
+                }
+                for (int i = 0; i < run; i++, from += size) {
+                    long off = from & mask;
+                    pos = from + size;  // consumed, even if the handler throws
+                    n++;
+                    long t = timestamps ? VIEW.get(JAVA_LONG_UNALIGNED, base + off + SAMPLE_TIME) : 0L;
+                    if (!handler.onRecord(cpu, data.asSlice(off + rawAt + RAW_SIZE_BYTES, len), t)
+                            || (gate != null && gate.isClosedPlain())) {
+                        stop = true;
+                        break records;
+                    }
+                }
+            }
+        } finally {
+            tail = pos;
+            stopped = stop;
+            drained = n;
+        }
+        return n;
+    }
+
+    /** Whether the handler returned false in the last {@link #drain}. */
+    boolean stopped() {
+        return stopped;
+    }
+
+    /** How many samples the last {@link #drain} handed out, the one a handler threw on included. */
+    int drained() {
+        return drained;
+    }
+
+    /** {@code raw}, checked against a sample of {@code size} bytes and the payloadSize option. */
+    private long checkedRaw(long raw, int size) {
+        if (raw > size - rawSizeAt - RAW_SIZE_BYTES) {
+            throw new BpfException("perf sample on CPU " + cpu + " claims " + raw + " raw bytes in a record of "
+                    + size + " bytes; the record was skipped (are timestamps configured as the event was opened?)");
+        }
+        if (fixedSize >= 0 && rawSizeFor(fixedSize) != raw) {
+            throw PerfErrors.sizeMismatch(cpu, raw, fixedSize, "payloadSize");
+        }
+        return raw;
+    }
+
     /** Reads the sample of {@code size} bytes at {@code pos} (offset {@code at}) into the cursor's fields. */
     private void sample(long pos, long at, int size) {
         if (size < minSample) {
-            throw tooShort("SAMPLE", size, pos, minSample);
+            throw PerfErrors.tooShort(cpu, timestamps, "SAMPLE", size, pos, minSample);
         }
         if (at + size <= dataSize) {
             fields(data, at, size, false);
@@ -188,14 +303,7 @@ final class PerfCursor {
      */
     private void fields(MemorySegment rec, long base, int size, boolean copied) {
         long sizeAt = base + rawSizeAt;
-        long raw = Integer.toUnsignedLong(rec.get(JAVA_INT_UNALIGNED, sizeAt));
-        if (raw > size - rawSizeAt - RAW_SIZE_BYTES) {
-            throw new BpfException("perf sample on CPU " + cpu + " claims " + raw + " raw bytes in a record of "
-                    + size + " bytes; the record was skipped (are timestamps configured as the event was opened?)");
-        }
-        if (fixedSize >= 0 && rawSizeFor(fixedSize) != raw) {
-            throw sizeMismatch(raw, fixedSize, "payloadSize");
-        }
+        long raw = checkedRaw(Integer.toUnsignedLong(rec.get(JAVA_INT_UNALIGNED, sizeAt)), size);
         length = fixedSize >= 0 ? fixedSize
                 : payloadLength == null ? raw : declaredLength(rec, sizeAt + RAW_SIZE_BYTES, raw);
         payloadAt = sizeAt + RAW_SIZE_BYTES;
@@ -207,17 +315,17 @@ final class PerfCursor {
     private long declaredLength(MemorySegment rec, long at, long raw) {
         int declared = payloadLength.applyAsInt(rec.asSlice(at, raw));
         if (declared < 0 || rawSizeFor(declared) != raw) {
-            throw sizeMismatch(raw, declared, "payloadLength");
+            throw PerfErrors.sizeMismatch(cpu, raw, declared, "payloadLength");
         }
         return declared;
     }
 
     private void lostRecord(long pos, long at, int size) {
         if (size < LOST_BYTES) {
-            throw tooShort("LOST", size, pos, LOST_BYTES);
+            throw PerfErrors.tooShort(cpu, timestamps, "LOST", size, pos, LOST_BYTES);
         }
         // The count is 8-aligned like the record, so it lies whole at the start of the area if the record wraps.
-        long count = data.get(JAVA_LONG_UNALIGNED, (at + LOST_COUNT) & mask);
+        long count = VIEW.get(JAVA_LONG_UNALIGNED, base + ((at + LOST_COUNT) & mask));
         lostNow += count;
         if (onLost != null) {
             onLost.onLost(cpu, count);
@@ -234,7 +342,7 @@ final class PerfCursor {
         return base().asSlice(payloadAt, length);
     }
 
-    /** The read-only segment that holds that payload (the data area, or the scratch copy), its offset and size. */
+    /** The read-only segment that holds that payload (data area or scratch copy), its offset and size. */
     MemorySegment base() {
         return inScratch ? scratchView : data;
     }
@@ -288,23 +396,5 @@ final class PerfCursor {
             pos += n;
         }
         return count;
-    }
-
-    private BpfException tooShort(String type, int size, long pos, int needed) {
-        return corrupt("a " + type + " record of " + size + " bytes at position " + pos + " is shorter than the "
-                + needed + " bytes its fields take" + (type.equals("SAMPLE") && timestamps ? " (with timestamps)" : "")
-                + "; the record was skipped");
-    }
-
-    private BpfException sizeMismatch(long raw, long declared, String option) {
-        long lo = Math.max(0, raw - 7);
-        return new BpfException("perf sample on CPU " + cpu + " has " + raw + " raw bytes, so the program sent "
-                + lo + ".." + raw + " bytes, but the " + option + " option says " + declared + "; the record was "
-                + "skipped. Make the option match what the BPF program passes to bpf_perf_event_output");
-    }
-
-    private BpfException corrupt(String what) {
-        return new BpfException("perf ring of CPU " + cpu + " is corrupt: " + what + ". The kernel never writes "
-                + "this, so its mapping was changed by someone else (another process that mapped the event?)");
     }
 }

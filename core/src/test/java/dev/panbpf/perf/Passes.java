@@ -12,12 +12,7 @@ final class Passes {
         int n = 0;
         try {
             ring.begin();
-            while (ring.next()) {
-                n++;
-                if (!handler.onRecord(ring.cpu, ring.payload(), ring.time())) {
-                    break;
-                }
-            }
+            n = ring.drain(handler::onRecord, null);
         } finally {
             ring.end();
         }

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -123,6 +124,55 @@ class PerfCursorTest {
         assertEquals(List.of(true, true), readOnly, "handlers cannot write either");
         assertEquals(1, seen.get(0).time());
         assertEquals(r.head, r.tail());
+    }
+
+    @Test
+    void aRunOfEqualSamplesEndsAtTheEndOfTheAreaAndTheWrappedOneIsCopied() {
+        // 32-byte records (8 + 8 + 4 + 12) from 72 bytes before the end: two fit, the third crosses it, three follow.
+        FakeRing r = ring(true, 7L * DATA - 72);
+        for (int i = 0; i < 6; i++) {
+            r.sample(bytes(12, i), 100 + i);
+        }
+        r.publish();
+        assertEquals(6, Passes.drain(r.cursor(options()), collect));
+        for (int i = 0; i < 6; i++) {
+            assertArrayEquals(bytes(12, i), seen.get(i).bytes(), "sample " + i);
+            assertEquals(100 + i, seen.get(i).time(), "sample " + i);
+        }
+        assertFalse(r.inData(seen.get(2).address()), "the one crossing the end is copied");
+        assertTrue(r.inData(seen.get(3).address()));
+        assertEquals(r.head, r.tail());
+    }
+
+    @Test
+    void aRunStopsAtASampleWithTheSameHeaderAndAnImpossibleRawSize() {
+        FakeRing r = ring(false, 0);
+        long[] at = new long[4];
+        for (int i = 0; i < 4; i++) {
+            at[i] = r.head;
+            r.sample(bytes(20, i), 0);
+        }
+        r.putInt(at[2] + PerfLayout.HEADER_BYTES, 200);  // same header word, a raw size past the record
+        r.publish();
+        PerfCursor c = r.cursor(options());
+        BpfException e = assertThrows(BpfException.class, () -> Passes.drain(c, collect));
+        assertTrue(e.getMessage().contains("claims 200 raw bytes") && e.getMessage().contains("CPU 3"), e.getMessage());
+        assertEquals(2, seen.size(), "the run before it was delivered");
+        assertEquals(1, Passes.drain(c, collect), "only the bad record was skipped");
+        assertArrayEquals(bytes(20, 3), seen.get(2).bytes());
+        assertEquals(r.head, r.tail());
+    }
+
+    @Test
+    void aPayloadKeptPastItsMappingThrowsInsteadOfReadingFreedMemory() {
+        Arena own = Arena.ofShared();
+        FakeRing r = new FakeRing(own, 3, DATA, false, 0);
+        r.sample(bytes(20, 1), 0).sample(bytes(20, 2), 0).publish();
+        List<MemorySegment> kept = new ArrayList<>();
+        Passes.drain(r.cursor(options()), (cpu, p, t) -> kept.add(p));
+        assertEquals(2, kept.get(1).get(JAVA_BYTE, 0), "readable while mapped");
+        own.close();
+        assertThrows(IllegalStateException.class, () -> kept.get(1).get(JAVA_BYTE, 0));
     }
 
     @Test
