@@ -14,8 +14,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 /**
  * PerfCursor is the one reader of one CPU's perf ring records (layout in {@link PerfLayout}), used by every perf
- * reader: a pass is {@link #begin()}, then {@link #next()} until it returns false, then {@link #end()}, which
- * publishes {@code data_tail} (call it in {@code finally}).
+ * reader: a pass is {@link #begin()}, then {@link #next()} until it returns false (or one {@link #drain}), then
+ * {@link #end()}, which publishes {@code data_tail} (call it in {@code finally}).
  *
  * <p>{@link #next()} steps to the next SAMPLE and takes it: it counts as consumed from then on, even if the
  * handler it goes to throws. LOST records on the way are counted and reported, other types stepped over. A
@@ -218,8 +218,8 @@ final class PerfCursor {
                 if (at + size > dataSize || payloadLength != null) {
                     sample(from, at, size);  // wrapped (copied to scratch) or a length to ask for: the general step
                     n++;
-                    stop = !handler.onRecord(cpu, payload(), time) || (gate != null && gate.isClosedPlain());
-                    if (stop) {
+                    stop = !handler.onRecord(cpu, payload(), time);
+                    if (stop || (gate != null && gate.isClosedPlain())) {
                         break;
                     }
                     continue;
@@ -244,9 +244,8 @@ final class PerfCursor {
                     pos = from + size;  // consumed, even if the handler throws
                     n++;
                     long t = timestamps ? VIEW.get(JAVA_LONG_UNALIGNED, base + off + SAMPLE_TIME) : 0L;
-                    if (!handler.onRecord(cpu, data.asSlice(off + rawAt + RAW_SIZE_BYTES, len), t)
-                            || (gate != null && gate.isClosedPlain())) {
-                        stop = true;
+                    stop = !handler.onRecord(cpu, data.asSlice(off + rawAt + RAW_SIZE_BYTES, len), t);
+                    if (stop || (gate != null && gate.isClosedPlain())) {
                         break records;
                     }
                 }
