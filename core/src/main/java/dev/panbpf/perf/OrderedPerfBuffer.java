@@ -12,7 +12,6 @@ import org.slf4j.LoggerFactory;
 
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -225,11 +224,7 @@ public final class OrderedPerfBuffer implements EventReader {
      * @return the CPUs, ascending
      */
     public List<Integer> cpus() {
-        List<Integer> list = new ArrayList<>(set.size());
-        for (int i = 0; i < set.size(); i++) {
-            list.add(set.cpu(i));
-        }
-        return List.copyOf(list);
+        return set.cpus();
     }
 
     /** Events handed to handlers so far, late ones included (also after close). */

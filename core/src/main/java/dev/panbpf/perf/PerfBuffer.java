@@ -14,7 +14,6 @@ import org.slf4j.LoggerFactory;
 
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -287,11 +286,7 @@ public final class PerfBuffer implements EventReader {
 
     /** {@return the CPUs this buffer reads, ascending} */
     public List<Integer> cpus() {
-        List<Integer> list = new ArrayList<>(set.size());
-        for (int i = 0; i < set.size(); i++) {
-            list.add(set.cpu(i));
-        }
-        return List.copyOf(list);
+        return set.cpus();
     }
 
     /**

@@ -105,6 +105,11 @@ final class PerfCpuSet implements AutoCloseable {
         return cpus[index];
     }
 
+    /** The CPUs of the set, ascending, as an unmodifiable list. */
+    List<Integer> cpus() {
+        return Arrays.stream(cpus).boxed().toList();
+    }
+
     /** The cursor of the ring at {@code index} (also its epoll tag). */
     PerfCursor ring(int index) {
         return rings[index];
