@@ -6,6 +6,7 @@ import dev.panbpf.internal.Fd;
 import dev.panbpf.internal.MapAttr;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Optional;
 
 /**
  * BpfMap is one kernel BPF map: its fd and shape, and the element operations on {@link MemorySegment} keys and
@@ -23,6 +24,7 @@ public class BpfMap implements AutoCloseable {
     private final long valueSize;
     private final long maxEntries;
     private final int flags;
+    BpfObject object;   // set by MapScalars before the object hands the map out; null for create and describe
 
     BpfMap(Fd fd, boolean owned, String name, int type, long keySize, long valueSize, long maxEntries, int flags) {
         this.fd = fd;
@@ -91,6 +93,11 @@ public class BpfMap implements AutoCloseable {
     /** {@return the map's name ("" for unnamed maps)} */
     public String name() {
         return name;
+    }
+
+    /** {@return the loaded BPF object this map belongs to; empty for a map made by create or describe} */
+    public Optional<BpfObject> object() {
+        return Optional.ofNullable(object);
     }
 
     /** {@return the kernel's map type number; see {@link #mapType()}} */

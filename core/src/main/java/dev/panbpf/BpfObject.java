@@ -233,7 +233,7 @@ public final class BpfObject implements AutoCloseable {
         loadFailed = false;
         loaded = true;
         for (var e : mapPointers.entrySet()) {
-            maps.put(e.getKey(), BpfMap.describe(libbpf_h.bpf_map__fd(e.getValue()), e.getKey()));
+            maps.put(e.getKey(), MapScalars.describe(libbpf_h.bpf_map__fd(e.getValue()), e.getKey(), this));
         }
         for (BpfProgram p : programs.values()) {
             p.loaded();

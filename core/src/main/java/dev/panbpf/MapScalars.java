@@ -28,6 +28,13 @@ final class MapScalars {
         }
     }
 
+    /** A map of a loaded object: described from its fd, and knowing its object. */
+    static BpfMap describe(int fd, String name, BpfObject object) {
+        BpfMap m = describe(fd, name);
+        m.object = object;
+        return m;
+    }
+
     static Integer lookupInt(BpfMap m, int key) {
         MapChecks.scalarValue(m, 4, "lookupInt");
         try (Arena a = Arena.ofConfined()) {

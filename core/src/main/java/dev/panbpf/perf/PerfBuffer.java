@@ -9,6 +9,7 @@ import dev.panbpf.event.StructCodec;
 import dev.panbpf.internal.ConsumerGate;
 import dev.panbpf.internal.Deadline;
 import dev.panbpf.internal.Epoll;
+import dev.panbpf.internal.ProducerDrops;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -82,12 +83,14 @@ public final class PerfBuffer implements EventReader {
     private final ConsumerGate gate;
     /** Per ring: samples handed to handlers, added once per read. */
     private final AtomicLongArray delivered;
+    private final ProducerDrops drops;
     private volatile long droppedAtClose;
     /** Whether the last ring read stopped because its handler returned false. Consumer thread only. */
     private boolean stopped;
 
     private PerfBuffer(BpfMap map, PerfOptions options, String what) {
         this.what = what;
+        this.drops = ProducerDrops.of(map);   // before the rings: it holds nothing to release
         this.set = PerfCpuSet.open(map, options, what);
         this.epoll = set.epoll();
         this.waits = new PerfWait(epoll, set.size());
@@ -329,6 +332,18 @@ public final class PerfBuffer implements EventReader {
             n += set.ring(i).lost();
         }
         return n;
+    }
+
+    /**
+     * Samples the BPF programs failed to send since this buffer opened, as panbpf.bpf.h's
+     * {@code panbpf_perf_event_output} counts them in the object's {@code panbpf_drops} map (0 without one): every
+     * failure but a full ring, which the kernel reports as {@link #lost()}; mostly ENOENT, no reader on that CPU.
+     *
+     * @return the count, all CPUs together
+     * @throws BpfException if the map's object was closed
+     */
+    public long producerDrops() {
+        return drops.sinceOpen();
     }
 
     /**

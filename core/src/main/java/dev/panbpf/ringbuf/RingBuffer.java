@@ -7,6 +7,7 @@ import dev.panbpf.MapType;
 import dev.panbpf.event.EventHandler;
 import dev.panbpf.event.StructCodec;
 import dev.panbpf.internal.Decoders;
+import dev.panbpf.internal.ProducerDrops;
 import dev.panbpf.internal.RecordDecoder;
 
 import java.time.Duration;
@@ -49,10 +50,12 @@ public final class RingBuffer implements EventReader {
     /** The one ring's reader; the name is read by reflection in CachedConsumeBenchmark. */
     private final RingReader reader;
     private final RingPollLoop.Pass whole;
+    private final ProducerDrops drops;
 
-    private RingBuffer(String name, RingSet rings) {
+    private RingBuffer(String name, RingSet rings, ProducerDrops drops) {
         this.name = name;
         this.rings = rings;
+        this.drops = drops;
         this.reader = rings.reader(0);
         this.whole = RingPollLoop.whole(reader);
     }
@@ -71,7 +74,8 @@ public final class RingBuffer implements EventReader {
                     + "maps" + (map.mapType() == MapType.USER_RINGBUF ? " (write a USER_RINGBUF with UserRingBuffer)"
                     : map.mapType() == MapType.PERF_EVENT_ARRAY ? " (read a PERF_EVENT_ARRAY with PerfBuffer)" : ""));
         }
-        return new RingBuffer(name, RingSet.open(name, List.of(map), List.of(name)));
+        ProducerDrops drops = ProducerDrops.of(map);   // before the mapping: it holds nothing to release
+        return new RingBuffer(name, RingSet.open(name, List.of(map), List.of(name)), drops);
     }
 
     /**
@@ -238,8 +242,23 @@ public final class RingBuffer implements EventReader {
     }
 
     /**
+     * Records the BPF programs failed to put into this ring since this reader was opened (the ring was full, or a
+     * size was refused), as the {@code panbpf_ringbuf_*} wrappers of panbpf.bpf.h count them in the object's
+     * {@code panbpf_drops} map. 0 when the map's object has no such map (the program uses the plain helpers) or
+     * the map has no object. With the wrappers, every record a program tried to send is delivered, discarded or
+     * counted here. Reads the map at each call, also after {@link #close()}.
+     *
+     * @return the count, all CPUs together
+     * @throws dev.panbpf.BpfException if the map's object was closed
+     */
+    public long producerDrops() {
+        return drops.sinceOpen();
+    }
+
+    /**
      * Always 0: a ring buffer has no lost-event count. A BPF program learns that the ring is full when its
-     * {@code bpf_ringbuf_reserve} fails, and only it can count that (in a map or a global).
+     * {@code bpf_ringbuf_reserve} fails, and only it can count that: the wrappers of panbpf.bpf.h do, see
+     * {@link #producerDrops()}.
      *
      * @return 0
      */

@@ -4,6 +4,7 @@ import dev.panbpf.BpfMap;
 import dev.panbpf.BufferClosedException;
 import dev.panbpf.EventReader;
 import dev.panbpf.MapType;
+import dev.panbpf.internal.ProducerDrops;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,6 +43,7 @@ public final class RingBufferPoller implements EventReader {
     private final RingSet rings;
     private final RingReader[] readers;
     private final RecordHandler[] handlers;
+    private final ProducerDrops[] drops;
     private final int batch;
     /** Turns enough to empty the largest ring when full: the bound of one {@link #consume()}. */
     private final long maxTurns;
@@ -52,8 +54,9 @@ public final class RingBufferPoller implements EventReader {
     /** Whether a handler returned false during the last turn. */
     private boolean handlerStopped;
 
-    private RingBufferPoller(RingSet rings, RecordHandler[] handlers, int batch) {
+    private RingBufferPoller(RingSet rings, RecordHandler[] handlers, ProducerDrops[] drops, int batch) {
         this.rings = rings;
+        this.drops = drops;
         this.readers = new RingReader[rings.rings()];
         long largest = 0;
         for (int i = 0; i < readers.length; i++) {
@@ -175,6 +178,34 @@ public final class RingBufferPoller implements EventReader {
         return reader(ring).discarded();
     }
 
+    /**
+     * Records the BPF programs failed to put into ring {@code ring} since the poller was built, as the
+     * {@code panbpf_ringbuf_*} wrappers of panbpf.bpf.h count them ({@link RingBuffer#producerDrops()} says more);
+     * 0 when the ring's object has no {@code panbpf_drops} map.
+     *
+     * @param ring the ring's number
+     * @return the count, all CPUs together
+     * @throws dev.panbpf.BpfException if the ring's object was closed
+     */
+    public long producerDrops(int ring) {
+        reader(ring);
+        return drops[ring].sinceOpen();
+    }
+
+    /**
+     * {@link #producerDrops(int)} of all rings together.
+     *
+     * @return the count
+     * @throws dev.panbpf.BpfException if a ring's object was closed
+     */
+    public long producerDrops() {
+        long n = 0;
+        for (ProducerDrops d : drops) {
+            n += d.sinceOpen();
+        }
+        return n;
+    }
+
     /** Records delivered from all rings so far. */
     @Override
     public long delivered() {
@@ -183,7 +214,7 @@ public final class RingBufferPoller implements EventReader {
 
     /**
      * Always 0: ring buffers have no lost-event count. A BPF program learns that a ring is full when its
-     * {@code bpf_ringbuf_reserve} fails, and only it can count that (in a map or a global).
+     * {@code bpf_ringbuf_reserve} fails, and only it can count that: see {@link #producerDrops(int)}.
      *
      * @return 0
      */
@@ -281,15 +312,17 @@ public final class RingBufferPoller implements EventReader {
                         + "handler)");
             }
             List<String> names = new ArrayList<>(maps.size());
+            ProducerDrops[] drops = new ProducerDrops[maps.size()];   // before the mappings: they hold nothing
             for (int i = 0; i < maps.size(); i++) {
                 BpfMap map = maps.get(i);
                 if (map.mapType() != MapType.RINGBUF) {
                     throw new IllegalArgumentException(map + " (ring " + i + ") is not a BPF_MAP_TYPE_RINGBUF");
                 }
                 names.add("ring buffer '" + map.name() + "' (poller ring " + i + ")");
+                drops[i] = ProducerDrops.of(map);
             }
             return new RingBufferPoller(RingSet.open("ring buffer poller", maps, names),
-                    handlers.toArray(new RecordHandler[0]), batch);
+                    handlers.toArray(new RecordHandler[0]), drops, batch);
         }
     }
 }
