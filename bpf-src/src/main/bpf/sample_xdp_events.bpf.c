@@ -6,6 +6,7 @@
 #include <linux/ip.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include "panbpf.bpf.h"
 
 // Addresses are in host byte order (10.0.0.1 is 0x0a000001), so Java can print them with shifts.
 struct packet_event {
@@ -14,7 +15,9 @@ struct packet_event {
 	__u32 packet_size; // bytes the interface received: Ethernet header to the end of the frame
 };
 
-enum packet_drop { DROP_RING_FULL = 0, DROP_PERF_FAILED = 1, DROP_SLOTS };
+// The counts of failed outputs per buffer, which the panbpf_* wrappers below keep and Java reads as
+// producerDrops(): the kernel counts none for a ring buffer, and for a perf buffer only a full ring (LOST records).
+PANBPF_DROPS_MAP;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -27,36 +30,18 @@ struct {
 	__uint(value_size, sizeof(__u32));
 } packets_perf SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, DROP_SLOTS);
-	__type(key, __u32);
-	__type(value, __u64);
-} packet_drops SEC(".maps");
-
-static void count_drop(__u32 slot)
-{
-	__u64 *n = bpf_map_lookup_elem(&packet_drops, &slot);
-
-	if (n)
-		__sync_fetch_and_add(n, 1);
-}
-
 // Sends one event both ways. A function of its own (not inlined) puts struct packet_event into the object's
 // BTF, where Java checks its record against the C layout before reading any event.
 static __noinline int emit(struct xdp_md *ctx, struct packet_event *ev)
 {
-	// Perf buffer: the event is copied into this CPU's buffer.
-	if (bpf_perf_event_output(ctx, &packets_perf, BPF_F_CURRENT_CPU, ev, sizeof(*ev)) < 0)
-		count_drop(DROP_PERF_FAILED);
+	// Perf buffer: the event is copied into this CPU's buffer; a failure is counted by the wrapper.
+	panbpf_perf_event_output(ctx, &packets_perf, BPF_F_CURRENT_CPU, ev, sizeof(*ev));
 
-	// Ring buffer: reserve space shared by all CPUs, fill it in place, submit.
-	struct packet_event *slot = bpf_ringbuf_reserve(&packets_ring, sizeof(*slot), 0);
+	// Ring buffer: reserve space shared by all CPUs, fill it in place, submit. A full ring is counted too.
+	struct packet_event *slot = panbpf_ringbuf_reserve(&packets_ring, sizeof(*slot), 0);
 
-	if (!slot) {
-		count_drop(DROP_RING_FULL);
+	if (!slot)
 		return 0;
-	}
 	*slot = *ev;
 	bpf_ringbuf_submit(slot, 0);
 	return 0;

@@ -1,7 +1,6 @@
 package dev.panbpf.samples.xdp;
 
 import dev.panbpf.BpfLink;
-import dev.panbpf.BpfMap;
 import dev.panbpf.BpfObject;
 import dev.panbpf.bpf.BpfPrograms;
 import dev.panbpf.event.StructCodec;
@@ -76,20 +75,24 @@ public final class PacketTracer implements AutoCloseable {
         ring.wakeup();
     }
 
-    /** Events the ring buffer had no room for (counted by the program: the ring buffer itself keeps no count). */
-    public long ringDrops() {
-        return drops(0);
+    /** Events the ring buffer had no room for: the program's panbpf_ringbuf_reserve counted them. */
+    public long ringProducerDrops() {
+        return ring.producerDrops();
     }
 
-    /** Events the perf buffer lost: failed outputs counted by the program plus LOST records from the kernel. */
-    public long perfDrops() {
-        return drops(1) + perf.lost();
+    /** Records the program reserved and then discarded (this one never does). */
+    public long ringDiscarded() {
+        return ring.discarded();
     }
 
-    private long drops(int slot) {
-        BpfMap counts = object.map("packet_drops");
-        Long n = counts.lookupLong(slot);
-        return n == null ? 0 : n;
+    /** Events the kernel reported lost because a CPU's perf ring was full (LOST records). */
+    public long perfLost() {
+        return perf.lost();
+    }
+
+    /** Perf outputs that failed for another reason (no reader on that CPU...), counted by the program's wrapper. */
+    public long perfProducerDrops() {
+        return perf.producerDrops();
     }
 
     /** Detaches the program and releases both buffers and the object. */

@@ -121,7 +121,8 @@ public final class XdpEvents implements Command {
     }
 
     private static void summary(PrintStream out, int ring, int perf, PacketTracer tracer) {
-        out.printf("%nring buffer: %d events, %d dropped; perf buffer: %d events, %d lost%n", ring,
-                tracer.ringDrops(), perf, tracer.perfDrops());
+        out.printf("%nring buffer: %d events, %d discarded, %d producer drops; perf buffer: %d events, %d lost, "
+                + "%d producer drops%n", ring, tracer.ringDiscarded(), tracer.ringProducerDrops(), perf,
+                tracer.perfLost(), tracer.perfProducerDrops());
     }
 }

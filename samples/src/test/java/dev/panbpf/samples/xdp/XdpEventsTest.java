@@ -66,8 +66,10 @@ class XdpEventsTest {
                 inSendOrder.retainAll(onCpu);
                 assertEquals(inSendOrder, onCpu, "one CPU's events in the order sent: " + perfByCpu);
             }
-            assertEquals(0, tracer.ringDrops());
-            assertEquals(0, tracer.perfDrops());
+            assertEquals(0, tracer.ringProducerDrops());
+            assertEquals(0, tracer.ringDiscarded());
+            assertEquals(0, tracer.perfLost());
+            assertEquals(0, tracer.perfProducerDrops());
         }
     }
 
@@ -87,6 +89,8 @@ class XdpEventsTest {
         long perfLines = text.lines().filter(l -> l.startsWith("perf buffer cpu") && l.contains(" -> ")).count();
         assertEquals(3, ringLines, text);
         assertEquals(3, perfLines, text);
+        assertTrue(text.contains("ring buffer: 3 events, 0 discarded, 0 producer drops; perf buffer: 3 events, 0 lost, "
+                + "0 producer drops"), text);
         assertTrue(text.matches("(?s).*198\\.1[89]\\.\\d+\\.\\d+ +-> 198\\.1[89]\\.\\d+\\.\\d+ +60 bytes.*"), text);
         assertEquals(before, namespaces());
         assertFalse(Ip.run("link").contains("pb" + ProcessHandle.current().pid() + "h"));
