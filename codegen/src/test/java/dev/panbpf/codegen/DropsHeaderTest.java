@@ -70,6 +70,9 @@ class DropsHeaderTest {
     @Test
     void theWrappersCompileWarningFreeInAUsersFileAndPassTheVerifier(@TempDir Path dir) throws Exception {
         Path o = compile(dir, USER_FILE);
+        Generator.Result r = Generator.of(o).packageName("gen.drops").generate();
+        assertTrue(r.files().stream().anyMatch(f -> f.source().contains("panbpfDrops()")),
+                "the skeleton has an accessor for the counter map like for any map");
         Kernel.requireRoot();
         try (BpfObject obj = BpfObject.open(o).load()) {
             assertEquals("PERCPU_HASH", obj.map("panbpf_drops").mapType().name());
