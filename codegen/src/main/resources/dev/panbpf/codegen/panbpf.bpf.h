@@ -125,8 +125,9 @@ static __always_inline void panbpf_count_drop_(void *drops, const char *arg)
 /* -ENOSPC is a full buffer, which the kernel reports in a LOST record; counting it too would count it twice. */
 #define panbpf_perf_event_output(ctx, map, flags, data, size) ({ \
     long panbpf_err_ = bpf_perf_event_output((ctx), (map), (flags), (data), (size)); \
-    if (__builtin_expect(panbpf_err_ != 0 && panbpf_err_ != -28 /* ENOSPC */, 0)) \
-        panbpf_count_drop_(&panbpf_drops, #map); \
+    if (__builtin_expect(panbpf_err_ != 0, 0)) \
+        if (panbpf_err_ != -28 /* ENOSPC */) \
+            panbpf_count_drop_(&panbpf_drops, #map); \
     panbpf_err_; })
 #else
 #define PANBPF_DROPS_MAP \
