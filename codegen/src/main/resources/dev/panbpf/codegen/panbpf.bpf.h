@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * panbpf.bpf.h: macros that tell panbpf's generator (panbpf gen, the panbpf Maven plugin) about your types.
+ * panbpf.bpf.h: macros that tell panbpf's generator (panbpf gen, the panbpf Maven plugin) about your types, and
+ * wrappers of the output helpers that count what a program failed to send. One BPF C file includes it.
  *
  * The BTF rule: clang keeps a struct in the object's BTF only when a global variable, a map definition or a
  * non-inlined function's signature uses it. A struct that only a local variable uses (the usual ring buffer
@@ -27,7 +28,8 @@
  *
  * The rule: the first argument must name the map itself, as &name or name; the wrapper turns that text into the
  * key (the name, cut to the 15 characters the kernel keeps of a map name, NUL-padded to 16 bytes). A pointer
- * variable holding the map would count under the variable's name, which no reader looks for.
+ * variable holding the map would count under the variable's name, which no reader looks for; a helper that
+ * takes the map as a parameter must be a macro. Two maps whose names share the first 15 characters share a count.
  *
  * perf: a full perf buffer already reaches the reader as the kernel's LOST record (PerfBuffer.lost()), and the
  * helper then returns -ENOSPC; panbpf_perf_event_output counts every other failure (-ENOENT: no reader on that
