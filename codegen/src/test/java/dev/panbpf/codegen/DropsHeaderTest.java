@@ -1,6 +1,7 @@
 package dev.panbpf.codegen;
 
 import dev.panbpf.BpfObject;
+import dev.panbpf.ringbuf.RingBuffer;
 import dev.panbpf.testing.Kernel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -95,6 +96,39 @@ class DropsHeaderTest {
         Kernel.requireRoot();
         try (BpfObject obj = BpfObject.open(o).load()) {
             assertTrue(obj.maps().stream().noneMatch(m -> m.name().equals("panbpf_drops")), obj.maps().toString());
+        }
+    }
+
+    @Test
+    void aReaderRefusesAMapNamedLikeTheCounterWithAnotherShape(@TempDir Path dir) throws Exception {
+        Path o = compile(dir, """
+                #include <linux/bpf.h>
+                #include <bpf/bpf_helpers.h>
+                struct {
+                    __uint(type, BPF_MAP_TYPE_ARRAY);
+                    __uint(max_entries, 1);
+                    __type(key, __u32);
+                    __type(value, __u64);
+                } panbpf_drops SEC(".maps");
+                struct {
+                    __uint(type, BPF_MAP_TYPE_RINGBUF);
+                    __uint(max_entries, 4096);
+                } events SEC(".maps");
+                SEC("xdp") int pass(struct xdp_md *ctx)
+                {
+                    __u32 k = 0;
+                    void *r = bpf_ringbuf_reserve(&events, 8, 0);
+                    if (r)
+                        bpf_ringbuf_discard(r, 0);
+                    return bpf_map_lookup_elem(&panbpf_drops, &k) ? XDP_PASS : XDP_DROP;
+                }
+                char LICENSE[] SEC("license") = "GPL";
+                """);
+        Kernel.requireRoot();
+        try (BpfObject obj = BpfObject.open(o).load()) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> RingBuffer.of(obj.map("events")));
+            assertTrue(e.getMessage().contains("PANBPF_DROPS_MAP"), e.getMessage());
         }
     }
 
