@@ -97,8 +97,8 @@ final class LibbpfFailure {
             // Mounted, but mode 700 and owned by root: libbpf cannot read the tracepoint's id, whatever the caps.
             hint = "tracefs is mounted but this user cannot read it (/sys/kernel/tracing is root's, mode 700), "
                     + "so the id of tracepoint '" + section.substring(section.indexOf('/') + 1) + "' cannot be "
-                    + "read; run as root, grant CAP_DAC_READ_SEARCH as well, or let the user read it: "
-                    + "chmod 755 /sys/kernel/tracing (or mount tracefs with -o mode=755)";
+                    + "read; run as root, grant CAP_DAC_READ_SEARCH as well, or let a group read it: "
+                    + "mount -o remount,gid=GROUP,mode=0750 /sys/kernel/tracing";
         } else if (errno == errno_h.ENOENT() && isTracepoint(section)) {
             hint = tracefsMounted()
                     ? "the kernel has no tracepoint '" + section.substring(section.indexOf('/') + 1) + "'; the "
