@@ -103,8 +103,8 @@ public final class ConsumerCpu {
     /** Alternating runs of panbpf's and libbpf's consumer on {@code buffer}; returns the table row. */
     static String compare(String buffer, String wakeups, double seconds, int runs) throws InterruptedException {
         boolean batched = wakeups.equals("batched");
-        ProducerConfig config = new ProducerConfig(BURST, SIZE, 0, batched ? ProducerConfig.NO_WAKEUP : 0,
-                ProducerConfig.RING, batched ? WAKEUP_EVERY : 0);
+        ProducerConfig config = new ProducerConfig(BURST, SIZE, 0, batched ? Producer.NO_WAKEUP : 0,
+                Producer.RING, batched ? WAKEUP_EVERY : 0);
         long nanos = (long) (seconds * 1e9);
         try (Producer forJava = new Producer(DrainBenchmark.BUFFER_BYTES, config);
              Producer forLibbpf = new Producer(DrainBenchmark.BUFFER_BYTES, config);
