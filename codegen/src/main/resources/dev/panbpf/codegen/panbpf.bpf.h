@@ -10,7 +10,7 @@
  *                                         a record for it
  *   struct { ... } events SEC(".maps") PANBPF_RECORDS(struct event);
  *                                         on a ring buffer: its records are struct event, so the skeleton gets a
- *                                         typed reader (eventsReader()); use PANBPF_KEEP as well
+ *                                         typed reader (eventsReader()); on a perf event array as well; use PANBPF_KEEP too
  */
 #ifndef PANBPF_BPF_H
 #define PANBPF_BPF_H
