@@ -7,6 +7,7 @@ import dev.panbpf.internal.CType;
 import dev.panbpf.internal.ObjectBtf;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,6 +36,8 @@ public final class RecordSource {
     private final Map<String, Long> nestedAlign = new LinkedHashMap<>();
     private final Set<String> javaNames = new HashSet<>();
     private final Set<String> imports = new TreeSet<>();
+    /** "struct x" / "enum x" -> the top-level Java type written beside this one. */
+    private final Map<String, String> shared = new HashMap<>();
 
     private RecordSource() { }
 
@@ -60,10 +63,32 @@ public final class RecordSource {
      * @throws BpfException when the struct is missing or has a member panbpf cannot map (a bitfield)
      */
     public static String generate(BpfObject object, String struct, String packageName) {
+        return generate(object, struct, packageName, Map.of());
+    }
+
+    /**
+     * Like {@link #generate(BpfObject, String, String)}, for a generator that writes several types side by side:
+     * a member whose C type is a key of {@code shared} ({@code "struct name"} or {@code "enum name"}) takes the
+     * top-level Java type named by its value, written elsewhere, instead of a nested copy of it.
+     *
+     * @param object the BPF object whose BTF holds the struct
+     * @param struct the C struct's name
+     * @param packageName the package of the generated record, or ""
+     * @param shared C types that have a top-level Java type of their own in the same package, and its name
+     * @return Java source of the record
+     * @throws BpfException when the struct is missing or has a member panbpf cannot map (a bitfield)
+     */
+    public static String generate(BpfObject object, String struct, String packageName, Map<String, String> shared) {
         Objects.requireNonNull(struct, "struct");
         String owner = "BPF object '" + object.name() + "'";
         CType.Struct c = ObjectBtf.read(object, btf -> BtfTypes.struct(btf, struct, owner));
         RecordSource g = new RecordSource();
+        for (var e : shared.entrySet()) {
+            if (!e.getKey().equals("struct " + struct)) {
+                g.shared.put(e.getKey(), e.getValue());
+                g.javaNames.add(e.getValue());      // a nested type must not take, and so shadow, that name
+            }
+        }
         String name = g.uniqueType(camel(c.name().isEmpty() ? struct : c.name(), true));
         String body = g.record(c, name, "", true);
         StringBuilder out = new StringBuilder();
@@ -227,6 +252,11 @@ public final class RecordSource {
                     new Mapped(f.size() == 4 ? "float" : "double", name, f.size());
             case CType.Pointer p -> unsigned("long", 8, name, false);
             case CType.Enum e -> enumeration(e, m.name(), name);
+            case CType.Struct s when !s.union() && shared.containsKey("struct " + s.name()) -> {
+                RecordSource scratch = new RecordSource();   // only for the struct's natural alignment
+                scratch.record(s, "Scratch", "", false);
+                yield new Mapped(shared.get("struct " + s.name()), name, scratch.nestedAlign.get("Scratch"));
+            }
             case CType.Struct s when !s.union() -> {
                 String key = s.name().isEmpty() ? owner + "." + m.name() : s.name();
                 String javaName = typeNames.get(key);
@@ -265,7 +295,7 @@ public final class RecordSource {
 
     private Mapped enumeration(CType.Enum e, String member, String name) {
         String key = "enum " + (e.name().isEmpty() ? member : e.name());
-        String javaName = typeNames.get(key);
+        String javaName = e.name().isEmpty() ? typeNames.get(key) : shared.getOrDefault(key, typeNames.get(key));
         if (javaName == null) {
             javaName = uniqueType(camel(e.name().isEmpty() ? member : e.name(), true));
             typeNames.put(key, javaName);
