@@ -24,12 +24,6 @@ import java.util.TreeSet;
  * {@link Padding}. Unions and arrays of structs become raw {@code byte[]}; bitfields are refused.
  */
 public final class RecordSource {
-    private static final Set<String> KEYWORDS = Set.of("abstract", "assert", "boolean", "break", "byte", "case",
-            "catch", "char", "class", "const", "continue", "default", "do", "double", "else", "enum", "extends",
-            "final", "finally", "float", "for", "goto", "if", "implements", "import", "instanceof", "int",
-            "interface", "long", "native", "new", "package", "private", "protected", "public", "return", "short",
-            "static", "strictfp", "super", "switch", "synchronized", "this", "throw", "throws", "transient", "try",
-            "void", "volatile", "while", "true", "false", "null", "record", "var", "yield", "sealed", "permits");
 
     private final Map<String, String> nestedTypes = new LinkedHashMap<>();   // C name -> Java source
     private final Map<String, String> typeNames = new LinkedHashMap<>();     // C name -> Java name
@@ -89,7 +83,7 @@ public final class RecordSource {
                 g.javaNames.add(e.getValue());      // a nested type must not take, and so shadow, that name
             }
         }
-        String name = g.uniqueType(camel(c.name().isEmpty() ? struct : c.name(), true));
+        String name = g.uniqueType(JavaNames.camel(c.name().isEmpty() ? struct : c.name(), true));
         String body = g.record(c, name, "", true);
         StringBuilder out = new StringBuilder();
         if (!packageName.isEmpty()) {
@@ -111,7 +105,7 @@ public final class RecordSource {
      * @return the CamelCase Java name
      */
     public static String typeName(String cName) {
-        return camel(cName, true);
+        return JavaNames.camel(cName, true);
     }
 
     /**
@@ -154,7 +148,7 @@ public final class RecordSource {
             }
             Mapped j = map(m, c.name());
             if (!names.add(j.name)) {         // two C names with one camelCase form: keep the C name
-                j = new Mapped(j.type, identifier(m.name()), j.align);
+                j = new Mapped(j.type, JavaNames.identifier(m.name()), j.align);
                 names.add(j.name);
             }
             long aligned = StructShape.alignUp(at, j.align);
@@ -244,7 +238,7 @@ public final class RecordSource {
     private record Mapped(String type, String name, long align) { }
 
     private Mapped map(CType.Member m, String owner) {
-        String name = componentName(m.name());
+        String name = JavaNames.component(m.name());
         CType t = m.type();
         return switch (t) {
             case CType.Int i -> integer(i, name);
@@ -261,7 +255,7 @@ public final class RecordSource {
                 String key = s.name().isEmpty() ? owner + "." + m.name() : s.name();
                 String javaName = typeNames.get(key);
                 if (javaName == null) {
-                    javaName = uniqueType(camel(s.name().isEmpty() ? m.name() : s.name(), true));
+                    javaName = uniqueType(JavaNames.camel(s.name().isEmpty() ? m.name() : s.name(), true));
                     typeNames.put(key, javaName);
                     nestedTypes.put(key, "");     // reserve the slot before nested members add theirs
                     nestedTypes.put(key, record(s, javaName, "    ", false));
@@ -297,7 +291,7 @@ public final class RecordSource {
         String key = "enum " + (e.name().isEmpty() ? member : e.name());
         String javaName = e.name().isEmpty() ? typeNames.get(key) : shared.getOrDefault(key, typeNames.get(key));
         if (javaName == null) {
-            javaName = uniqueType(camel(e.name().isEmpty() ? member : e.name(), true));
+            javaName = uniqueType(JavaNames.camel(e.name().isEmpty() ? member : e.name(), true));
             typeNames.put(key, javaName);
             nestedTypes.put(key, enumSource(e, javaName));
         }
@@ -322,7 +316,7 @@ public final class RecordSource {
         List<String> constants = new ArrayList<>();
         for (CType.Enumerator v : e.values()) {
             if (seen.add(v.value())) {
-                constants.add("        " + identifier(v.name()) + "(" + v.value() + "L)");
+                constants.add("        " + JavaNames.identifier(v.name()) + "(" + v.value() + "L)");
             } else {
                 constants.add("        // " + v.name() + " = " + v.value() + " repeats a value above");
             }
@@ -386,29 +380,5 @@ public final class RecordSource {
             n = base + i;
         }
         return n;
-    }
-
-    private static String componentName(String cName) {
-        return identifier(camel(cName, false));
-    }
-
-    /** snake_case to camelCase ({@code upper}: CamelCase); leading underscores dropped. */
-    static String camel(String s, boolean upper) {
-        StringBuilder b = new StringBuilder();
-        boolean up = upper;
-        for (char ch : s.toCharArray()) {
-            if (ch == '_') {
-                up = b.length() > 0 || upper;
-                continue;
-            }
-            b.append(up ? Character.toUpperCase(ch) : b.length() == 0 ? Character.toLowerCase(ch) : ch);
-            up = false;
-        }
-        return b.length() == 0 ? (upper ? "Struct" : "field") : b.toString();
-    }
-
-    private static String identifier(String s) {
-        String id = Character.isJavaIdentifierStart(s.charAt(0)) ? s : "_" + s;
-        return KEYWORDS.contains(id) ? id + "_" : id;
     }
 }
