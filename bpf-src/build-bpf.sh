@@ -17,6 +17,8 @@ mode=${1:-build}
 CLANG=${CLANG:-clang}
 STRIP=${LLVM_STRIP:-llvm-strip}
 ARCH_INCLUDE=${ARCH_INCLUDE:-/usr/include/$(uname -m)-linux-gnu}
+# panbpf.bpf.h, the header the generator ships (its macros keep structs in BTF and tag typed rings).
+header=$(cd "$here/../codegen/src/main/resources/dev/panbpf/codegen" && pwd)
 
 if ! command -v "$CLANG" >/dev/null || ! command -v "$STRIP" >/dev/null; then
     if [ "$mode" = --check ]; then
@@ -36,7 +38,7 @@ stale=()
 for c in *.bpf.c; do
     name=${c%.c}.o
     "$CLANG" -O2 -g -target bpf -mcpu=v3 -Wall -Werror \
-        -I "$ARCH_INCLUDE" -ffile-prefix-map="$src"=. \
+        -I "$ARCH_INCLUDE" -I "$header" -ffile-prefix-map="$src"=. -ffile-prefix-map="$header"=panbpf \
         -c "$c" -o "$tmp/$name"
     "$STRIP" -g "$tmp/$name"
     if ! cmp -s "$tmp/$name" "$out/$name"; then

@@ -66,6 +66,11 @@ final class Helpers {
                         return ring.consume(codec, handler);
                     }
 
+                    /** Makes a poll waiting now (or the next one) return; any thread, such as a Ctrl-C hook. */
+                    public void wakeup() {
+                        ring.wakeup();
+                    }
+
                     /** The untyped reader underneath. */
                     public RingBuffer ring() {
                         return ring;
@@ -106,6 +111,11 @@ final class Helpers {
                     /** Samples the kernel dropped because a CPU's buffer was full, on all CPUs. */
                     public long lost() {
                         return perf.lost();
+                    }
+
+                    /** Makes a poll waiting now (or the next one) return; any thread, such as a Ctrl-C hook. */
+                    public void wakeup() {
+                        perf.wakeup();
                     }
 
                     /** The untyped reader underneath. */
