@@ -7,7 +7,7 @@
 #   build-bpf.sh --check   compile into a temporary directory and fail when a committed object differs from
 #                          what its source compiles to (CI runs this), or when an object has no source.
 #
-# Objects are reproducible: source and header paths are mapped to "." (-ffile-prefix-map), DWARF is stripped
+# Objects are reproducible: source paths are mapped to "." (-ffile-prefix-map), DWARF is stripped
 # (llvm-strip -g), and .BTF/.BTF.ext (types and line info for the verifier log) are kept.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,8 +17,8 @@ mode=${1:-build}
 CLANG=${CLANG:-clang}
 STRIP=${LLVM_STRIP:-llvm-strip}
 ARCH_INCLUDE=${ARCH_INCLUDE:-/usr/include/$(uname -m)-linux-gnu}
-# panbpf.bpf.h, the header the generator ships to users: the programs here include that very file, not a copy.
-include=$(cd "$here/../codegen/src/main/resources/dev/panbpf/codegen" && pwd)
+# panbpf.bpf.h, the header the generator ships (its macros keep structs in BTF and tag typed rings).
+header=$(cd "$here/../codegen/src/main/resources/dev/panbpf/codegen" && pwd)
 
 if ! command -v "$CLANG" >/dev/null || ! command -v "$STRIP" >/dev/null; then
     if [ "$mode" = --check ]; then
@@ -38,7 +38,7 @@ stale=()
 for c in *.bpf.c; do
     name=${c%.c}.o
     "$CLANG" -O2 -g -target bpf -mcpu=v3 -Wall -Werror \
-        -I "$ARCH_INCLUDE" -I "$include" -ffile-prefix-map="$src"=. -ffile-prefix-map="$include"=. \
+        -I "$ARCH_INCLUDE" -I "$header" -ffile-prefix-map="$src"=. -ffile-prefix-map="$header"=panbpf \
         -c "$c" -o "$tmp/$name"
     "$STRIP" -g "$tmp/$name"
     if ! cmp -s "$tmp/$name" "$out/$name"; then

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include <bpf/libbpf.h>
+#include <linux/perf_event.h>
 
 struct tally {
     size_t size; /* the program's payload size */
@@ -168,6 +169,75 @@ void perf_close(void *handle)
     struct perf_drain *d = handle;
     perf_buffer__free(d->pb);
     free(d);
+}
+
+/* A raw sample as perf_buffer__new_raw hands it over: the header, then u32 size and the payload. */
+struct raw_sample {
+    struct perf_event_header header;
+    __u32 size;
+    char data[];
+};
+
+static enum bpf_perf_event_ret on_perf_event(void *ctx, int cpu, struct perf_event_header *event)
+{
+    struct tally *t = ctx;
+
+    if (event->type == PERF_RECORD_SAMPLE) {
+        struct raw_sample *s = (struct raw_sample *)event;
+        (void)s->size;   /* the kernel's padded size: read the program's, as on_perf_sample does */
+        touch(t, s->data, t->size);
+    } else if (event->type == PERF_RECORD_LOST) {
+        t->lost += ((__u64 *)(event + 1))[1];   /* u64 id, u64 lost */
+    }
+    return LIBBPF_PERF_EVENT_CONT;
+}
+
+/*
+ * Like perf_open, with the perf events' wakeup_events set to wakeup (perf_buffer__new opens them with 1), for
+ * the consumer-CPU benchmark's batched row: the same BPF_OUTPUT software events libbpf opens itself.
+ */
+void *perf_open_wakeup(int map_fd, int page_cnt, int size, int wakeup)
+{
+    struct perf_drain *d = calloc(1, sizeof(*d));
+    struct perf_event_attr attr;
+
+    if (!d)
+        return NULL;
+    memset(&attr, 0, sizeof(attr));
+    attr.size = sizeof(attr);
+    attr.type = PERF_TYPE_SOFTWARE;
+    attr.config = PERF_COUNT_SW_BPF_OUTPUT;
+    attr.sample_type = PERF_SAMPLE_RAW;
+    attr.sample_period = 1;
+    attr.wakeup_events = wakeup;
+    d->t.size = (size_t)size;
+    d->pb = perf_buffer__new_raw(map_fd, (size_t)page_cnt, &attr, on_perf_event, &d->t, NULL);
+    if (!d->pb) {
+        int err = errno;
+        free(d);
+        errno = err;
+        return NULL;
+    }
+    return d;
+}
+
+/* The perf side of ring_poll_for: perf_buffer__poll until nanos of wall time have passed. */
+long perf_poll_for(void *handle, long nanos, int timeout_ms, long *cpu_nanos)
+{
+    struct perf_drain *d = handle;
+    long before = d->t.records;
+    long cpu = clock_nanos(CLOCK_THREAD_CPUTIME_ID);
+    long end = clock_nanos(CLOCK_MONOTONIC) + nanos;
+    long left;
+
+    while ((left = end - clock_nanos(CLOCK_MONOTONIC)) > 0) {
+        int wait = left / 1000000 < timeout_ms ? (int)(left / 1000000) + 1 : timeout_ms;
+        int err = perf_buffer__poll(d->pb, wait);
+        if (err < 0 && err != -EINTR)
+            return err;
+    }
+    *cpu_nanos = clock_nanos(CLOCK_THREAD_CPUTIME_ID) - cpu;
+    return d->t.records - before;
 }
 
 /* The mmap'ed perf_event_mmap_page of buffer idx (CPU idx), so a benchmark can rewind data_tail; NULL on error. */

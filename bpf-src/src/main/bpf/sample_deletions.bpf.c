@@ -4,6 +4,7 @@
 // because tools differ: rm calls unlinkat, while glibc's unlink() (and so Java's Files.delete) calls unlink.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
+#include "panbpf.bpf.h"
 
 #define COMM_LEN 16
 #define PATH_LEN 256
@@ -39,7 +40,7 @@ enum deletion_drop {
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
-} deletions SEC(".maps");
+} deletions SEC(".maps") PANBPF_RECORDS(struct deletion_event);   // Java gets a typed reader of it
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

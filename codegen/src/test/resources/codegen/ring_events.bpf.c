@@ -2,7 +2,8 @@
 /*
  * ring_events: the generator's own test object. Program `send` (XDP, run with BPF_PROG_TEST_RUN) sends one
  * struct ring_event per run to ring buffer `events`, numbered from the global `next_seq`, with the packet length
- * and `tag` (a .rodata global set before load). RING_EVENT_V2 moves a member, as a changed C source would.
+ * and `tag` (a .rodata global set before load); program `send_perf` sends the same struct to the perf event array
+ * `perf_events`. RING_EVENT_V2 moves a member, as a changed C source would.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -27,6 +28,12 @@ struct {
     __uint(max_entries, 64 * 1024);
 } events SEC(".maps") PANBPF_RECORDS(struct ring_event);
 
+struct {
+    __uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+    __uint(key_size, sizeof(__u32));
+    __uint(value_size, sizeof(__u32));
+} perf_events SEC(".maps") PANBPF_RECORDS(struct ring_event);
+
 const volatile __u32 tag = 0;
 __u64 next_seq = 0;
 
@@ -43,6 +50,20 @@ int send(struct xdp_md *ctx)
     e->tag = tag;
     e->mode = tag ? MODE_TAGGED : MODE_PLAIN;
     bpf_ringbuf_submit(e, 0);
+    return XDP_PASS;
+}
+
+SEC("xdp")
+int send_perf(struct xdp_md *ctx)
+{
+    struct ring_event e;
+
+    __builtin_memset(&e, 0, sizeof(e));
+    e.seq = __sync_fetch_and_add(&next_seq, 1);
+    e.len = ctx->data_end - ctx->data;
+    e.tag = tag;
+    e.mode = tag ? MODE_TAGGED : MODE_PLAIN;
+    bpf_perf_event_output(ctx, &perf_events, BPF_F_CURRENT_CPU, &e, sizeof(e));
     return XDP_PASS;
 }
 

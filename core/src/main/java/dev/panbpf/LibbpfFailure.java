@@ -93,6 +93,12 @@ final class LibbpfFailure {
         if (errno == errno_h.EOPNOTSUPP()) {
             hint = "libbpf cannot attach section '" + section + "' by itself; XDP programs attach with "
                     + "attachXdp(interface), test programs run with testRun(...)";
+        } else if (isTracepoint(section) && tracefsUnreadable()) {
+            // Mounted, but mode 700 and owned by root: libbpf cannot read the tracepoint's id, whatever the caps.
+            hint = "tracefs is mounted but this user cannot read it (/sys/kernel/tracing is root's, mode 700), "
+                    + "so the id of tracepoint '" + section.substring(section.indexOf('/') + 1) + "' cannot be "
+                    + "read; run as root, grant CAP_DAC_READ_SEARCH as well, or let a group read it: "
+                    + "mount -o remount,gid=GROUP,mode=0750 /sys/kernel/tracing";
         } else if (errno == errno_h.ENOENT() && isTracepoint(section)) {
             hint = tracefsMounted()
                     ? "the kernel has no tracepoint '" + section.substring(section.indexOf('/') + 1) + "'; the "
@@ -141,6 +147,31 @@ final class LibbpfFailure {
 
     static boolean isTracepoint(String section) {
         return section.startsWith("tp/") || section.startsWith("tracepoint/");
+    }
+
+    /** Whether a tracefs is mounted (per /proc/self/mounts, which anyone may read) that this user cannot enter. */
+    static boolean tracefsUnreadable() {
+        for (String dir : List.of("/sys/kernel/tracing", "/sys/kernel/debug/tracing")) {
+            Path p = Path.of(dir);
+            if (tracefsMountedAt(dir) && !(Files.isReadable(p) && Files.isExecutable(p))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean tracefsMountedAt(String dir) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/mounts"))) {
+                String[] f = line.split(" ");
+                if (f.length > 2 && f[1].equals(dir) && f[2].equals("tracefs")) {
+                    return true;
+                }
+            }
+        } catch (java.io.IOException e) {
+            return false;
+        }
+        return false;
     }
 
     static boolean tracefsMounted() {

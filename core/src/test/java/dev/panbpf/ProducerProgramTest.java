@@ -8,6 +8,9 @@ import dev.panbpf.bpf.BpfPrograms;
 import dev.panbpf.internal.Fd;
 import dev.panbpf.internal.Sys;
 import dev.panbpf.testing.Kernel;
+import dev.panbpf.testing.ProducerConfig;
+import dev.panbpf.testing.ProducerCounters;
+import dev.panbpf.testing.ProducerObject;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -19,14 +22,6 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** The shared producer from bpf-src, loaded through libbpf and driven by BPF_PROG_TEST_RUN. */
 class ProducerProgramTest {
-    /** struct producer_counters: u64 seq, ring_ok, ring_failed, ring_discarded, perf_ok, perf_failed. */
-    private static final int SEQ = 0;
-    private static final int RING_OK = 8;
-    private static final int RING_FAILED = 16;
-    private static final int RING_DISCARDED = 24;
-    private static final int PERF_OK = 32;
-    private static final int PERF_FAILED = 40;
-
     @BeforeAll
     static void root() {
         Kernel.requireRoot();
@@ -36,30 +31,17 @@ class ProducerProgramTest {
         configure(obj, count, size, discardEvery, 0, target, 0);
     }
 
-    /**
-     * Writes struct producer_config { count, size, discard_every, rb_flags, target, wakeup_every } into map
-     * config.
-     */
+    /** Writes the config through the generated skeleton's typed map accessor. */
     static void configure(BpfObject obj, int count, int size, int discardEvery, int rbFlags, int target,
                           int wakeupEvery) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment cfg = a.allocate(24);
-            cfg.set(ValueLayout.JAVA_INT, 0, count);
-            cfg.set(ValueLayout.JAVA_INT, 4, size);
-            cfg.set(ValueLayout.JAVA_INT, 8, discardEvery);
-            cfg.set(ValueLayout.JAVA_INT, 12, rbFlags);
-            cfg.set(ValueLayout.JAVA_INT, 16, target);
-            cfg.set(ValueLayout.JAVA_INT, 20, wakeupEvery);
-            obj.map("config").update(a.allocateFrom(ValueLayout.JAVA_INT, 0), cfg);
-        }
+        ProducerObject.of(obj).updateConfig(0,
+                new ProducerConfig(count, size, discardEvery, rbFlags, target, wakeupEvery));
     }
 
-    static long counter(BpfObject obj, int offset) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment v = a.allocate(48);
-            assertTrue(obj.map("counters").lookup(a.allocateFrom(ValueLayout.JAVA_INT, 0), v));
-            return v.get(ValueLayout.JAVA_LONG, offset);
-        }
+    static ProducerCounters counters(BpfObject obj) {
+        ProducerCounters c = ProducerObject.of(obj).lookupCounters(0);
+        assertNotNull(c, "counters[0]");
+        return c;
     }
 
     @Test
@@ -69,9 +51,9 @@ class ProducerProgramTest {
             configure(obj, 3, 64, 0, 1);
             BpfProgram.RunResult r = obj.program("produce").testRun(new byte[64], 10);
             assertEquals(2, r.retval(), "XDP_PASS");
-            assertEquals(30, counter(obj, SEQ));
-            assertEquals(30, counter(obj, RING_OK) + counter(obj, RING_FAILED));
-            assertEquals(0, counter(obj, RING_DISCARDED));
+            assertEquals(30, counters(obj).seq());
+            assertEquals(30, counters(obj).ringOk() + counters(obj).ringFailed());
+            assertEquals(0, counters(obj).ringDiscarded());
         }
     }
 
@@ -81,11 +63,11 @@ class ProducerProgramTest {
             obj.load();
             configure(obj, 10, 100, 5, 3);
             obj.program("produce").testRun(new byte[64], 2);
-            assertEquals(20, counter(obj, SEQ));
-            assertEquals(4, counter(obj, RING_DISCARDED));
-            assertEquals(16, counter(obj, RING_OK));
+            assertEquals(20, counters(obj).seq());
+            assertEquals(4, counters(obj).ringDiscarded());
+            assertEquals(16, counters(obj).ringOk());
             // No perf event is installed in pb for this CPU, so every output fails (and is counted).
-            assertEquals(20, counter(obj, PERF_FAILED));
+            assertEquals(20, counters(obj).perfFailed());
         }
     }
 
@@ -191,7 +173,7 @@ class ProducerProgramTest {
                 obj.map("pb").update(0, event.get());
                 configure(obj, 2, size, 0, 2);
                 obj.program("produce").testRun(arena.allocate(64), 1, 0);
-                assertEquals(2, counter(obj, PERF_OK));
+                assertEquals(2, counters(obj).perfOk());
                 long head = perf_event_mmap_page.data_head(mmap);
                 MemorySegment data = mmap.asSlice(page, page);
                 long at = 0;

@@ -109,7 +109,7 @@ public class CachedConsumeBenchmark {
         final void start(int target) {
             Cpus.pinCurrentThread(DrainBenchmark.CONSUMER_CPU);
             producer = new Producer(DrainBenchmark.BUFFER_BYTES, new ProducerConfig(DrainBenchmark.RECORDS, size(), 0,
-                    ProducerConfig.NO_WAKEUP, target, 0));
+                    Producer.NO_WAKEUP, target, 0));
             want = DrainBenchmark.touchedSum(producer.counters().seq(), size());
         }
 
@@ -144,7 +144,7 @@ public class CachedConsumeBenchmark {
 
         @Setup(Level.Trial)
         public void open() throws ReflectiveOperationException {
-            start(ProducerConfig.RING);
+            start(Producer.RING);
             ring = RingBuffer.of(producer.ring());
             producer.fill(DrainBenchmark.PRODUCER_CPU);
             reader = field(ring, "reader");
@@ -188,7 +188,7 @@ public class CachedConsumeBenchmark {
 
         @Setup(Level.Trial)
         public void open() {
-            start(ProducerConfig.RING);
+            start(Producer.RING);
             ring = LibbpfDrain.ring(producer.ring().fd(), size);
             producer.fill(DrainBenchmark.PRODUCER_CPU);
             arena = Arena.ofShared();
@@ -228,7 +228,7 @@ public class CachedConsumeBenchmark {
 
         @Setup(Level.Trial)
         public void open() {
-            start(ProducerConfig.PERF);
+            start(Producer.PERF);
             perf = PerfBuffer.of(producer.perf(), PerfOptions.defaults()
                     .pagesPerCpu(DrainBenchmark.PERF_PAGES));
             producer.fill(DrainBenchmark.PRODUCER_CPU);
@@ -270,7 +270,7 @@ public class CachedConsumeBenchmark {
 
         @Setup(Level.Trial)
         public void open() {
-            start(ProducerConfig.PERF);
+            start(Producer.PERF);
             perf = LibbpfDrain.perf(producer.perf().fd(), DrainBenchmark.PERF_PAGES, size);
             producer.fill(DrainBenchmark.PRODUCER_CPU);
             page = perf.perfPage(0);

@@ -1,6 +1,8 @@
 package dev.panbpf.bench;
 
 import dev.panbpf.Cpus;
+import dev.panbpf.perf.PerfBuffer;
+import dev.panbpf.perf.PerfOptions;
 import dev.panbpf.ringbuf.RecordHandler;
 import dev.panbpf.ringbuf.RingBuffer;
 
@@ -31,9 +33,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * --enable-native-access=ALL-UNNAMED -cp benchmarks.jar dev.panbpf.bench.ConsumerCpu [out.md] [seconds-per-run]
  * [runs]}.
  *
- * <p>Perf buffers: {@link #BUFFERS} lists one buffer kind; the perf pair ({@code PerfBuffer.poll} against
- * {@code perf_buffer__poll}, with wakeup_events 1 and {@link #WAKEUP_EVERY}) goes there beside it, opened in
- * {@link #open}, once the perf reader's rewrite has settled.
+ * <p>Perf buffers: {@code PerfBuffer.poll} against libbpf's {@code perf_buffer__poll}, both reading every CPU's
+ * buffer, with the perf events' wakeup_events 1 ({@code default}, what perf_buffer__new opens) and
+ * {@link #WAKEUP_EVERY} ({@code batched}, through perf_buffer__new_raw on libbpf's side).
  */
 public final class ConsumerCpu {
     static final long RATE = 1_000_000;
@@ -43,7 +45,7 @@ public final class ConsumerCpu {
     static final int PRODUCER_CPU = 0;
     static final int CONSUMER_CPU = 1;
     static final long POLL_TIMEOUT_NANOS = Duration.ofMillis(10).toNanos();
-    static final String[] BUFFERS = {"ring"};
+    static final String[] BUFFERS = {"ring", "perf"};
     static final String[] WAKEUPS = {"default", "batched"};
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
@@ -57,6 +59,11 @@ public final class ConsumerCpu {
 
         /** Events delivered since it was opened. */
         long delivered();
+
+        /** Events the kernel reported lost to this consumer (perf buffers only). */
+        default long lost() {
+            return 0;
+        }
 
         @Override
         void close();
@@ -103,13 +110,14 @@ public final class ConsumerCpu {
     /** Alternating runs of panbpf's and libbpf's consumer on {@code buffer}; returns the table row. */
     static String compare(String buffer, String wakeups, double seconds, int runs) throws InterruptedException {
         boolean batched = wakeups.equals("batched");
-        ProducerConfig config = new ProducerConfig(BURST, SIZE, 0, batched ? ProducerConfig.NO_WAKEUP : 0,
-                ProducerConfig.RING, batched ? WAKEUP_EVERY : 0);
+        boolean ring = buffer.equals("ring");
+        ProducerConfig config = ring ? new ProducerConfig(BURST, SIZE, 0, batched ? Producer.NO_WAKEUP : 0,
+                Producer.RING, batched ? WAKEUP_EVERY : 0) : new ProducerConfig(BURST, SIZE, 0, 0, Producer.PERF, 0);
         long nanos = (long) (seconds * 1e9);
         try (Producer forJava = new Producer(DrainBenchmark.BUFFER_BYTES, config);
              Producer forLibbpf = new Producer(DrainBenchmark.BUFFER_BYTES, config);
-             Consumer java = open(buffer, "panbpf", forJava);
-             Consumer libbpf = open(buffer, "libbpf", forLibbpf)) {
+             Consumer java = open(buffer, "panbpf", forJava, batched);
+             Consumer libbpf = open(buffer, "libbpf", forLibbpf, batched)) {
             run(forJava, java, nanos);                      // unmeasured: the JIT compiles the poll loop
             run(forLibbpf, libbpf, nanos);
             double[] j = new double[runs];
@@ -134,11 +142,14 @@ public final class ConsumerCpu {
     }
 
     /** The consumer {@code which} ("panbpf" or "libbpf") of {@code buffer} on {@code producer}'s map. */
-    static Consumer open(String buffer, String which, Producer producer) {
-        if (!buffer.equals("ring")) {
-            throw new IllegalArgumentException("no consumer pair for buffer " + buffer + " yet");
-        }
-        return which.equals("panbpf") ? new JavaRing(producer) : new LibbpfRing(producer);
+    static Consumer open(String buffer, String which, Producer producer, boolean batched) {
+        return switch (buffer) {
+            case "ring" -> which.equals("panbpf") ? new JavaRing(producer) : new LibbpfRing(producer);
+            case "perf" -> which.equals("panbpf") ? new JavaPerf(producer, batched ? WAKEUP_EVERY : 1)
+                    : new LibbpfConsumer(LibbpfDrain.perf(producer.perf().fd(), DrainBenchmark.PERF_PAGES, SIZE,
+                    batched ? WAKEUP_EVERY : 1));
+            default -> throw new IllegalArgumentException("no consumer pair for buffer " + buffer);
+        };
     }
 
     /** One run: the paced producer on PRODUCER_CPU for {@code nanos} while this thread polls. */
@@ -179,11 +190,13 @@ public final class ConsumerCpu {
      */
     static long check(String buffer, Producer producer, Consumer consumer) {
         ProducerCounters c = producer.counters();
-        if (c.ringOk() != consumer.delivered()) {
-            throw new IllegalStateException(buffer + ": the kernel stored " + c.ringOk() + " records, the consumer "
+        boolean ring = buffer.equals("ring");
+        long stored = ring ? c.ringOk() : c.perfOk();
+        if (stored != consumer.delivered()) {
+            throw new IllegalStateException(buffer + ": the kernel stored " + stored + " records, the consumer "
                     + "got " + consumer.delivered());
         }
-        return c.ringFailed();
+        return ring ? c.ringFailed() : c.perfFailed() + consumer.lost();
     }
 
     static double median(double[] values) {
@@ -236,13 +249,75 @@ public final class ConsumerCpu {
         }
     }
 
+    /** panbpf: PerfBuffer.poll in a loop over every CPU's buffer (as libbpf's), with the drain benchmark's handler. */
+    static final class JavaPerf implements Consumer, PerfBuffer.Handler {
+        final PerfBuffer perf;
+        long sum;
+
+        JavaPerf(Producer producer, int wakeupEvents) {
+            perf = PerfBuffer.of(producer.perf(), PerfOptions.defaults().pagesPerCpu(DrainBenchmark.PERF_PAGES)
+                    .wakeupEvents(wakeupEvents));
+        }
+
+        @Override
+        public long[] pollFor(long nanos) {
+            long cpu = THREADS.getCurrentThreadCpuTime();
+            long end = System.nanoTime() + nanos;
+            long events = 0;
+            for (long left; (left = end - System.nanoTime()) > 0; ) {
+                events += perf.poll(this, Duration.ofNanos(Math.min(left, POLL_TIMEOUT_NANOS)));
+            }
+            return new long[] {events, THREADS.getCurrentThreadCpuTime() - cpu};
+        }
+
+        @Override
+        public boolean onRecord(int cpu, MemorySegment payload, long timestamp) {
+            sum += DrainBenchmark.touch(payload, SIZE);
+            return true;
+        }
+
+        @Override
+        public void drainRest() {
+            while (perf.consume(this) > 0) {
+                // what the last burst left
+            }
+        }
+
+        @Override
+        public long delivered() {
+            return perf.delivered();
+        }
+
+        @Override
+        public long lost() {
+            return perf.lost();
+        }
+
+        @Override
+        public void close() {
+            perf.close();
+        }
+    }
+
     /** libbpf: ring_buffer__poll in a loop in C, with the same callback as the drain benchmark. */
-    static final class LibbpfRing implements Consumer {
+    static final class LibbpfRing extends LibbpfConsumer {
+        LibbpfRing(Producer producer) {
+            super(LibbpfDrain.ring(producer.ring().fd(), SIZE));
+        }
+    }
+
+    /** libbpf: ring_buffer__poll or perf_buffer__poll in a loop in C, with the drain benchmark's callback. */
+    static class LibbpfConsumer implements Consumer {
         final LibbpfDrain ring;
         long delivered;
 
-        LibbpfRing(Producer producer) {
-            ring = LibbpfDrain.ring(producer.ring().fd(), SIZE);
+        LibbpfConsumer(LibbpfDrain drain) {
+            ring = drain;
+        }
+
+        @Override
+        public long lost() {
+            return ring.lost();
         }
 
         @Override

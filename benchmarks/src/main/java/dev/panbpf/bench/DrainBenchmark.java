@@ -123,7 +123,7 @@ public class DrainBenchmark {
 
         @Setup(Level.Trial)
         public void open() {
-            startProducer(ProducerConfig.RING);
+            startProducer(Producer.RING);
             ring = RingBuffer.of(producer.ring());
         }
 
@@ -159,7 +159,7 @@ public class DrainBenchmark {
 
         @Setup(Level.Trial)
         public void open() {
-            startProducer(ProducerConfig.RING);
+            startProducer(Producer.RING);
             ring = LibbpfDrain.ring(producer.ring().fd(), size);
         }
 
@@ -194,7 +194,7 @@ public class DrainBenchmark {
 
         @Setup(Level.Trial)
         public void open() {
-            startProducer(ProducerConfig.RING);
+            startProducer(Producer.RING);
             ring = RingBuffer.of(producer.ring());
         }
 
@@ -224,7 +224,7 @@ public class DrainBenchmark {
 
         @Setup(Level.Trial)
         public void open() {
-            startProducer(ProducerConfig.PERF);
+            startProducer(Producer.PERF);
             perf = PerfBuffer.of(producer.perf(), PerfOptions.defaults().pagesPerCpu(PERF_PAGES));
         }
 
@@ -260,7 +260,7 @@ public class DrainBenchmark {
 
         @Setup(Level.Trial)
         public void open() {
-            startProducer(ProducerConfig.PERF);
+            startProducer(Producer.PERF);
             perf = LibbpfDrain.perf(producer.perf().fd(), PERF_PAGES, size);
         }
 
@@ -295,7 +295,7 @@ public class DrainBenchmark {
 
         @Setup(Level.Trial)
         public void open() {
-            startProducer(ProducerConfig.PERF);
+            startProducer(Producer.PERF);
             perf = PerfBuffer.of(producer.perf(), PerfOptions.defaults().pagesPerCpu(PERF_PAGES));
         }
 

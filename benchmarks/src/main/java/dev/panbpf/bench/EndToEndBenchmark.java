@@ -77,7 +77,7 @@ public class EndToEndBenchmark {
             boolean batched = wakeups.equals("batched");
             boolean isRing = buffer.equals("ring");
             producer = new Producer(DrainBenchmark.BUFFER_BYTES, new ProducerConfig(PER_RUN, SIZE, 0,
-                    batched ? ProducerConfig.NO_WAKEUP : 0, isRing ? ProducerConfig.RING : ProducerConfig.PERF,
+                    batched ? Producer.NO_WAKEUP : 0, isRing ? Producer.RING : Producer.PERF,
                     batched ? BATCH : 0));
             if (isRing) {
                 ring = RingBuffer.of(producer.ring());

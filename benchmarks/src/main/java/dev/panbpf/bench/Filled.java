@@ -50,7 +50,7 @@ public abstract class Filled {
     final void startProducer(int target) {
         Cpus.pinCurrentThread(DrainBenchmark.CONSUMER_CPU);
         producer = new Producer(DrainBenchmark.BUFFER_BYTES, new ProducerConfig(DrainBenchmark.RECORDS, size(), 0,
-                ProducerConfig.NO_WAKEUP, target, 0));
+                Producer.NO_WAKEUP, target, 0));
     }
 
     /** Refills the buffer: one program run on the producer CPU (the test run pins it there and back). Not timed. */

@@ -33,6 +33,8 @@ final class LibbpfDrain implements AutoCloseable {
     private static final MethodHandle PERF_LOST;
     private static final MethodHandle PERF_SUM;
     private static final MethodHandle PERF_CLOSE;
+    private static final MethodHandle PERF_OPEN_WAKEUP;
+    private static final MethodHandle PERF_POLL_FOR;
     private static final MethodHandle PERF_PAGE;
 
     static {
@@ -49,6 +51,10 @@ final class LibbpfDrain implements AutoCloseable {
         PERF_OPEN = linker.downcallHandle(find(lib, "perf_open"),
                 FunctionDescriptor.of(ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT));
         PERF_DRAIN = linker.downcallHandle(find(lib, "perf_drain"), handleToLong);
+        PERF_OPEN_WAKEUP = linker.downcallHandle(find(lib, "perf_open_wakeup"),
+                FunctionDescriptor.of(ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+        PERF_POLL_FOR = linker.downcallHandle(find(lib, "perf_poll_for"),
+                FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS));
         PERF_LOST = linker.downcallHandle(find(lib, "perf_lost"), handleToLong);
         PERF_SUM = linker.downcallHandle(find(lib, "perf_sum"), handleToLong);
         PERF_CLOSE = linker.downcallHandle(find(lib, "perf_close"), close);
@@ -78,6 +84,16 @@ final class LibbpfDrain implements AutoCloseable {
     }
 
     /** Opens libbpf's perf buffer consumer on the PERF_EVENT_ARRAY {@code mapFd}, {@code pages} per CPU. */
+    /** libbpf's perf consumer with the perf events' wakeup_events set to {@code wakeup} (perf_buffer__new_raw). */
+    static LibbpfDrain perf(int mapFd, int pages, int size, int wakeup) {
+        try {
+            return new LibbpfDrain(check((MemorySegment) PERF_OPEN_WAKEUP.invokeExact(mapFd, pages, size, wakeup),
+                    "perf_buffer__new_raw"), false);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
     static LibbpfDrain perf(int mapFd, int pages, int size) {
         try {
             return new LibbpfDrain(check((MemorySegment) PERF_OPEN.invokeExact(mapFd, pages, size),
@@ -103,15 +119,16 @@ final class LibbpfDrain implements AutoCloseable {
     }
 
     /**
-     * Polls the ring with ring_buffer__poll, each call waiting at most {@code timeoutMillis}, for {@code nanos} of
+     * Polls with ring_buffer__poll (or perf_buffer__poll), each call waiting at most {@code timeoutMillis}, for {@code nanos} of
      * wall time, all in C; returns {records, CPU nanoseconds the calling thread spent}.
      */
     long[] pollFor(long nanos, int timeoutMillis) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment cpu = arena.allocate(JAVA_LONG);
-            long n = (long) RING_POLL_FOR.invokeExact(handle, nanos, timeoutMillis, cpu);
+            long n = ring ? (long) RING_POLL_FOR.invokeExact(handle, nanos, timeoutMillis, cpu)
+                    : (long) PERF_POLL_FOR.invokeExact(handle, nanos, timeoutMillis, cpu);
             if (n < 0) {
-                throw new IllegalStateException("ring_buffer__poll failed with " + n);
+                throw new IllegalStateException((ring ? "ring_buffer__poll" : "perf_buffer__poll") + " failed with " + n);
             }
             return new long[] {n, cpu.get(JAVA_LONG, 0)};
         } catch (RuntimeException e) {

@@ -107,8 +107,8 @@ public final class MemorySweep {
         int page = (int) Cpus.pageSize();
         int perfBytes = Math.max(bytes, page);
         try (Producer producer = new Producer(ring ? bytes : page,
-                new ProducerConfig(BURST, SIZE, 0, ring ? ProducerConfig.NO_WAKEUP : 0,
-                        ring ? ProducerConfig.RING : ProducerConfig.PERF, ring ? WAKEUP_EVERY : 0));
+                new ProducerConfig(BURST, SIZE, 0, ring ? Producer.NO_WAKEUP : 0,
+                        ring ? Producer.RING : Producer.PERF, ring ? WAKEUP_EVERY : 0));
              Sink sink = new Sink(producer, ring, perfBytes / page)) {
             long gapNanos = rate == Long.MAX_VALUE ? 0 : 1_000_000_000L * BURST / rate;
             long start = System.nanoTime();

@@ -25,7 +25,7 @@ public final class MixedRing {
 
         @Setup(Level.Trial)
         public void open() {
-            startProducer(ProducerConfig.RING);
+            startProducer(Producer.RING);
             ring = RingBuffer.of(producer.ring());
         }
 
@@ -59,7 +59,7 @@ public final class MixedRing {
 
         @Setup(Level.Trial)
         public void open() {
-            startProducer(ProducerConfig.RING);
+            startProducer(Producer.RING);
             ring = LibbpfDrain.ring(producer.ring().fd(), DrainBenchmark.MIXED);
         }
 

@@ -69,8 +69,8 @@ public class OrderingBenchmark {
                 throw new IllegalStateException("the ordering benchmark needs CPUs 0 and 1");
             }
             boolean isRing = buffer.equals("ring");
-            producer = new Producer(4 << 20, new ProducerConfig(PER_CPU, SIZE, 0, ProducerConfig.NO_WAKEUP,
-                    isRing ? ProducerConfig.RING : ProducerConfig.PERF, 0));
+            producer = new Producer(4 << 20, new ProducerConfig(PER_CPU, SIZE, 0, Producer.NO_WAKEUP,
+                    isRing ? Producer.RING : Producer.PERF, 0));
             PerfOptions options = PerfOptions.defaults().pagesPerCpu(1024).timestamps(true);
             switch (buffer) {
                 case "ring" -> ring = RingBuffer.of(producer.ring());

@@ -4,11 +4,9 @@ import dev.panbpf.BpfMap;
 import dev.panbpf.BpfObject;
 import dev.panbpf.BpfProgram;
 import dev.panbpf.bpf.BpfPrograms;
-import dev.panbpf.event.StructCodec;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandles;
 
 /**
  * Producer is one loaded copy of the shared producer program ({@code producer.bpf.o}) configured for a benchmark:
@@ -17,31 +15,29 @@ import java.lang.invoke.MethodHandles;
  * millisecond-scale setup on this kernel while the program's own loop costs ~100 ns per record.
  */
 final class Producer implements AutoCloseable {
-    private static final StructCodec<ProducerConfig> CONFIG =
-            StructCodec.of(ProducerConfig.class, MethodHandles.lookup());
-    private static final StructCodec<ProducerCounters> COUNTERS =
-            StructCodec.of(ProducerCounters.class, MethodHandles.lookup());
+    /** {@link ProducerConfig#target()} bit for the ring buffer {@code rb}. */
+    static final int RING = 1;
+    /** {@link ProducerConfig#target()} bit for the perf event array {@code pb}. */
+    static final int PERF = 2;
+    /** BPF_RB_NO_WAKEUP, for {@link ProducerConfig#rbFlags()}: submit without waking a consumer. */
+    static final int NO_WAKEUP = 1;
 
-    private final BpfObject object;
+    private final ProducerObject bpf;
     private final BpfProgram program;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment packet = arena.allocate(64);
-    private final MemorySegment key = arena.allocate(4);
-    private final MemorySegment counters = arena.allocate(COUNTERS.layout());
 
     /** Loads the producer with a {@code ringBytes} ring and sets it to emit {@code count} records per run. */
     Producer(int ringBytes, ProducerConfig config) {
-        object = BpfObject.open(BpfPrograms.bytes("producer.bpf.o"), "producer");
+        bpf = ProducerObject.of(BpfObject.open(BpfPrograms.bytes("producer.bpf.o"), "producer"));
         try {
-            object.setMaxEntries("rb", ringBytes);
-            object.load();
-            CONFIG.verify(object, "producer_config");
-            COUNTERS.verify(object, "producer_counters");
-            DrainBenchmark.STAMP.verify(object, "producer_record");
-            object.map("config").update(key, CONFIG.encode(config, arena));
-            program = object.program("produce");
+            bpf.object().setMaxEntries("rb", ringBytes);
+            bpf.load();                           // checks the generated records against the object's BTF
+            DrainBenchmark.STAMP.verify(bpf.object(), "producer_record");
+            bpf.updateConfig(0, config);
+            program = bpf.produce();
         } catch (RuntimeException e) {
-            object.close();
+            bpf.close();
             arena.close();
             throw e;
         }
@@ -49,12 +45,12 @@ final class Producer implements AutoCloseable {
 
     /** The ring buffer map {@code rb}. */
     BpfMap ring() {
-        return object.map("rb");
+        return bpf.rb();
     }
 
     /** The perf event array {@code pb}. */
     BpfMap perf() {
-        return object.map("pb");
+        return bpf.pb();
     }
 
     /** Runs the program once on {@code cpu}: one batch of records. Safe from several threads at once. */
@@ -64,10 +60,7 @@ final class Producer implements AutoCloseable {
 
     /** The program's counters now. */
     ProducerCounters counters() {
-        synchronized (counters) {
-            object.map("counters").lookup(key, counters);
-            return COUNTERS.decode(counters);
-        }
+        return bpf.lookupCounters(0);
     }
 
     /** Throws unless the kernel stored every record the program tried to send. */
@@ -80,7 +73,7 @@ final class Producer implements AutoCloseable {
 
     @Override
     public void close() {
-        object.close();
+        bpf.close();
         arena.close();
     }
 }

@@ -41,9 +41,9 @@ public final class Generator {
 
     /** Simple names the generated files import or declare besides records and enums: a record may not take one. */
     private static final List<String> RESERVED_TYPES = List.of("BpfException", "BpfLink", "BpfMap", "BpfObject",
-            "BpfProgram", "EnumCheck", "EnumValue", "EventHandler", "StructCodec", "RingBuffer", "Unsigned", "Size",
+            "BpfProgram", "EnumCheck", "EnumValue", "EventHandler", "StructCodec", "RingBuffer", "PerfBuffer", "PerfOptions", "Unsigned", "Size",
             "Padding", "IOException", "InputStream", "UncheckedIOException", "Arena", "MemorySegment", "ValueLayout",
-            "MethodHandles", "Path", "Duration", "ArrayList", "List", "Links", "TypedRing", "String", "Object",
+            "MethodHandles", "Path", "Duration", "ArrayList", "List", "Links", "TypedRing", "TypedPerf", "String", "Object",
             "Record", "Override", "Long", "Integer", "Short", "Byte", "Float", "Double", "Boolean");
 
     private final Path object;
@@ -198,19 +198,26 @@ public final class Generator {
         }
         List<SourceFile> files = new ArrayList<>();
         Path dir = packageName.isEmpty() ? Path.of("") : Path.of(packageName.replace('.', '/'));
-        for (var r : List.copyOf(records.entrySet())) {
-            String source;
+        // First drop the structs panbpf cannot type (a map value stays raw bytes), so that no record refers to them.
+        for (String c : List.copyOf(records.keySet())) {
             try {
-                source = RecordSource.generate(obj, r.getKey(), packageName);
+                RecordSource.generate(obj, c, packageName);
             } catch (BpfException e) {
-                if (!isExplicit(info, r.getKey())) {         // a map value panbpf cannot type stays raw bytes
-                    warnings.add("struct " + r.getKey() + " gets no record: " + e.getMessage());
-                    records.remove(r.getKey());
+                if (!isExplicit(info, c)) {
+                    warnings.add("struct " + c + " gets no record: " + e.getMessage());
+                    records.remove(c);
                     continue;
                 }
                 throw new CodegenException(e.getMessage(), e);
             }
-            files.add(new SourceFile(dir.resolve(r.getValue() + ".java"), header + source));
+        }
+        // A struct or enum that gets a file of its own is referred to by that type, not copied into each record.
+        Map<String, String> shared = new LinkedHashMap<>();
+        records.forEach((c, j) -> shared.put("struct " + c, j));
+        enums.forEach((c, j) -> shared.put("enum " + c, j));
+        for (var r : records.entrySet()) {
+            files.add(new SourceFile(dir.resolve(r.getValue() + ".java"),
+                    header + RecordSource.generate(obj, r.getKey(), packageName, shared)));
         }
         for (var e : enums.entrySet()) {
             files.add(new SourceFile(dir.resolve(e.getValue() + ".java"),

@@ -1,6 +1,9 @@
 package dev.panbpf.codegen;
 
-/** Helpers holds the fixed parts of every skeleton: its link set, its typed ring reader and its global access. */
+/**
+ * Helpers holds the fixed parts of every skeleton: its link set, its typed ring and perf readers and its global
+ * access.
+ */
 final class Helpers {
     private Helpers() { }
 
@@ -63,6 +66,11 @@ final class Helpers {
                         return ring.consume(codec, handler);
                     }
 
+                    /** Makes a poll waiting now (or the next one) return; any thread, such as a Ctrl-C hook. */
+                    public void wakeup() {
+                        ring.wakeup();
+                    }
+
                     /** The untyped reader underneath. */
                     public RingBuffer ring() {
                         return ring;
@@ -71,6 +79,53 @@ final class Helpers {
                     @Override
                     public void close() {
                         ring.close();
+                    }
+                }
+            """;
+
+    static final String TYPED_PERF = """
+
+                /**
+                 * TypedPerf reads a perf event array whose samples are one known struct, decoded into records; each
+                 * CPU's samples arrive in order, across CPUs they do not (see OrderedPerfBuffer for that).
+                 */
+                public static final class TypedPerf<R extends Record> implements AutoCloseable {
+                    private final PerfBuffer perf;
+                    private final StructCodec<R> codec;
+
+                    private TypedPerf(PerfBuffer perf, StructCodec<R> codec) {
+                        this.perf = perf;
+                        this.codec = codec;
+                    }
+
+                    /** Waits up to {@code timeout} for samples and hands each to {@code handler}; returns how many. */
+                    public int poll(EventHandler<? super R> handler, Duration timeout) {
+                        return perf.poll(codec, handler, timeout);
+                    }
+
+                    /** Hands the samples there are now to {@code handler} without waiting; returns how many. */
+                    public int consume(EventHandler<? super R> handler) {
+                        return perf.consume(codec, handler);
+                    }
+
+                    /** Samples the kernel dropped because a CPU's buffer was full, on all CPUs. */
+                    public long lost() {
+                        return perf.lost();
+                    }
+
+                    /** Makes a poll waiting now (or the next one) return; any thread, such as a Ctrl-C hook. */
+                    public void wakeup() {
+                        perf.wakeup();
+                    }
+
+                    /** The untyped reader underneath. */
+                    public PerfBuffer perf() {
+                        return perf;
+                    }
+
+                    @Override
+                    public void close() {
+                        perf.close();
                     }
                 }
             """;

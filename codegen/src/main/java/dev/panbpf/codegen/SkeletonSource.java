@@ -34,6 +34,7 @@ final class SkeletonSource {
     private final List<String> warnings;
     private final StringBuilder members = new StringBuilder();
     private boolean rings;
+    private boolean perfs;
 
     SkeletonSource(ObjectInfo info, Names names, String pkg, String cls, String resource, String sha, String file,
                    Map<String, String> records, Map<String, String> enums, List<String> warnings) {
@@ -80,6 +81,8 @@ final class SkeletonSource {
                 import dev.panbpf.event.EnumCheck;
                 import dev.panbpf.event.EventHandler;
                 import dev.panbpf.event.StructCodec;
+                import dev.panbpf.perf.PerfBuffer;
+                import dev.panbpf.perf.PerfOptions;
                 import dev.panbpf.ringbuf.RingBuffer;
 
                 import java.io.IOException;
@@ -147,6 +150,9 @@ final class SkeletonSource {
         if (rings) {
             b.append(Helpers.TYPED_RING);
         }
+        if (perfs) {
+            b.append(Helpers.TYPED_PERF);
+        }
         b.append(Helpers.GLOBALS);
         return b.append("}\n").toString();
     }
@@ -198,6 +204,20 @@ final class SkeletonSource {
             members.append("    public TypedRing<").append(r).append("> ").append(reader).append("() {\n");
             members.append("        return new TypedRing<>(RingBuffer.of(object.map(\"").append(m.name()).append("\")), ")
                     .append(codec(ringStruct)).append(");\n    }\n\n");
+        }
+        if (type == MapType.PERF_EVENT_ARRAY && ringStruct != null && records.containsKey(ringStruct)) {
+            perfs = true;
+            String r = records.get(ringStruct);
+            String reader = names.claim(name + "Reader", "the typed reader of perf event array " + m.name());
+            members.append("    /**\n     * A reader of perf event array {@code ").append(m.name())
+                    .append("} on every online CPU, whose samples are struct\n     * ").append(ringStruct)
+                    .append("; close it before this object.\n     */\n");
+            members.append("    public TypedPerf<").append(r).append("> ").append(reader).append("() {\n");
+            members.append("        return ").append(reader).append("(PerfOptions.defaults());\n    }\n\n");
+            members.append("    /** Like {@link #").append(reader).append("()}, with {@code options} (CPUs, buffer sizes, wakeups). */\n");
+            members.append("    public TypedPerf<").append(r).append("> ").append(reader).append("(PerfOptions options) {\n");
+            members.append("        return new TypedPerf<>(PerfBuffer.of(object.map(\"").append(m.name())
+                    .append("\"), options), ").append(codec(ringStruct)).append(");\n    }\n\n");
         }
         boolean perCpu = type == MapType.PERCPU_ARRAY || type == MapType.PERCPU_HASH;
         ObjectInfo.TypeInfo v = m.value();

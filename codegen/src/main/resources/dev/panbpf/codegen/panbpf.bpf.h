@@ -11,7 +11,7 @@
  *                                         a record for it
  *   struct { ... } events SEC(".maps") PANBPF_RECORDS(struct event);
  *                                         on a ring buffer: its records are struct event, so the skeleton gets a
- *                                         typed reader (eventsReader()); use PANBPF_KEEP as well
+ *                                         typed reader (eventsReader()); on a perf event array as well; use PANBPF_KEEP too
  *
  * Producer drops: the kernel counts nothing when bpf_ringbuf_reserve or bpf_ringbuf_output fails (the ring is
  * full) and only the program sees it. The wrappers below behave exactly like their helpers (same arguments, same

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -36,6 +37,21 @@ class GeneratedSourcesTest {
                     + Generator.sha256(Files.readAllBytes(o)) + ")"), skeleton.lines().findFirst().orElse(""));
             if (System.getProperty("panbpf.dumpGenerated") != null) {
                 r.writeTo(Path.of(System.getProperty("panbpf.dumpGenerated")).resolve(o.getFileName().toString()));
+            }
+        }
+    }
+
+    /** A C enum or struct that has a file of its own is that one Java type everywhere, not a nested copy too. */
+    @Test
+    void aTypeWithItsOwnFileIsUsedByRecordsInsteadOfANestedCopy(@TempDir Path dir) throws Exception {
+        Generator.Result r = Generator.of(OBJECTS.resolve("typed_events.bpf.o")).packageName("gen.one").generate();
+        try (Compiled c = Compiled.of(r, dir)) {
+            Class<?> netEvent = c.type("gen.one.NetEvent");
+            Class<?> kind = netEvent.getRecordComponents()[7].getType();
+            assertEquals("kind", netEvent.getRecordComponents()[7].getName());
+            assertEquals(c.type("gen.one.EventKind"), kind, "the top-level enum, which load() checks");
+            for (Class<?> nested : netEvent.getDeclaredClasses()) {
+                assertFalse(nested.getSimpleName().equals("EventKind"), "a nested copy of EventKind");
             }
         }
     }

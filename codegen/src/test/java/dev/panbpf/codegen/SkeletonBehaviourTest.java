@@ -115,6 +115,32 @@ class SkeletonBehaviourTest {
     }
 
     @Test
+    void typedPerfReaderDeliversEachCpusSamplesAsRecords(@TempDir Path dir) throws Throwable {
+        Path object = TestObjects.compile("ring_events", dir);
+        Generator.Result r = Generator.of(object).packageName("gen.perf").generate();
+        try (Compiled c = Compiled.of(r, dir.resolve("out"))) {
+            Object skel = call(c.type("gen.perf.RingEventsObject"), "open", object);
+            try (AutoCloseable closeSkeleton = (AutoCloseable) skel) {
+                call(skel, "setTag", 5L);
+                call(skel, "load");
+                BpfProgram send = (BpfProgram) call(skel, "sendPerf");
+                List<Record> got = new ArrayList<>();
+                try (AutoCloseable reader = (AutoCloseable) call(skel, "perfEventsReader")) {
+                    int cpu = dev.panbpf.Cpus.online().get(0);
+                    send.testRun(java.lang.foreign.Arena.ofAuto().allocate(40), 4, cpu);
+                    EventHandler<Record> h = got::add;
+                    while (got.size() < 4 && (int) call(reader, "poll", h, Duration.ofSeconds(2)) > 0) {
+                        // each poll hands over what the CPU's buffer holds
+                    }
+                    assertEquals(0L, call(reader, "lost"));
+                }
+                assertEquals(4, got.size());
+                assertEquals("RingEvent[seq=3, len=40, tag=5, mode=MODE_TAGGED]", got.get(3).toString());
+            }
+        }
+    }
+
+    @Test
     void aStaleRecordFailsAtLoadWithTheDifferences(@TempDir Path dir) throws Throwable {
         Path v1 = TestObjects.compile("ring_events", dir.resolve("v1"));
         Path v2 = TestObjects.compile("ring_events", dir.resolve("v2"), "-DRING_EVENT_V2");

@@ -7,6 +7,7 @@ import dev.panbpf.internal.CType;
 import dev.panbpf.internal.ObjectBtf;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,18 +24,14 @@ import java.util.TreeSet;
  * {@link Padding}. Unions and arrays of structs become raw {@code byte[]}; bitfields are refused.
  */
 public final class RecordSource {
-    private static final Set<String> KEYWORDS = Set.of("abstract", "assert", "boolean", "break", "byte", "case",
-            "catch", "char", "class", "const", "continue", "default", "do", "double", "else", "enum", "extends",
-            "final", "finally", "float", "for", "goto", "if", "implements", "import", "instanceof", "int",
-            "interface", "long", "native", "new", "package", "private", "protected", "public", "return", "short",
-            "static", "strictfp", "super", "switch", "synchronized", "this", "throw", "throws", "transient", "try",
-            "void", "volatile", "while", "true", "false", "null", "record", "var", "yield", "sealed", "permits");
 
     private final Map<String, String> nestedTypes = new LinkedHashMap<>();   // C name -> Java source
     private final Map<String, String> typeNames = new LinkedHashMap<>();     // C name -> Java name
     private final Map<String, Long> nestedAlign = new LinkedHashMap<>();
     private final Set<String> javaNames = new HashSet<>();
     private final Set<String> imports = new TreeSet<>();
+    /** "struct x" / "enum x" -> the top-level Java type written beside this one. */
+    private final Map<String, String> shared = new HashMap<>();
 
     private RecordSource() { }
 
@@ -60,11 +57,33 @@ public final class RecordSource {
      * @throws BpfException when the struct is missing or has a member panbpf cannot map (a bitfield)
      */
     public static String generate(BpfObject object, String struct, String packageName) {
+        return generate(object, struct, packageName, Map.of());
+    }
+
+    /**
+     * Like {@link #generate(BpfObject, String, String)}, for a generator that writes several types side by side:
+     * a member whose C type is a key of {@code shared} ({@code "struct name"} or {@code "enum name"}) takes the
+     * top-level Java type named by its value, written elsewhere, instead of a nested copy of it.
+     *
+     * @param object the BPF object whose BTF holds the struct
+     * @param struct the C struct's name
+     * @param packageName the package of the generated record, or ""
+     * @param shared C types that have a top-level Java type of their own in the same package, and its name
+     * @return Java source of the record
+     * @throws BpfException when the struct is missing or has a member panbpf cannot map (a bitfield)
+     */
+    public static String generate(BpfObject object, String struct, String packageName, Map<String, String> shared) {
         Objects.requireNonNull(struct, "struct");
         String owner = "BPF object '" + object.name() + "'";
         CType.Struct c = ObjectBtf.read(object, btf -> BtfTypes.struct(btf, struct, owner));
         RecordSource g = new RecordSource();
-        String name = g.uniqueType(camel(c.name().isEmpty() ? struct : c.name(), true));
+        for (var e : shared.entrySet()) {
+            if (!e.getKey().equals("struct " + struct)) {
+                g.shared.put(e.getKey(), e.getValue());
+                g.javaNames.add(e.getValue());      // a nested type must not take, and so shadow, that name
+            }
+        }
+        String name = g.uniqueType(JavaNames.camel(c.name().isEmpty() ? struct : c.name(), true));
         String body = g.record(c, name, "", true);
         StringBuilder out = new StringBuilder();
         if (!packageName.isEmpty()) {
@@ -86,7 +105,7 @@ public final class RecordSource {
      * @return the CamelCase Java name
      */
     public static String typeName(String cName) {
-        return camel(cName, true);
+        return JavaNames.camel(cName, true);
     }
 
     /**
@@ -129,7 +148,7 @@ public final class RecordSource {
             }
             Mapped j = map(m, c.name());
             if (!names.add(j.name)) {         // two C names with one camelCase form: keep the C name
-                j = new Mapped(j.type, identifier(m.name()), j.align);
+                j = new Mapped(j.type, JavaNames.identifier(m.name()), j.align);
                 names.add(j.name);
             }
             long aligned = StructShape.alignUp(at, j.align);
@@ -219,7 +238,7 @@ public final class RecordSource {
     private record Mapped(String type, String name, long align) { }
 
     private Mapped map(CType.Member m, String owner) {
-        String name = componentName(m.name());
+        String name = JavaNames.component(m.name());
         CType t = m.type();
         return switch (t) {
             case CType.Int i -> integer(i, name);
@@ -227,11 +246,16 @@ public final class RecordSource {
                     new Mapped(f.size() == 4 ? "float" : "double", name, f.size());
             case CType.Pointer p -> unsigned("long", 8, name, false);
             case CType.Enum e -> enumeration(e, m.name(), name);
+            case CType.Struct s when !s.union() && shared.containsKey("struct " + s.name()) -> {
+                RecordSource scratch = new RecordSource();   // only for the struct's natural alignment
+                scratch.record(s, "Scratch", "", false);
+                yield new Mapped(shared.get("struct " + s.name()), name, scratch.nestedAlign.get("Scratch"));
+            }
             case CType.Struct s when !s.union() -> {
                 String key = s.name().isEmpty() ? owner + "." + m.name() : s.name();
                 String javaName = typeNames.get(key);
                 if (javaName == null) {
-                    javaName = uniqueType(camel(s.name().isEmpty() ? m.name() : s.name(), true));
+                    javaName = uniqueType(JavaNames.camel(s.name().isEmpty() ? m.name() : s.name(), true));
                     typeNames.put(key, javaName);
                     nestedTypes.put(key, "");     // reserve the slot before nested members add theirs
                     nestedTypes.put(key, record(s, javaName, "    ", false));
@@ -265,9 +289,9 @@ public final class RecordSource {
 
     private Mapped enumeration(CType.Enum e, String member, String name) {
         String key = "enum " + (e.name().isEmpty() ? member : e.name());
-        String javaName = typeNames.get(key);
+        String javaName = e.name().isEmpty() ? typeNames.get(key) : shared.getOrDefault(key, typeNames.get(key));
         if (javaName == null) {
-            javaName = uniqueType(camel(e.name().isEmpty() ? member : e.name(), true));
+            javaName = uniqueType(JavaNames.camel(e.name().isEmpty() ? member : e.name(), true));
             typeNames.put(key, javaName);
             nestedTypes.put(key, enumSource(e, javaName));
         }
@@ -292,7 +316,7 @@ public final class RecordSource {
         List<String> constants = new ArrayList<>();
         for (CType.Enumerator v : e.values()) {
             if (seen.add(v.value())) {
-                constants.add("        " + identifier(v.name()) + "(" + v.value() + "L)");
+                constants.add("        " + JavaNames.identifier(v.name()) + "(" + v.value() + "L)");
             } else {
                 constants.add("        // " + v.name() + " = " + v.value() + " repeats a value above");
             }
@@ -356,29 +380,5 @@ public final class RecordSource {
             n = base + i;
         }
         return n;
-    }
-
-    private static String componentName(String cName) {
-        return identifier(camel(cName, false));
-    }
-
-    /** snake_case to camelCase ({@code upper}: CamelCase); leading underscores dropped. */
-    static String camel(String s, boolean upper) {
-        StringBuilder b = new StringBuilder();
-        boolean up = upper;
-        for (char ch : s.toCharArray()) {
-            if (ch == '_') {
-                up = b.length() > 0 || upper;
-                continue;
-            }
-            b.append(up ? Character.toUpperCase(ch) : b.length() == 0 ? Character.toLowerCase(ch) : ch);
-            up = false;
-        }
-        return b.length() == 0 ? (upper ? "Struct" : "field") : b.toString();
-    }
-
-    private static String identifier(String s) {
-        String id = Character.isJavaIdentifierStart(s.charAt(0)) ? s : "_" + s;
-        return KEYWORDS.contains(id) ? id + "_" : id;
     }
 }

@@ -4,9 +4,13 @@ import dev.panbpf.BpfException;
 import dev.panbpf.BpfMap;
 import dev.panbpf.BufferClosedException;
 import dev.panbpf.EventReader;
+import dev.panbpf.event.EventHandler;
+import dev.panbpf.event.StructCodec;
 import dev.panbpf.internal.ConsumerGate;
 import dev.panbpf.internal.Deadline;
+import dev.panbpf.internal.Decoders;
 import dev.panbpf.internal.Epoll;
+import dev.panbpf.internal.RecordDecoder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -185,6 +189,43 @@ public final class OrderedPerfBuffer implements EventReader {
         } finally {
             gate.exit();
         }
+    }
+
+    /**
+     * Like {@link #poll(Handler, Duration)}, decoding each event into a Java record with {@code codec}, verified
+     * against the program's struct first ({@link StructCodec#verify}); an unverified codec is refused with an
+     * IllegalStateException.
+     *
+     * @param codec the verified codec of the program's struct
+     * @param handler receives each decoded record in timestamp order, and returns false to stop
+     * @param timeout how long to wait at most
+     * @param <R> the record type
+     * @return the number of events handled
+     */
+    public <R extends Record> int poll(StructCodec<R> codec, EventHandler<? super R> handler, Duration timeout) {
+        return poll(typed(codec, handler), timeout);
+    }
+
+    /**
+     * Like {@link #flush(Handler)}, decoding each event into a Java record with {@code codec}.
+     *
+     * @param codec the verified codec of the program's struct
+     * @param handler receives each decoded record in timestamp order, and returns false to stop
+     * @param <R> the record type
+     * @return the number of events handled
+     */
+    public <R extends Record> int flush(StructCodec<R> codec, EventHandler<? super R> handler) {
+        return flush(typed(codec, handler));
+    }
+
+    /** The raw handler of a typed view, decoding at a call site of its own as the other typed views do. */
+    private static <R extends Record> Handler typed(StructCodec<R> codec, EventHandler<? super R> handler) {
+        Objects.requireNonNull(handler, "handler");
+        codec.requireVerified("typed ordered perf buffer view");
+        RecordDecoder decoder = Decoders.of(codec);
+        @SuppressWarnings("unchecked")
+        Handler typed = (cpu, payload, timestamp, late) -> handler.onEvent((R) decoder.decode(payload, 0));
+        return typed;
     }
 
     /** One merge pass: releases until the rule holds the rest, or the handler stops or closes the reader. */

@@ -8,8 +8,10 @@ import dev.panbpf.event.EventHandler;
 import dev.panbpf.event.StructCodec;
 import dev.panbpf.internal.ConsumerGate;
 import dev.panbpf.internal.Deadline;
+import dev.panbpf.internal.Decoders;
 import dev.panbpf.internal.Epoll;
 import dev.panbpf.internal.ProducerDrops;
+import dev.panbpf.internal.RecordDecoder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -197,7 +199,10 @@ public final class PerfBuffer implements EventReader {
     private static <R extends Record> Handler typed(StructCodec<R> codec, EventHandler<? super R> handler) {
         Objects.requireNonNull(handler, "handler");
         codec.requireVerified("typed perf buffer view");
-        return (cpu, payload, timestamp) -> handler.onEvent(codec.decode(payload));
+        RecordDecoder decoder = Decoders.of(codec);   // its own call site here: the JIT inlines the decode
+        @SuppressWarnings("unchecked")
+        Handler typed = (cpu, payload, timestamp) -> handler.onEvent((R) decoder.decode(payload, 0));
+        return typed;
     }
 
     /**

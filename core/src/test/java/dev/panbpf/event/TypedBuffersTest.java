@@ -3,6 +3,7 @@ package dev.panbpf.event;
 import dev.panbpf.BpfObject;
 import dev.panbpf.bpf.BpfPrograms;
 import dev.panbpf.event.EventStructs.*;
+import dev.panbpf.perf.OrderedPerfBuffer;
 import dev.panbpf.perf.PerfBuffer;
 import dev.panbpf.perf.PerfOptions;
 import dev.panbpf.ringbuf.RingBuffer;
@@ -114,6 +115,23 @@ class TypedBuffersTest {
             assertEquals(2, perf.consume(codec, got::add));
             got.forEach(TypedBuffersTest::assertDerivedFromInput);
             assertEquals(got.get(1), codec.lookup(obj.map("last"), 0));
+        }
+    }
+
+    @Test
+    void orderedPerfBufferDeliversTypedRecordsInTimestampOrder() {
+        codec.update(obj.map("input"), 0, TypedEventsTest.INPUT);
+        try (OrderedPerfBuffer ordered = OrderedPerfBuffer.of(obj.map("perf_events"), PerfOptions.defaults())) {
+            run(3);
+            List<NetEvent> got = new ArrayList<>();
+            assertEquals(3, ordered.flush(codec, got::add));
+            got.forEach(TypedBuffersTest::assertDerivedFromInput);
+            assertTrue(got.get(0).ts() < got.get(1).ts() && got.get(1).ts() < got.get(2).ts(), "in order");
+            run(1);
+            assertEquals(1, ordered.poll(codec, got::add, Duration.ofSeconds(5)) + ordered.flush(codec, got::add));
+            assertEquals(got.get(3), codec.lookup(obj.map("last"), 0));
+            StructCodec<Unproven> unproven = StructCodec.of(Unproven.class);
+            assertThrows(IllegalStateException.class, () -> ordered.flush(unproven, x -> true));
         }
     }
 

@@ -96,7 +96,7 @@ class PerfBufferKernelTest {
             }
             assertEquals(total, pb.delivered());
             assertEquals(0, pb.lost());
-            assertEquals(total, producer.counter(PerfProducer.PERF_OK));
+            assertEquals(total, producer.counters().perfOk());
         }
     }
 
@@ -167,18 +167,18 @@ class PerfBufferKernelTest {
         try (PerfBuffer pb = PerfBuffer.of(producer.pb(), PerfOptions.defaults().pagesPerCpu(1)
                 .cpus(List.of(cpu)).payloadSize(size).onLost((c, n) -> reported.add(new long[]{c, n})))) {
             producer.run(cpu, 100);
-            long failed = producer.counter(PerfProducer.PERF_FAILED);
+            long failed = producer.counters().perfFailed();
             assertTrue(failed > 0, "the ring overflowed");
             int first = pb.consume(collect(size));
-            assertEquals(producer.counter(PerfProducer.PERF_OK), first);
+            assertEquals(producer.counters().perfOk(), first);
             // The kernel writes its LOST record at the next output that finds room.
             producer.run(cpu, 1);
             pb.consume(collect(size));
-            long produced = producer.counter(PerfProducer.SEQ);
+            long produced = producer.counters().seq();
             assertEquals(101, produced);
             assertEquals(produced, pb.delivered() + pb.lost(), "delivered + lost == produced, exactly");
             assertEquals(failed, pb.lost(cpu));
-            assertEquals(producer.counter(PerfProducer.PERF_OK), pb.delivered(cpu));
+            assertEquals(producer.counters().perfOk(), pb.delivered(cpu));
             assertEquals(1, reported.size());
             assertArrayEquals(new long[]{cpu, failed}, reported.getFirst());
             assertTrue(got.stream().allMatch(Got::pattern));
@@ -244,12 +244,12 @@ class PerfBufferKernelTest {
         long[] perf = PerfLeaks.now();
         PerfBuffer pb = PerfBuffer.of(producer.pb(), PerfOptions.defaults());
         producer.run(cpu, 3);
-        assertEquals(12, producer.counter(PerfProducer.PERF_OK));
+        assertEquals(12, producer.counters().perfOk());
         pb.close();
         assertEquals(fds, Kernel.openFds());
         PerfLeaks.assertBackTo(perf);
         producer.run(cpu, 1);
-        assertEquals(4, producer.counter(PerfProducer.PERF_FAILED), "the program finds no event any more");
+        assertEquals(4, producer.counters().perfFailed(), "the program finds no event any more");
         assertThrows(BufferClosedException.class, () -> pb.consume((c, p, t) -> fail("closed")));
     }
 

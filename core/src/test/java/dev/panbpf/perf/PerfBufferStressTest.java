@@ -157,8 +157,8 @@ class PerfBufferStressTest {
             join(t);
         }
         assertTrue(failures.isEmpty(), () -> String.valueOf(failures));
-        long ok = producer.counter(PerfProducer.PERF_OK);
-        long failed = producer.counter(PerfProducer.PERF_FAILED);
+        long ok = producer.counters().perfOk();
+        long failed = producer.counters().perfFailed();
         System.out.printf("%s stress: %d cycles, %d records accepted by the kernel (%d refused), %d delivered, "
                 + "%d dropped at close, %d reported lost%n", kind, cycles, ok, failed, handledTotal, droppedTotal,
                 lostTotal);

@@ -3,14 +3,15 @@ package dev.panbpf.perf;
 import dev.panbpf.BpfMap;
 import dev.panbpf.BpfObject;
 import dev.panbpf.bpf.BpfPrograms;
+import dev.panbpf.testing.ProducerConfig;
+import dev.panbpf.testing.ProducerCounters;
+import dev.panbpf.testing.ProducerObject;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 /**
@@ -18,10 +19,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * {@code pb}: each run on a CPU emits {@code count} records of {@code size} bytes with bpf_perf_event_output.
  */
 final class PerfProducer implements AutoCloseable {
-    /** struct producer_counters offsets: u64 seq, ring_ok, ring_failed, ring_discarded, perf_ok, perf_failed. */
-    static final int SEQ = 0;
-    static final int PERF_OK = 32;
-    static final int PERF_FAILED = 40;
+    /** {@link ProducerConfig#target()}: the perf event array {@code pb}. */
     private static final int TARGET_PERF = 2;
 
     /** The first two online CPUs, for tests that interleave producers; skips (with the reason) on one CPU. */
@@ -56,46 +54,39 @@ final class PerfProducer implements AutoCloseable {
         }
     }
 
+    final ProducerObject bpf;
     final BpfObject obj;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment packet = arena.allocate(64);
 
     PerfProducer() {
-        obj = BpfObject.open(BpfPrograms.bytes("producer.bpf.o"), "producer").load();
+        bpf = ProducerObject.of(BpfObject.open(BpfPrograms.bytes("producer.bpf.o"), "producer")).load();
+        obj = bpf.object();
     }
 
     BpfMap pb() {
-        return obj.map("pb");
+        return bpf.pb();
     }
 
     /** Sets records per run and payload bytes, perf target only. */
     PerfProducer configure(int count, int size) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment cfg = a.allocate(24);
-            cfg.set(JAVA_INT, 0, count);
-            cfg.set(JAVA_INT, 4, size);
-            cfg.set(JAVA_INT, 16, TARGET_PERF);
-            obj.map("config").update(a.allocateFrom(JAVA_INT, 0), cfg);
-        }
+        bpf.updateConfig(0, new ProducerConfig(count, size, 0, 0, TARGET_PERF, 0));
         return this;
     }
 
     /** Runs the program {@code repeat} times on {@code cpu} (the calling thread is pinned for the run). */
     void run(int cpu, int repeat) {
-        obj.program("produce").testRun(packet, repeat, cpu);
+        bpf.produce().testRun(packet, repeat, cpu);
     }
 
-    long counter(int offset) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment v = a.allocate(48);
-            obj.map("counters").lookup(a.allocateFrom(JAVA_INT, 0), v);
-            return v.get(JAVA_LONG, offset);
-        }
+    /** The program's counters now. */
+    ProducerCounters counters() {
+        return bpf.lookupCounters(0);
     }
 
     @Override
     public void close() {
-        obj.close();
+        bpf.close();
         arena.close();
     }
 }

@@ -32,6 +32,12 @@ public final class PrivilegeProbe {
                 obj.load();
             }
         });
+        step("attach", () -> {
+            try (BpfObject obj = BpfObject.open(BpfPrograms.bytes("syscalls.bpf.o"), "syscalls")) {
+                obj.load();
+                obj.program("count_getpid").attach().close();
+            }
+        });
         step("xdp", () -> {
             try (BpfObject obj = BpfObject.open(BpfPrograms.bytes("queue.bpf.o"), "queue")) {
                 obj.load();

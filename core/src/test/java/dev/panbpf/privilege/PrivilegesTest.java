@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * What is refused must say EPERM and which capability to grant.
  */
 class PrivilegesTest {
-    private static final List<String> STEPS = List.of("ringbuf", "perf", "tracepoint", "xdp", "unreadable");
+    private static final List<String> STEPS = List.of("ringbuf", "perf", "tracepoint", "attach", "xdp", "unreadable");
     private static Path classpath;
     /** A BPF object only its owner (root) may read. */
     private static Path unreadable;
@@ -93,6 +93,10 @@ class PrivilegesTest {
         assertEquals("OK", r.get("ringbuf"));
         assertEquals("OK", r.get("perf"));
         assertEquals("OK", r.get("tracepoint"));
+        // tracefs is root's with mode 700: attaching a tracepoint then fails whatever the caps, and says why.
+        String attach = r.get("attach");
+        assertTrue(attach.startsWith("FAIL dev.panbpf.BpfException") && attach.contains("cannot read it")
+                && attach.contains("/sys/kernel/tracing") && !attach.contains("not mounted"), attach);
         String xdp = r.get("xdp");
         assertTrue(xdp.startsWith("FAIL") && xdp.contains("EPERM") && xdp.contains("CAP_NET_ADMIN")
                 && !xdp.contains("verifier rejected"), "XDP without CAP_NET_ADMIN: " + xdp);

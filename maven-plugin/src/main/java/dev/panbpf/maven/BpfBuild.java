@@ -34,9 +34,29 @@ public final class BpfBuild {
      * @param packageName the package of the generated Java and of the objects ("" for none)
      * @param clang the clang to run: a name on the PATH or a path
      * @param extraFlags flags added to every clang command
+     * @param vmlinuxBtf the BTF file to write {@code vmlinux.h} from (on the include path), or null for none
+     * @param bpftool the bpftool that writes {@code vmlinux.h}: a name on the PATH or a path
      */
     public record Settings(Path sourceDirectory, Path objectDirectory, Path javaDirectory, Path workDirectory,
-                           String packageName, String clang, List<String> extraFlags) { }
+                           String packageName, String clang, List<String> extraFlags, Path vmlinuxBtf,
+                           String bpftool) {
+        /**
+         * Settings without a {@code vmlinux.h}.
+         *
+         * @param sourceDirectory the directory holding the {@code *.bpf.c} files and their headers
+         * @param objectDirectory the resource root the compiled objects go under
+         * @param javaDirectory the source root the generated Java goes under
+         * @param workDirectory where the stamps and the written panbpf.bpf.h are kept
+         * @param packageName the package of the generated Java and of the objects ("" for none)
+         * @param clang the clang to run: a name on the PATH or a path
+         * @param extraFlags flags added to every clang command
+         */
+        public Settings(Path sourceDirectory, Path objectDirectory, Path javaDirectory, Path workDirectory,
+                        String packageName, String clang, List<String> extraFlags) {
+            this(sourceDirectory, objectDirectory, javaDirectory, workDirectory, packageName, clang, extraFlags,
+                    null, "bpftool");
+        }
+    }
 
     private final Settings s;
     private final Consumer<String> log;
@@ -65,9 +85,10 @@ public final class BpfBuild {
             return built;
         }
         Path include = BpfCompiler.writeHeader(s.workDirectory().resolve("include"));
+        String vmlinux = s.vmlinuxBtf() == null ? "" : VmlinuxHeader.write(s.bpftool(), s.vmlinuxBtf(), include);
         BpfCompiler compiler = BpfCompiler.of(s.clang(), s.extraFlags(), List.of(include));
         Path packageDir = s.packageName().isEmpty() ? Path.of("") : Path.of(s.packageName().replace('.', '/'));
-        String shared = sharedInputs();
+        String shared = sharedInputs() + "\0vmlinux.h of BTF " + vmlinux;
         for (Path c : sources) {
             String file = c.getFileName().toString();
             String name = file.substring(0, file.length() - ".c".length());

@@ -34,6 +34,12 @@ public final class GenerateMojo extends AbstractMojo {
     private File objectDirectory;
     /** Where stamps and the shipped header go (default target/panbpf). */
     private File workDirectory;
+    /** Writes vmlinux.h (all kernel types, for CO-RE) from {@link #btfFile} onto the include path. */
+    private boolean vmlinuxHeader;
+    /** The BTF that vmlinux.h is written from (default /sys/kernel/btf/vmlinux, the running kernel's). */
+    private File btfFile;
+    /** The bpftool that writes vmlinux.h: a name on the PATH or a path. */
+    private String bpftool;
     /** Skips the goal. */
     private boolean skip;
 
@@ -45,7 +51,9 @@ public final class GenerateMojo extends AbstractMojo {
         }
         BpfBuild.Settings settings = new BpfBuild.Settings(sourceDirectory.toPath(), objectDirectory.toPath(),
                 outputDirectory.toPath(), workDirectory.toPath(), packageName == null ? "" : packageName,
-                clang == null ? "clang" : clang, extraFlags == null ? List.of() : new ArrayList<>(extraFlags));
+                clang == null ? "clang" : clang, extraFlags == null ? List.of() : new ArrayList<>(extraFlags),
+                !vmlinuxHeader ? null : btfFile == null ? VmlinuxHeader.KERNEL_BTF : btfFile.toPath(),
+                bpftool == null ? "bpftool" : bpftool);
         try {
             List<?> built = new BpfBuild(settings, getLog()::info).run();
             if (built.isEmpty()) {

@@ -91,4 +91,72 @@ class BpfBuildTest {
         CodegenException e = assertThrows(CodegenException.class, () -> build(dir, "clang").run());
         assertTrue(e.getMessage().contains("PANBPF_KEEP(struct hello_event)"), e.getMessage());
     }
+
+    /** A CO-RE program: kernel types from vmlinux.h, a field read relocated by libbpf at load. */
+    private static final String CORE_SOURCE = """
+            #include "vmlinux.h"
+            #include <bpf/bpf_helpers.h>
+            #include <bpf/bpf_core_read.h>
+            #include "panbpf.bpf.h"
+
+            struct exec_seen { __u32 pid; __u32 ppid; };
+            PANBPF_KEEP(struct exec_seen);
+
+            struct {
+                __uint(type, BPF_MAP_TYPE_RINGBUF);
+                __uint(max_entries, 4096);
+            } seen SEC(".maps") PANBPF_RECORDS(struct exec_seen);
+
+            SEC("raw_tp/sched_process_exec")
+            int on_exec(void *ctx)
+            {
+                struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+                struct exec_seen *e = bpf_ringbuf_reserve(&seen, sizeof(*e), 0);
+
+                if (!e)
+                    return 0;
+                e->pid = BPF_CORE_READ(t, tgid);
+                e->ppid = BPF_CORE_READ(t, real_parent, tgid);
+                bpf_ringbuf_submit(e, 0);
+                return 0;
+            }
+
+            char LICENSE[] SEC("license") = "GPL";
+            """;
+
+    private BpfBuild coreBuild(Path dir, Path btf, String bpftool) {
+        return new BpfBuild(new BpfBuild.Settings(dir.resolve("src/main/bpf"), dir.resolve("target/res"),
+                dir.resolve("target/java"), dir.resolve("target/panbpf"), "org.example.hello", "clang", List.of(),
+                btf, bpftool), log::add);
+    }
+
+    @Test
+    void vmlinuxHeaderIsWrittenFromTheKernelsBtfAndACoReProgramBuildsAndLoads(@TempDir Path dir) throws Exception {
+        Path c = source(dir, CORE_SOURCE);
+        // Without the header the include fails: the option is what makes CO-RE sources build.
+        assertThrows(CodegenException.class, () -> build(dir, "clang").run());
+        assertEquals(List.of(c), coreBuild(dir, VmlinuxHeader.KERNEL_BTF, "bpftool").run());
+        Path header = dir.resolve("target/panbpf/include/vmlinux.h");
+        assertTrue(Files.readString(header).contains("struct task_struct {"));
+        long written = Files.getLastModifiedTime(header).toMillis();
+        assertEquals(List.of(), coreBuild(dir, VmlinuxHeader.KERNEL_BTF, "bpftool").run());   // same kernel
+        assertEquals(written, Files.getLastModifiedTime(header).toMillis());
+        try (dev.panbpf.BpfObject obj = dev.panbpf.BpfObject.open(
+                dir.resolve("target/res/org/example/hello/hello.bpf.o"))) {
+            obj.load();                                     // libbpf relocates the task_struct reads
+            assertTrue(obj.program("on_exec").fd() > 0);
+        }
+    }
+
+    @Test
+    void aMissingBpftoolOrBtfSaysWhatToInstallOrSet(@TempDir Path dir) throws Exception {
+        source(dir, CORE_SOURCE);
+        CodegenException tool = assertThrows(CodegenException.class,
+                () -> coreBuild(dir, VmlinuxHeader.KERNEL_BTF, "/no/such/bpftool").run());
+        assertTrue(tool.getMessage().contains("apt-get install bpftool"), tool.getMessage());
+        CodegenException btf = assertThrows(CodegenException.class,
+                () -> coreBuild(dir, dir.resolve("no-such-btf"), "bpftool").run());
+        assertTrue(btf.getMessage().contains("no readable BTF") && btf.getMessage().contains("<btfFile>"),
+                btf.getMessage());
+    }
 }

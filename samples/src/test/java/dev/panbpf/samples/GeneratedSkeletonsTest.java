@@ -11,17 +11,23 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * The samples' generated skeletons are committed (the samples build without the Maven plugin, which is built
- * after them): they must be what the generator writes from the committed objects today. To regenerate, run this
+ * The generated skeletons in this repository are committed (core, the benchmarks and the samples build without the
+ * Maven plugin, which is built after them): they must be what the generator writes from the committed objects today. To regenerate, run this
  * test with -Dpanbpf.regenerate=true and commit the result.
  */
 class GeneratedSkeletonsTest {
     private static final Path OBJECTS = Path.of("../bpf-src/src/main/resources/dev/panbpf/bpf");
-    private static final Path SOURCES = Path.of("src/main/java");
 
-    /** The objects whose skeletons the samples use, and the package each goes into. */
+    /**
+     * The objects whose skeletons are committed: the object, the package, the source root. The producer drives the
+     * core tests, the benchmarks and the compare sample; each module has its own copy because the modules build
+     * before the generator or do not depend on each other.
+     */
     private static final List<String[]> SKELETONS = List.<String[]>of(
-            new String[] {"producer.bpf.o", "dev.panbpf.samples.compare"});
+            new String[] {"producer.bpf.o", "dev.panbpf.samples.compare", "src/main/java"},
+            new String[] {"sample_deletions.bpf.o", "dev.panbpf.samples.deletions", "src/main/java"},
+            new String[] {"producer.bpf.o", "dev.panbpf.testing", "../core/src/test/java"},
+            new String[] {"producer.bpf.o", "dev.panbpf.bench", "../benchmarks/src/main/java"});
 
     @Test
     void committedSkeletonsMatchTheCommittedObjects() {
@@ -29,11 +35,11 @@ class GeneratedSkeletonsTest {
         for (String[] s : SKELETONS) {
             Generator.Result r = Generator.of(OBJECTS.resolve(s[0])).packageName(s[1]).generate();
             if (Boolean.getBoolean("panbpf.regenerate")) {
-                r.writeTo(SOURCES);
+                r.writeTo(Path.of(s[2]));
                 continue;
             }
             for (Generator.SourceFile f : r.files()) {
-                Path p = SOURCES.resolve(f.path());
+                Path p = Path.of(s[2]).resolve(f.path());
                 try {
                     if (!Files.exists(p) || !Files.readString(p).equals(f.source())) {
                         stale.add(p.toString());

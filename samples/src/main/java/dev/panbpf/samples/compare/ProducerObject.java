@@ -10,6 +10,8 @@ import dev.panbpf.BpfProgram;
 import dev.panbpf.event.EnumCheck;
 import dev.panbpf.event.EventHandler;
 import dev.panbpf.event.StructCodec;
+import dev.panbpf.perf.PerfBuffer;
+import dev.panbpf.perf.PerfOptions;
 import dev.panbpf.ringbuf.RingBuffer;
 
 import java.io.IOException;

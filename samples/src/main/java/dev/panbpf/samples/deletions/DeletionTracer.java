@@ -2,21 +2,17 @@ package dev.panbpf.samples.deletions;
 
 import dev.panbpf.BpfObject;
 import dev.panbpf.bpf.BpfPrograms;
-import dev.panbpf.event.StructCodec;
-import dev.panbpf.ringbuf.RingBuffer;
 
-import java.lang.invoke.MethodHandles;
 import java.time.Duration;
 import java.util.function.Consumer;
 
 /**
  * DeletionTracer attaches {@code sample_deletions.bpf.o} to the unlink and unlinkat syscall tracepoints and reads
- * the deletions from its ring buffer. What the program could not deliver it counts in {@link Drops}.
+ * the deletions from its ring buffer, through the skeleton and record generated from the object
+ * ({@link SampleDeletionsObject}, {@link DeletionEvent}). What the program could not deliver it counts in
+ * {@link Drops}.
  */
 public final class DeletionTracer implements AutoCloseable {
-    private static final StructCodec<DeletionEvent> EVENT =
-            StructCodec.of(DeletionEvent.class, MethodHandles.lookup());
-
     /**
      * Drops counts the deletions the program saw but did not deliver.
      *
@@ -31,29 +27,29 @@ public final class DeletionTracer implements AutoCloseable {
         }
     }
 
-    private final BpfObject object;
-    private final RingBuffer ring;
+    private final SampleDeletionsObject bpf;
+    private final SampleDeletionsObject.Links links;
+    private final SampleDeletionsObject.TypedRing<DeletionEvent> ring;
 
-    private DeletionTracer(BpfObject object, RingBuffer ring) {
-        this.object = object;
+    private DeletionTracer(SampleDeletionsObject bpf, SampleDeletionsObject.Links links,
+                           SampleDeletionsObject.TypedRing<DeletionEvent> ring) {
+        this.bpf = bpf;
+        this.links = links;
         this.ring = ring;
     }
 
-    /** Loads the program, opens its ring buffer and attaches both tracepoints. */
+    /** Loads the program (checking DeletionEvent against the C struct), opens its ring and attaches both tracepoints. */
     @SuppressWarnings("try") // the try only closes what was opened before the failure
     public static DeletionTracer start() {
-        BpfObject object = BpfObject.open(BpfPrograms.bytes("sample_deletions.bpf.o"), "sample_deletions");
-        RingBuffer ring = null;
+        SampleDeletionsObject bpf = SampleDeletionsObject.of(
+                BpfObject.open(BpfPrograms.bytes("sample_deletions.bpf.o"), "sample_deletions"));
+        SampleDeletionsObject.TypedRing<DeletionEvent> ring = null;
         try {
-            object.load();
-            EVENT.verify(object, "deletion_event"); // fails, listing each difference, if record and struct disagree
-            ring = RingBuffer.of(object.map("deletions"));
-            // The links belong to the object, which detaches them when it closes.
-            object.program("trace_unlinkat").attach();
-            object.program("trace_unlink").attach();
-            return new DeletionTracer(object, ring);
+            bpf.load();          // fails, listing each difference, if the record and the struct disagree
+            ring = bpf.deletionsReader();
+            return new DeletionTracer(bpf, bpf.attachAll(), ring);
         } catch (RuntimeException e) {
-            try (object; RingBuffer r = ring) {
+            try (bpf; var r = ring) {
                 throw e;
             }
         }
@@ -61,7 +57,7 @@ public final class DeletionTracer implements AutoCloseable {
 
     /** Waits up to {@code timeout} for deletions and hands each to {@code onDeletion}; returns how many. */
     public int poll(Consumer<DeletionEvent> onDeletion, Duration timeout) {
-        return ring.poll(EVENT, e -> {
+        return ring.poll(e -> {
             onDeletion.accept(e);
             return true;
         }, timeout);
@@ -74,7 +70,7 @@ public final class DeletionTracer implements AutoCloseable {
 
     /** What the program counted as not delivered so far. */
     public Drops drops() {
-        var counts = object.map("deletion_drops");
+        var counts = bpf.deletionDrops();
         return new Drops(count(counts.lookupLong(0)), count(counts.lookupLong(1)), count(counts.lookupLong(2)));
     }
 
@@ -82,11 +78,11 @@ public final class DeletionTracer implements AutoCloseable {
         return n == null ? 0 : n;
     }
 
-    /** Detaches the programs and releases the ring buffer and the object. */
+    /** Releases the ring buffer, detaches the programs and releases the object. */
     @Override
     public void close() {
-        try (object; ring) {
-            // ring first, then the object with its links
+        try (bpf; links; ring) {
+            // closed in reverse: ring, links, then the object
         }
     }
 }

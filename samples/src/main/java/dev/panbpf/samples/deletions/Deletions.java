@@ -57,7 +57,7 @@ public final class Deletions implements Command {
             while (!stop.raised() && System.nanoTime() < end) {
                 long left = Math.max(1, Math.min(200_000_000L, end - System.nanoTime()));
                 tracer.poll(e -> {
-                    out.println(e);
+                    out.printf("pid %-7d %-16s %s%n", e.pid(), e.comm(), e.filename());
                     seen[0]++;
                 }, Duration.ofNanos(left));
             }
