@@ -1,0 +1,76 @@
+package dev.panbpf.samples.compare;
+
+import dev.panbpf.samples.Table;
+
+import java.io.PrintStream;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Report prints the table that ends {@code compare}, a row per buffer, and the notes under it: why a row did
+ * not run, and what losses mean and how to avoid them.
+ */
+final class Report {
+    /** What a row that did not run shows where its numbers would be, so dashes are not read as a result. */
+    static final String NOT_RUN = "not run";
+
+    private Report() { }
+
+    static void print(List<Row> rows, Settings s, PrintStream out) {
+        Table t = new Table("buffer", "events/s", "produced", "delivered", "lost", "loss %", "out of order",
+                "memory");
+        for (Row row : rows) {
+            switch (row) {
+                case Result r -> t.row(r.buffer().title(), Table.count((long) r.perSecond()),
+                        Table.count(r.produced()), Table.count(r.delivered()), Table.count(r.lost()),
+                        percent(r), Table.count(r.outOfOrder()), Table.bytes(r.memoryBytes()));
+                case NotRun n -> t.row(n.buffer().title(), NOT_RUN, "-", "-", "-", "-", "-", "-");
+            }
+        }
+        t.print(out);
+        for (Row row : rows) {
+            if (row instanceof NotRun n) {
+                out.println(n.buffer().title() + " " + NOT_RUN + ": " + n.reason());
+            }
+        }
+        losses(rows, s, out);
+    }
+
+    /**
+     * Lost over produced, in percent: {@code 0%} only when nothing was lost, so a tiny loss never rounds to zero.
+     */
+    static String percent(Result r) {
+        if (r.produced() == 0) {
+            return "-";
+        }
+        if (r.lost() == 0) {
+            return "0%";
+        }
+        double p = r.lossPercent();
+        return p < 0.001 ? "<0.001%" : String.format(Locale.ROOT, "%.3f%%", p);
+    }
+
+    /** The note on losses, when a buffer lost anything: how much was early, what that means, and what helps. */
+    private static void losses(List<Row> rows, Settings s, PrintStream out) {
+        List<Result> lossy = rows.stream().filter(r -> r instanceof Result x && x.lost() > 0).map(Result.class::cast)
+                .toList();
+        if (lossy.isEmpty()) {
+            return;
+        }
+        out.println();
+        for (Result r : lossy) {
+            out.printf("%s lost %s, %s of them in the first %d s of counting%n", r.buffer().title(),
+                    Table.count(r.lost()), Table.count(r.lostEarly()), Half.EARLY.toSeconds());
+        }
+        if (s.warmup().isZero()) {
+            out.println("Losses in the first seconds are mostly warm-up: the JIT is still compiling the consumer, so "
+                    + "Java drains slower than the producers fill and the buffer overflows until it catches up. They "
+                    + "are not the steady rate. To leave them out: --warmup 2 (runs each buffer 2 s before counting), "
+                    + "a bigger buffer (--perf-pages, --ring-bytes), or a longer --seconds so they weigh less.");
+        } else {
+            out.printf("These losses came after a %d s warm-up, so the consumer does not keep up with this rate: "
+                    + "give it a bigger buffer (--perf-pages, --ring-bytes) or fewer producers (--cpus).%n",
+                    s.warmup().toSeconds());
+        }
+    }
+}
