@@ -129,7 +129,8 @@ final class CompareOptions {
         } catch (NumberFormatException e) {
             // reported below
         }
-        bad.add(complaint(name, args, "is not allowed: it must be a whole number " + lo + ".." + hi + why));
+        bad.add(complaint(name, args, "is not allowed: it must be a " + (lo > 0 ? "positive " : "") + "whole number "
+                + lo + ".." + hi + why));
         return fallback;
     }
 

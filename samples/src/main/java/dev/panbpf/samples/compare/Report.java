@@ -50,7 +50,10 @@ final class Report {
         return p < 0.001 ? "<0.001%" : String.format(Locale.ROOT, "%.3f%%", p);
     }
 
-    /** The note on losses, when a buffer lost anything: how much was early, what that means, and what helps. */
+    /**
+     * The note on losses, when a buffer lost anything: how many in the first seconds, what those mean, what helps,
+     * and whether the rest says the consumer does not keep up at all.
+     */
     private static void losses(List<Row> rows, Settings s, PrintStream out) {
         List<Result> lossy = rows.stream().filter(r -> r instanceof Result x && x.lost() > 0).map(Result.class::cast)
                 .toList();
@@ -59,18 +62,29 @@ final class Report {
         }
         out.println();
         for (Result r : lossy) {
-            out.printf("%s lost %s, %s of them in the first %d s of counting%n", r.buffer().title(),
-                    Table.count(r.lost()), Table.count(r.lostEarly()), Half.EARLY.toSeconds());
+            out.printf(Locale.ROOT, "%s lost %s in %.1f s of counting, %s of them in the first %.1f s%n",
+                    r.buffer().title(), Table.count(r.lost()), r.seconds(), Table.count(r.lostEarly()),
+                    Math.min(r.seconds(), Half.EARLY.toMillis() / 1000.0));
         }
         if (s.warmup().isZero()) {
-            out.println("Losses in the first seconds are mostly warm-up: the JIT is still compiling the consumer, so "
-                    + "Java drains slower than the producers fill and the buffer overflows until it catches up. They "
+            out.println("Losses in the first seconds are usually warm-up: the JIT is still compiling the consumer, so "
+                    + "Java drains slower than the producers fill and the buffer overflows until it catches up; they "
                     + "are not the steady rate. To leave them out: --warmup 2 (runs each buffer 2 s before counting), "
                     + "a bigger buffer (--perf-pages, --ring-bytes), or a longer --seconds so they weigh less.");
         } else {
-            out.printf("These losses came after a %d s warm-up, so the consumer does not keep up with this rate: "
-                    + "give it a bigger buffer (--perf-pages, --ring-bytes) or fewer producers (--cpus).%n",
+            out.printf("These losses came after a %d s warm-up, so they are not the JIT warming up.%n",
                     s.warmup().toSeconds());
+        }
+        for (Result r : lossy) {
+            double early = Half.EARLY.toMillis() / 1000.0;
+            double later = r.seconds() - early;
+            // Warm-up losses fade; losses that go on at half the early rate or more are the steady state.
+            if (later > 0.5 && (r.lost() - r.lostEarly()) / later >= r.lostEarly() / early / 2) {
+                out.printf("%s kept losing after its first %d s: the consumer does not keep up with this rate; %s "
+                        + "or fewer producers (--cpus) helps.%n", r.buffer().title(), Half.EARLY.toSeconds(),
+                        r.buffer() == Buffer.RING ? "a bigger --ring-bytes"
+                                : "more --perf-pages, a larger --perf-wakeup");
+            }
         }
     }
 }
