@@ -1,5 +1,6 @@
 package dev.panbpf.samples.compare;
 
+import dev.panbpf.Cpus;
 import dev.panbpf.samples.Table;
 
 import java.io.PrintStream;
@@ -80,8 +81,10 @@ final class Report {
             double later = r.seconds() - early;
             // Warm-up losses fade; losses that go on at half the early rate or more are the steady state.
             if (later > 0.5 && (r.lost() - r.lostEarly()) / later >= r.lostEarly() / early / 2) {
-                out.printf("%s kept losing after its first %d s: the consumer does not keep up with this rate; %s "
-                        + "or fewer producers (--cpus) helps.%n", r.buffer().title(), Half.EARLY.toSeconds(),
+                out.printf("%s kept losing after its first %d s: the consumer does not keep up with this rate%s; "
+                        + "%s or fewer producers (--cpus) helps.%n", r.buffer().title(), Half.EARLY.toSeconds(),
+                        s.cpus().size() == Cpus.online().size() ? " (every CPU runs a producer, so the consumer "
+                                + "shares one with it)" : "",
                         r.buffer() == Buffer.RING ? "a bigger --ring-bytes"
                                 : "more --perf-pages, a larger --perf-wakeup");
             }
