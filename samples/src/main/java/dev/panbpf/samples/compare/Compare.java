@@ -81,9 +81,33 @@ public final class Compare implements Command {
         Progress progress = new Progress(out, !trace.on() && System.console() != null
                 && System.console().isTerminal() && out == System.out);
         List<Row> rows = measure(s, progress, trace, stop, objects);
+        nothingToShow(rows);
         out.println();
         Report.print(rows, s, out);
         return rows.stream().anyMatch(r -> r instanceof NotRun n && n.failed()) ? 1 : 0;
+    }
+
+    /**
+     * When every half that was tried failed there is no table to show: the first failure is thrown (the others
+     * suppressed into it), so the CLI reports it as the command's failure, such as a missing privilege.
+     */
+    private static void nothingToShow(List<Row> rows) {
+        if (rows.stream().anyMatch(r -> r instanceof Result)) {
+            return;
+        }
+        RuntimeException first = null;
+        for (Row r : rows) {
+            if (r instanceof NotRun n && n.failed()) {
+                if (first == null) {
+                    first = n.failure();
+                } else {
+                    first.addSuppressed(n.failure());
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
     }
 
     /**
@@ -95,16 +119,16 @@ public final class Compare implements Command {
         List<Row> rows = new ArrayList<>();
         for (Buffer b : Buffer.values()) {
             if (!s.buffers().contains(b)) {
-                rows.add(new NotRun(b, "skipped by --only " + s.buffers().iterator().next().word(), false));
+                rows.add(new NotRun(b, "skipped by --only " + s.buffers().iterator().next().word(), null));
             } else if (stop.raised()) {
-                rows.add(new NotRun(b, "stopped (Ctrl-C) before its turn", false));
+                rows.add(new NotRun(b, "stopped (Ctrl-C) before its turn", null));
             } else {
                 try {
                     rows.add(new Half(b, s, progress, trace, stop).run(objects));
                 } catch (RuntimeException e) {
                     progress.done();
                     trace.step("%s failed: %s", b.title(), e);
-                    rows.add(new NotRun(b, "failed: " + e.getMessage(), true));
+                    rows.add(new NotRun(b, "failed: " + e.getMessage(), e));
                 }
             }
         }

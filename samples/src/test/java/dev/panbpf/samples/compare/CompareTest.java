@@ -1,5 +1,6 @@
 package dev.panbpf.samples.compare;
 
+import dev.panbpf.BpfException;
 import dev.panbpf.BpfObject;
 import dev.panbpf.Cpus;
 import dev.panbpf.bpf.BpfPrograms;
@@ -279,6 +280,22 @@ class CompareTest {
         assertEquals("not run", row(r.out(), "perf buffer").get(1), r.out());
         assertTrue(r.out().contains("perf buffer not run: failed: BPF object 'producer' is closed"), r.out());
         assertTrue(number(row(r.out(), "ring buffer").get(3)) > 0, r.out());
+    }
+
+    /** With no half to show, the failure itself is the command's (as a missing privilege is, run without one). */
+    @Test
+    void whenEveryHalfFailsTheFailureIsThrownNotATableOfNotRun() {
+        Kernel.requireRoot();
+        Objects shipped = new Objects();
+        Compare compare = new Compare(b -> {
+            BpfObject o = shipped.apply(b);
+            o.close();
+            return o;
+        });
+        BpfException e = assertThrows(BpfException.class, () -> run(compare, StopSignal.manual(), "--seconds", "2"));
+        assertTrue(e.getMessage().contains("BPF object 'producer' is closed"), e.getMessage());
+        assertEquals(1, e.getSuppressed().length, "the perf half's failure rides along");
+        assertEquals(2, shipped.opened.get(), "both halves were tried");
     }
 
     @Test
