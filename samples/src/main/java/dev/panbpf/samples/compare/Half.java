@@ -32,8 +32,11 @@ final class Half {
         this.stop = stop;
     }
 
-    /** Runs this half with the producer object from {@code objects} (opened, not loaded). */
-    Result run(Function<Buffer, BpfObject> objects) {
+    /**
+     * Runs this half with the producer object from {@code objects} (opened, not loaded): a result, or not run
+     * when Ctrl-C came during the warm-up, before anything was counted.
+     */
+    Row run(Function<Buffer, BpfObject> objects) {
         try (ProducerObject producer = load(objects.apply(buffer))) {
             Tally tally = new Tally();
             try (Side side = buffer == Buffer.RING ? new RingSide(producer, tally, s, trace)
@@ -46,6 +49,9 @@ final class Half {
                     trace.step("%s warm-up over: drained %,d records; counting starts from here", buffer.title(),
                             side.drain());
                     base = counts(producer, side, tally);
+                    if (stop.raised()) {
+                        return new NotRun(buffer, "stopped (Ctrl-C) during its warm-up", null);
+                    }
                 }
                 Drive d = drive(producer, side, tally, s.eachBuffer(), buffer.title(), base);
                 trace.step("%s producers stopped; drained %,d records left in the buffer", buffer.title(),

@@ -32,6 +32,9 @@ final class Report {
         for (Row row : rows) {
             if (row instanceof NotRun n) {
                 out.println(n.buffer().title() + " " + NOT_RUN + ": " + n.reason());
+            } else if (row instanceof Result r && r.seconds() < s.eachBuffer().toMillis() / 1000.0 - 0.05) {
+                out.printf(Locale.ROOT, "%s stopped (Ctrl-C) after %.1f of its %.1f s; its rates are for that "
+                        + "time%n", r.buffer().title(), r.seconds(), s.eachBuffer().toMillis() / 1000.0);
             }
         }
         losses(rows, s, out);

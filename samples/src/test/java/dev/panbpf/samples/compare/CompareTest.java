@@ -302,14 +302,7 @@ class CompareTest {
     void ctrlCDuringTheRingHalfLeavesThePerfHalfNotRun() throws Exception {
         Kernel.requireRoot();
         StopSignal stop = StopSignal.manual();
-        Thread raiser = Thread.ofVirtual().start(() -> {
-            try {
-                Thread.sleep(1500);
-            } catch (InterruptedException e) {
-                return;
-            }
-            stop.raise();
-        });
+        Thread raiser = raiseAfter(stop, Duration.ofMillis(1500));
         Run r = run(new Compare(), stop, "--seconds", "40");
         raiser.join();
         assertEquals(0, r.status(), r.out());
@@ -317,5 +310,32 @@ class CompareTest {
         assertEquals("not run", row(r.out(), "perf buffer").get(1), r.out());
         List<String> ring = row(r.out(), "ring buffer");
         assertEquals(number(ring.get(2)), number(ring.get(3)) + number(ring.get(4)), ring.toString());
+        assertTrue(r.out().matches("(?s).*\\nring buffer stopped \\(Ctrl-C\\) after \\d+\\.\\d of its 20\\.0 s.*"),
+                r.out());
+    }
+
+    /** Ctrl-C in a warm-up leaves nothing counted: that half is not run either, not a row of zeros. */
+    @Test
+    void ctrlCDuringAWarmUpLeavesBothHalvesNotRun() throws Exception {
+        Kernel.requireRoot();
+        StopSignal stop = StopSignal.manual();
+        Thread raiser = raiseAfter(stop, Duration.ofMillis(1500));
+        Run r = run(new Compare(), stop, "--seconds", "4", "--warmup", "30");
+        raiser.join();
+        assertEquals(0, r.status(), r.out());
+        assertTrue(r.out().contains("ring buffer not run: stopped (Ctrl-C) during its warm-up"), r.out());
+        assertTrue(r.out().contains("perf buffer not run: stopped (Ctrl-C) before its turn"), r.out());
+        assertEquals("not run", row(r.out(), "ring buffer").get(1), r.out());
+    }
+
+    private static Thread raiseAfter(StopSignal stop, Duration delay) {
+        return Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(delay);
+            } catch (InterruptedException e) {
+                return;
+            }
+            stop.raise();
+        });
     }
 }
