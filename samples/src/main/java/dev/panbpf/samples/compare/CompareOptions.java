@@ -68,7 +68,8 @@ final class CompareOptions {
         long size = number(args, "size", 64, MIN_SIZE, MAX_SIZE, " (a record starts with a " + MIN_SIZE
                 + "-byte header)", bad);
         long perfRing = pages * Settings.PAGE;
-        if (fine(bad, "size", "perf-pages") && perfRecord(size) > perfRing && wanted(args, Buffer.PERF)) {
+        // A sample the size of the whole ring is left out too: it would only fit an empty one.
+        if (fine(bad, "size", "perf-pages") && size > perfRing - 16 && wanted(args, Buffer.PERF)) {
             bad.add(complaint("size", args, "does not fit a perf ring of " + Table.bytes(perfRing) + " (--perf-pages "
                     + pages + "; a sample takes " + perfRecord(size) + " bytes with its header): use --size at most "
                     + (perfRing - 16) + " or more --perf-pages"));

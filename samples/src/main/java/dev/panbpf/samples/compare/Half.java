@@ -46,16 +46,17 @@ final class Half {
                 Counts base = new Counts(0, 0, 0, 0);
                 if (!s.warmup().isZero()) {
                     drive(producer, side, tally, s.warmup(), buffer.title() + " warm-up", base);
+                    long left = side.drain();
                     trace.step("%s warm-up over: drained %,d records; counting starts from here", buffer.title(),
-                            side.drain());
+                            left);
                     base = counts(producer, side, tally);
                     if (stop.raised()) {
                         return new NotRun(buffer, "stopped (Ctrl-C) during its warm-up", null);
                     }
                 }
                 Drive d = drive(producer, side, tally, s.eachBuffer(), buffer.title(), base);
-                trace.step("%s producers stopped; drained %,d records left in the buffer", buffer.title(),
-                        side.drain());
+                long left = side.drain();
+                trace.step("%s producers stopped; drained %,d records left in the buffer", buffer.title(), left);
                 Counts end = counts(producer, side, tally).minus(base);
                 trace.step("%s: closing the reader and the object (maps and program released)", buffer.title());
                 return new Result(buffer, d.seconds, end.produced, end.delivered, end.lost, d.lostEarly,
