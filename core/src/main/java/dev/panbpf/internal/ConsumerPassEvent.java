@@ -1,0 +1,58 @@
+package dev.panbpf.internal;
+
+import jdk.jfr.Category;
+import jdk.jfr.Description;
+import jdk.jfr.Event;
+import jdk.jfr.Label;
+import jdk.jfr.Name;
+import jdk.jfr.StackTrace;
+import jdk.jfr.Threshold;
+
+/**
+ * ConsumerPassEvent ({@code dev.panbpf.ConsumerPass}) is one pass of a reader over its ring(s) that delivered
+ * records: how many, and how long the pass took, handlers included and waiting for records excluded. A busy
+ * consumer runs thousands of passes a second, so by default only passes of 10 ms or more are recorded: the slow
+ * ones, which are what lets a ring fill up. Passes that delivered nothing are never recorded.
+ */
+@Name("dev.panbpf.ConsumerPass")
+@Label("Consumer Pass")
+@Category("panbpf")
+@Description("One consume or poll pass of a panbpf reader that delivered records; waiting is not included")
+@Threshold("10 ms")
+@StackTrace(false)
+public final class ConsumerPassEvent extends Event {
+    @Label("Map")
+    @Description("The map read (the maps of a poller, comma-separated)")
+    String map;
+
+    @Label("Reader")
+    @Description("The reader class: RingBuffer, RingBufferPoller, PerfBuffer or OrderedPerfBuffer")
+    String reader;
+
+    @Label("Records")
+    @Description("Records delivered to handlers by this pass")
+    long records;
+
+    /** {@return whether a recording takes these events} Once compiled, the instance is scalar-replaced. */
+    public static boolean on() {
+        return new ConsumerPassEvent().isEnabled();
+    }
+
+    /** Starts timing a pass; {@link #finish} ends and commits it. */
+    public static ConsumerPassEvent start() {
+        ConsumerPassEvent e = new ConsumerPassEvent();
+        e.begin();
+        return e;
+    }
+
+    /** Ends the pass and records it if it delivered {@code records} (more than 0) and passed the threshold. */
+    public void finish(String map, String reader, long records) {
+        end();
+        if (records > 0 && shouldCommit()) {
+            this.map = map;
+            this.reader = reader;
+            this.records = records;
+            commit();
+        }
+    }
+}
