@@ -38,14 +38,24 @@ public final class ConsumerPassEvent extends Event {
         return new ConsumerPassEvent().isEnabled();
     }
 
-    /** Starts timing a pass; {@link #finish} ends and commits it. */
+    /**
+     * Starts timing a pass; {@link #finish} ends and records it.
+     *
+     * @return the event, begun
+     */
     public static ConsumerPassEvent start() {
         ConsumerPassEvent e = new ConsumerPassEvent();
         e.begin();
         return e;
     }
 
-    /** Ends the pass and records it if it delivered {@code records} (more than 0) and passed the threshold. */
+    /**
+     * Ends the pass and records it if it delivered records and lasted at least the threshold.
+     *
+     * @param map the map's name (the maps' names of a poller, comma-separated)
+     * @param reader the reader's class name
+     * @param records the records the pass delivered; a pass that delivered none is not recorded
+     */
     public void finish(String map, String reader, long records) {
         end();
         if (records > 0 && shouldCommit()) {

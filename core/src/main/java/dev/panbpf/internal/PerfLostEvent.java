@@ -38,7 +38,14 @@ public final class PerfLostEvent extends Event {
         return new PerfLostEvent().isEnabled();
     }
 
-    /** Records {@code lost} events lost on {@code cpu} of {@code map}, {@code total} since the reader opened. */
+    /**
+     * Records a loss if a recording takes it.
+     *
+     * @param map the map's name
+     * @param cpu the CPU whose ring lost events
+     * @param lost the events this pass found lost
+     * @param total the events lost on that CPU since the reader opened
+     */
     public static void emit(String map, int cpu, long lost, long total) {
         PerfLostEvent e = new PerfLostEvent();
         if (e.shouldCommit()) {

@@ -34,7 +34,13 @@ public final class RingDiscardedEvent extends Event {
         return new RingDiscardedEvent().isEnabled();
     }
 
-    /** Records {@code discarded} records skipped in {@code map}, {@code total} since the reader opened. */
+    /**
+     * Records discarded records if a recording takes them.
+     *
+     * @param map the map's name
+     * @param discarded the discarded records this pass skipped
+     * @param total the discarded records skipped since the reader opened
+     */
     public static void emit(String map, long discarded, long total) {
         RingDiscardedEvent e = new RingDiscardedEvent();
         if (e.shouldCommit()) {
