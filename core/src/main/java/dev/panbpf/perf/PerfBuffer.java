@@ -155,7 +155,7 @@ public final class PerfBuffer implements EventReader {
             boolean waited = false;
             boolean woken = false;
             while (true) {
-                int n = readAll(handler, true);
+                int n = readAll(handler, 0, set.size(), true);
                 if (n > 0 || woken || gate.isClosed() || (waited && Deadline.passed(deadline))) {
                     return n;
                 }
@@ -216,7 +216,7 @@ public final class PerfBuffer implements EventReader {
         Objects.requireNonNull(handler, "handler");
         gate.enter();
         try {
-            return readAll(handler, false);
+            return readAll(handler, 0, set.size(), false);
         } finally {
             gate.exit();
         }
@@ -236,24 +236,19 @@ public final class PerfBuffer implements EventReader {
         int i = ringIndex(cpu);
         gate.enter();
         try {
-            events.begin();
-            try {
-                return read(i, handler);
-            } finally {
-                events.end();
-            }
+            return readAll(handler, i, i + 1, false);
         } finally {
             gate.exit();
         }
     }
 
-    /** One pass, reported to JFR: the rings in CPU order (the pending ones, with pendingOnly) until one stops. */
-    private int readAll(Handler handler, boolean pendingOnly) {
+    /** One pass, reported to JFR: rings from..to-1 (the pending ones, with pendingOnly) until a handler stops. */
+    private int readAll(Handler handler, int from, int to, boolean pendingOnly) {
         int n = 0;
         stopped = false;
         events.begin();
         try {
-            for (int i = 0; i < set.size() && !stopped && !gate.isClosedPlain(); i++) {
+            for (int i = from; i < to && !stopped && !gate.isClosedPlain(); i++) {
                 if (!pendingOnly || waits.isPending(i)) {
                     n += read(i, handler);  // if it throws, this ring and the ones after it stay pending
                 }

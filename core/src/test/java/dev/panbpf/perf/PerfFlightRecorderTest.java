@@ -50,7 +50,7 @@ class PerfFlightRecorderTest {
     /** Overruns the ring of {@code cpu}, then has the kernel write its LOST record (at the next output with room). */
     private long overrun(int cpu, Runnable consume) {
         producer.run(cpu, 100);
-        long failed = producer.counter(PerfProducer.PERF_FAILED);
+        long failed = producer.counters().perfFailed();
         assertTrue(failed > 0, "the ring overflowed");
         consume.run();
         producer.run(cpu, 1);
@@ -81,7 +81,7 @@ class PerfFlightRecorderTest {
             assertEquals(pb.lost(cpu), e.getLong("total"));
             List<RecordedEvent> passes = named(events, "dev.panbpf.ConsumerPass");
             assertEquals(pb.delivered(), sum(passes, "records"), "the passes add up to delivered()");
-            assertEquals(List.of(producer.counter(PerfProducer.PERF_OK) - 9, 1L, 5L, 3L),
+            assertEquals(List.of(producer.counters().perfOk() - 9, 1L, 5L, 3L),
                     passes.stream().map(p -> p.getLong("records")).toList(), "one event per pass that delivered");
             assertTrue(passes.stream().allMatch(p -> p.getString("map").equals("pb")
                     && p.getString("reader").equals("PerfBuffer")));
@@ -115,7 +115,7 @@ class PerfFlightRecorderTest {
             long failed = overrun(cpu, () -> pb.consume((c, p, t) -> true));
             events = jfr.stop();
             assertEquals(failed, pb.lost(cpu));
-            assertEquals(producer.counter(PerfProducer.PERF_OK), pb.delivered());
+            assertEquals(producer.counters().perfOk(), pb.delivered());
         }
         assertEquals(List.of(), events);
         assertFalse(dev.panbpf.internal.PerfLostEvent.on());
