@@ -8,6 +8,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 
 import static dev.panbpf.testing.FlightRecording.named;
@@ -72,6 +73,33 @@ class RingFlightRecorderTest {
         assertEquals(200, passes.get(0).getLong("records"), "the first consume");
         assertEquals(200, passes.get(1).getLong("records"), "the poll");
         assertEquals(7, passes.get(2).getLong("records"), "a limited consume");
+    }
+
+    @Test
+    void aPassThatFollowsAWaitIsTimedFromTheEndOfTheWait() throws Exception {
+        List<RecordedEvent> events;
+        Instant polled;
+        try (Producer producer = Producer.load(0); RingBuffer ring = RingBuffer.of(producer.ring());
+                FlightRecording jfr = FlightRecording.allPanbpf()) {
+            producer.configure(5, 40, 0, 0);
+            Thread later = Thread.ofPlatform().start(() -> {
+                try {
+                    Thread.sleep(400);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                producer.run(1);
+            });
+            polled = Instant.now();
+            assertEquals(5, ring.poll(r -> true, Duration.ofSeconds(10)));
+            later.join();
+            events = jfr.stop();
+        }
+        List<RecordedEvent> passes = named(events, "dev.panbpf.ConsumerPass");
+        assertEquals(1, passes.size(), "the empty pass before the wait is not recorded: " + passes);
+        // The producer ran 400 ms after the poll began; a pass timed with the wait would start at the poll.
+        assertTrue(passes.getFirst().getStartTime().isAfter(polled.plusMillis(200)),
+                "pass from " + passes.getFirst().getStartTime() + ", poll from " + polled);
     }
 
     @Test
