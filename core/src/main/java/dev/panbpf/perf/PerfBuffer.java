@@ -84,6 +84,7 @@ public final class PerfBuffer implements EventReader {
     private final ConsumerGate gate;
     /** Per ring: samples handed to handlers, added once per read. */
     private final AtomicLongArray delivered;
+    private final PerfPassEvents events;
     private volatile long droppedAtClose;
     /** Whether the last ring read stopped because its handler returned false. Consumer thread only. */
     private boolean stopped;
@@ -94,6 +95,7 @@ public final class PerfBuffer implements EventReader {
         this.epoll = set.epoll();
         this.waits = new PerfWait(epoll, set.size());
         this.delivered = new AtomicLongArray(set.size());
+        this.events = new PerfPassEvents("PerfBuffer", map.name(), set, this::delivered);
         this.gate = new ConsumerGate(what, this::release);
     }
 
@@ -153,7 +155,7 @@ public final class PerfBuffer implements EventReader {
             boolean waited = false;
             boolean woken = false;
             while (true) {
-                int n = readAll(handler, true);
+                int n = readAll(handler, 0, set.size(), true);
                 if (n > 0 || woken || gate.isClosed() || (waited && Deadline.passed(deadline))) {
                     return n;
                 }
@@ -214,7 +216,7 @@ public final class PerfBuffer implements EventReader {
         Objects.requireNonNull(handler, "handler");
         gate.enter();
         try {
-            return readAll(handler, false);
+            return readAll(handler, 0, set.size(), false);
         } finally {
             gate.exit();
         }
@@ -234,20 +236,25 @@ public final class PerfBuffer implements EventReader {
         int i = ringIndex(cpu);
         gate.enter();
         try {
-            return read(i, handler);
+            return readAll(handler, i, i + 1, false);
         } finally {
             gate.exit();
         }
     }
 
-    /** Reads the rings in CPU order (only the pending ones, with {@code pendingOnly}) until a handler stops. */
-    private int readAll(Handler handler, boolean pendingOnly) {
+    /** One pass, reported to JFR: rings from..to-1 (the pending ones, with pendingOnly) until a handler stops. */
+    private int readAll(Handler handler, int from, int to, boolean pendingOnly) {
         int n = 0;
         stopped = false;
-        for (int i = 0; i < set.size() && !stopped && !gate.isClosedPlain(); i++) {
-            if (!pendingOnly || waits.isPending(i)) {
-                n += read(i, handler);  // if it throws, this ring and the ones after it stay pending
+        events.begin();
+        try {
+            for (int i = from; i < to && !stopped && !gate.isClosedPlain(); i++) {
+                if (!pendingOnly || waits.isPending(i)) {
+                    n += read(i, handler);  // if it throws, this ring and the ones after it stay pending
+                }
             }
+        } finally {
+            events.end();
         }
         return n;
     }

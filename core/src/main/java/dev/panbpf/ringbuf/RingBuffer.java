@@ -71,7 +71,7 @@ public final class RingBuffer implements EventReader {
                     + "maps" + (map.mapType() == MapType.USER_RINGBUF ? " (write a USER_RINGBUF with UserRingBuffer)"
                     : map.mapType() == MapType.PERF_EVENT_ARRAY ? " (read a PERF_EVENT_ARRAY with PerfBuffer)" : ""));
         }
-        return new RingBuffer(name, RingSet.open(name, List.of(map), List.of(name)));
+        return new RingBuffer(name, RingSet.open(name, List.of(map), List.of(name), "RingBuffer"));
     }
 
     /**
@@ -99,7 +99,7 @@ public final class RingBuffer implements EventReader {
         }
         rings.enter();
         try {
-            return reader.drain(handler, limit);
+            return rings.drain(0, handler, limit);
         } finally {
             rings.exit();
         }
