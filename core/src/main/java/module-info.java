@@ -7,6 +7,7 @@
  */
 module dev.panbpf {
     requires dev.panbpf.bindings;
+    requires jdk.jfr;
     requires org.slf4j;
 
     exports dev.panbpf;

@@ -84,6 +84,7 @@ public final class OrderedPerfBuffer implements EventReader {
     private final PerfWait waits;
     private final TimestampMerge merge;
     private final ConsumerGate gate;
+    private final PerfPassEvents events;
     private volatile long delivered;
     private volatile long droppedAtClose;
 
@@ -98,6 +99,7 @@ public final class OrderedPerfBuffer implements EventReader {
         }
         this.merge = new TimestampMerge(rings, windowNanos, MAX_HELD_BYTES_PER_CPU);
         this.gate = new ConsumerGate(what, this::release);
+        this.events = new PerfPassEvents("OrderedPerfBuffer", map.name(), set, this::delivered);
     }
 
     /**
@@ -232,6 +234,7 @@ public final class OrderedPerfBuffer implements EventReader {
     private int pass(Handler handler, boolean flush) {
         final TimestampMerge merge = this.merge;
         int n = 0;
+        events.begin();
         try {
             merge.begin(System.nanoTime(), flush);
             while (merge.next()) {
@@ -246,6 +249,7 @@ public final class OrderedPerfBuffer implements EventReader {
             if (n != 0) {
                 delivered += n;
             }
+            events.end();
         }
         return n;
     }

@@ -10,7 +10,6 @@ import dev.panbpf.internal.ConsumerGate;
 import dev.panbpf.internal.Deadline;
 import dev.panbpf.internal.Decoders;
 import dev.panbpf.internal.Epoll;
-import dev.panbpf.internal.ProducerDrops;
 import dev.panbpf.internal.RecordDecoder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -85,18 +84,18 @@ public final class PerfBuffer implements EventReader {
     private final ConsumerGate gate;
     /** Per ring: samples handed to handlers, added once per read. */
     private final AtomicLongArray delivered;
-    private final ProducerDrops drops;
+    private final PerfPassEvents events;
     private volatile long droppedAtClose;
     /** Whether the last ring read stopped because its handler returned false. Consumer thread only. */
     private boolean stopped;
 
     private PerfBuffer(BpfMap map, PerfOptions options, String what) {
         this.what = what;
-        this.drops = ProducerDrops.of(map);   // before the rings: it holds nothing to release
         this.set = PerfCpuSet.open(map, options, what);
         this.epoll = set.epoll();
         this.waits = new PerfWait(epoll, set.size());
         this.delivered = new AtomicLongArray(set.size());
+        this.events = new PerfPassEvents("PerfBuffer", map.name(), set, this::delivered);
         this.gate = new ConsumerGate(what, this::release);
     }
 
@@ -156,7 +155,7 @@ public final class PerfBuffer implements EventReader {
             boolean waited = false;
             boolean woken = false;
             while (true) {
-                int n = readAll(handler, true);
+                int n = readAll(handler, 0, set.size(), true);
                 if (n > 0 || woken || gate.isClosed() || (waited && Deadline.passed(deadline))) {
                     return n;
                 }
@@ -217,7 +216,7 @@ public final class PerfBuffer implements EventReader {
         Objects.requireNonNull(handler, "handler");
         gate.enter();
         try {
-            return readAll(handler, false);
+            return readAll(handler, 0, set.size(), false);
         } finally {
             gate.exit();
         }
@@ -237,20 +236,25 @@ public final class PerfBuffer implements EventReader {
         int i = ringIndex(cpu);
         gate.enter();
         try {
-            return read(i, handler);
+            return readAll(handler, i, i + 1, false);
         } finally {
             gate.exit();
         }
     }
 
-    /** Reads the rings in CPU order (only the pending ones, with {@code pendingOnly}) until a handler stops. */
-    private int readAll(Handler handler, boolean pendingOnly) {
+    /** One pass, reported to JFR: rings from..to-1 (the pending ones, with pendingOnly) until a handler stops. */
+    private int readAll(Handler handler, int from, int to, boolean pendingOnly) {
         int n = 0;
         stopped = false;
-        for (int i = 0; i < set.size() && !stopped && !gate.isClosedPlain(); i++) {
-            if (!pendingOnly || waits.isPending(i)) {
-                n += read(i, handler);  // if it throws, this ring and the ones after it stay pending
+        events.begin();
+        try {
+            for (int i = from; i < to && !stopped && !gate.isClosedPlain(); i++) {
+                if (!pendingOnly || waits.isPending(i)) {
+                    n += read(i, handler);  // if it throws, this ring and the ones after it stay pending
+                }
             }
+        } finally {
+            events.end();
         }
         return n;
     }
@@ -332,23 +336,12 @@ public final class PerfBuffer implements EventReader {
     /** Events the kernel reported lost, all CPUs together (also after close). */
     @Override
     public long lost() {
-        long n = 0;
-        for (int i = 0; i < set.size(); i++) {
-            n += set.ring(i).lost();
-        }
-        return n;
+        return set.lost();
     }
 
-    /**
-     * Samples the BPF programs failed to send since this buffer opened, as panbpf.bpf.h's
-     * {@code panbpf_perf_event_output} counts them in the object's {@code panbpf_drops} map (0 without one): every
-     * failure but a full ring, which the kernel reports as {@link #lost()}; mostly ENOENT, no reader on that CPU.
-     *
-     * @return the count, all CPUs together
-     * @throws BpfException if the map's object was closed
-     */
+    /** {@return panbpf_perf_event_output failures since this opened (0 if unused); a full ring counts in lost()} */
     public long producerDrops() {
-        return drops.sinceOpen();
+        return set.producerDrops();
     }
 
     /**

@@ -9,6 +9,7 @@ import dev.panbpf.bindings.sys_mman_h;
 import dev.panbpf.internal.Epoll;
 import dev.panbpf.internal.Fd;
 import dev.panbpf.internal.MapClaims;
+import dev.panbpf.internal.ProducerDrops;
 import dev.panbpf.internal.Sys;
 
 import java.lang.foreign.Arena;
@@ -37,11 +38,14 @@ final class PerfCpuSet implements AutoCloseable {
     private final boolean[] inMap;
     private final Arena arena = Arena.ofShared();
     private final int claim;
+    /** The map's failed outputs, counted by panbpf.bpf.h's wrapper; taken before the claim, it holds nothing. */
+    private final ProducerDrops drops;
     private Epoll epoll;
     private long droppedAtClose;
     private boolean closed;
 
     private PerfCpuSet(BpfMap map, int[] cpus, PerfOptions options, String owner) {
+        this.drops = ProducerDrops.of(map);
         this.claim = MapClaims.PERF_READERS.claim(map.fd(), owner);
         this.map = map;
         this.cpus = cpus;
@@ -113,6 +117,20 @@ final class PerfCpuSet implements AutoCloseable {
     /** The cursor of the ring at {@code index} (also its epoll tag). */
     PerfCursor ring(int index) {
         return rings[index];
+    }
+
+    /** Events the kernel reported lost, all rings together (also after close). */
+    long lost() {
+        long n = 0;
+        for (PerfCursor r : rings) {
+            n += r.lost();
+        }
+        return n;
+    }
+
+    /** Failed outputs since this set opened (see {@link PerfBuffer#producerDrops()}); throws once the object closed. */
+    long producerDrops() {
+        return drops.sinceOpen();
     }
 
     /** The index of {@code cpu}, or -1 when this set does not read it. */

@@ -75,7 +75,7 @@ public final class RingBuffer implements EventReader {
                     : map.mapType() == MapType.PERF_EVENT_ARRAY ? " (read a PERF_EVENT_ARRAY with PerfBuffer)" : ""));
         }
         ProducerDrops drops = ProducerDrops.of(map);   // before the mapping: it holds nothing to release
-        return new RingBuffer(name, RingSet.open(name, List.of(map), List.of(name)), drops);
+        return new RingBuffer(name, RingSet.open(name, List.of(map), List.of(name), "RingBuffer"), drops);
     }
 
     /**
@@ -103,7 +103,7 @@ public final class RingBuffer implements EventReader {
         }
         rings.enter();
         try {
-            return reader.drain(handler, limit);
+            return rings.drain(0, handler, limit);
         } finally {
             rings.exit();
         }

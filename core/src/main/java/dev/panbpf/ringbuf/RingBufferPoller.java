@@ -87,7 +87,7 @@ public final class RingBufferPoller implements EventReader {
             int n;
             int turns = 0;
             do {
-                n = turn();
+                n = rings.run(turn, null);
                 total += n;
             } while (n > 0 && !handlerStopped && ++turns < maxTurns);
             return (int) Math.min(Integer.MAX_VALUE, total);
@@ -321,7 +321,7 @@ public final class RingBufferPoller implements EventReader {
                 names.add("ring buffer '" + map.name() + "' (poller ring " + i + ")");
                 drops[i] = ProducerDrops.of(map);
             }
-            return new RingBufferPoller(RingSet.open("ring buffer poller", maps, names),
+            return new RingBufferPoller(RingSet.open("ring buffer poller", maps, names, "RingBufferPoller"),
                     handlers.toArray(new RecordHandler[0]), drops, batch);
         }
     }

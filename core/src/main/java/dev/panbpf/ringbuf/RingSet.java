@@ -27,20 +27,24 @@ final class RingSet {
     private final Epoll epoll;
     private final ConsumerGate gate;
     private final RingPollLoop loop;
+    private final RingEvents events;
 
-    private RingSet(String what, RingReader[] readers, Epoll epoll, List<RingMapping> mappings, int[] claims) {
+    private RingSet(String what, RingReader[] readers, Epoll epoll, List<RingMapping> mappings, int[] claims,
+            RingEvents events) {
         this.readers = readers;
         this.epoll = epoll;
         this.gate = new ConsumerGate(what, () -> release(epoll, mappings, claims, claims.length));
         this.loop = new RingPollLoop(readers, gate, epoll);
+        this.events = events;
     }
 
     /**
      * Claims and maps each of {@code maps} (BPF_MAP_TYPE_RINGBUF; the caller has checked the type, with its own
      * message) and registers it with one epoll, ring {@code i} tagged {@code i} and named {@code names.get(i)} in
-     * messages; {@code what} names the whole in the gate's messages. On any failure releases what it had set up.
+     * messages; {@code what} names the whole in the gate's messages, {@code reader} (the public class) in JFR
+     * events. On any failure releases what it had set up.
      */
-    static RingSet open(String what, List<BpfMap> maps, List<String> names) {
+    static RingSet open(String what, List<BpfMap> maps, List<String> names, String reader) {
         int n = maps.size();
         for (BpfMap map : maps) {
             RingSize.check(map.name(), map.maxEntries());     // before any syscall: nothing to roll back
@@ -48,6 +52,7 @@ final class RingSet {
         RingReader[] readers = new RingReader[n];
         List<RingMapping> mappings = new ArrayList<>(n);
         int[] claims = new int[n];
+        String[] mapNames = new String[n];
         int claimed = 0;
         Epoll epoll = null;
         try {
@@ -55,6 +60,7 @@ final class RingSet {
             for (int i = 0; i < n; i++) {
                 BpfMap map = maps.get(i);
                 String name = names.get(i);
+                mapNames[i] = map.name();
                 int fd = map.fd();
                 claims[i] = MapClaims.RINGS.claim(fd, name);
                 claimed++;
@@ -63,7 +69,7 @@ final class RingSet {
                 readers[i] = new RingReader(name, m.consumerPage(), m.producerPage(), m.data(), m.size());
                 epoll.add(fd, sys_epoll_h.EPOLLIN(), i);
             }
-            return new RingSet(what, readers, epoll, mappings, claims);
+            return new RingSet(what, readers, epoll, mappings, claims, new RingEvents(reader, mapNames, readers));
         } catch (RuntimeException e) {
             release(epoll, mappings, claims, claimed);
             throw e;
@@ -98,9 +104,29 @@ final class RingSet {
         long deadline = Deadline.after(timeout);
         gate.enter();
         try {
-            return loop.poll(pass, handler, deadline);
+            return loop.poll(events.observe(pass), handler, deadline);
         } finally {
             gate.exit();
+        }
+    }
+
+    /** Runs one {@code pass} of a consume, reported to JFR like a poll's; the caller has entered the gate. */
+    int run(RingPollLoop.Pass pass, RecordHandler handler) {
+        events.begin();
+        try {
+            return pass.run(handler);
+        } finally {
+            events.end();
+        }
+    }
+
+    /** Drains ring {@code i} up to {@code limit} records, reported to JFR; the caller has entered the gate. */
+    int drain(int i, RecordHandler handler, int limit) {
+        events.begin();
+        try {
+            return readers[i].drain(handler, limit);
+        } finally {
+            events.end();
         }
     }
 

@@ -68,7 +68,7 @@ class RingBufferTest {
             long t0 = System.nanoTime();
             ring.close();
             assertEquals(0, blocked.get());
-            assertTrue(blocked.millisSince(t0) < 100, "poll returned " + blocked.millisSince(t0) + " ms after close");
+            assertTrue(blocked.millisSince(t0) < 2000, "poll returned " + blocked.millisSince(t0) + " ms after close");
             BpfException e = assertThrows(BpfException.class, () -> ring.poll(r -> true, Duration.ZERO));
             assertTrue(e.getMessage().contains("closed"), e.getMessage());
             assertThrows(BpfException.class, ring::availableBytes);
@@ -82,7 +82,7 @@ class RingBufferTest {
             long t0 = System.nanoTime();
             ring.wakeup();
             assertEquals(0, blocked.get());
-            assertTrue(blocked.millisSince(t0) < 100, "poll returned " + blocked.millisSince(t0) + " ms after wakeup");
+            assertTrue(blocked.millisSince(t0) < 2000, "poll returned " + blocked.millisSince(t0) + " ms after wakeup");
             assertEquals(0, ring.poll(r -> true, Duration.ofMillis(1)), "still open and usable");
         }
     }

@@ -49,7 +49,7 @@ class RingCloseRaceTest {
             long t0 = System.nanoTime();
             ring.close();
             assertEquals(0, call.get());
-            assertTrue(call.millisSince(t0) < 100, "close took " + call.millisSince(t0) + " ms");
+            assertTrue(call.millisSince(t0) < 2000, "close took " + call.millisSince(t0) + " ms");
             List<Runnable> calls = List.of(() -> ring.consume(r -> true), () -> ring.consume(r -> true, 0),
                     () -> ring.poll(r -> true, Duration.ZERO), () -> ring.poll(r -> true, Duration.ofDays(1)),
                     ring::availableBytes, ring::producerPosition, ring::consumerPosition);

@@ -116,7 +116,7 @@ class RingWaitTest {
                 epoll.wakeup();
             }
             assertEquals(0, call.get());
-            assertTrue(call.millisSince(t0) < 100, "took " + call.millisSince(t0) + " ms");
+            assertTrue(call.millisSince(t0) < 2000, "took " + call.millisSince(t0) + " ms");
         }
     }
 

@@ -63,7 +63,7 @@ class UserRingBufferMisuseTest {
             long t0 = System.nanoTime();
             w.close();
             assertNull(call.get());
-            assertTrue(call.millisSince(t0) < 100, "close took " + call.millisSince(t0) + " ms");
+            assertTrue(call.millisSince(t0) < 2000, "close took " + call.millisSince(t0) + " ms");
             assertEquals(1, w.droppedAtClose());
             assertThrows(BufferClosedException.class, () -> w.submit(big));
             assertThrows(BufferClosedException.class, () -> w.discard(big));

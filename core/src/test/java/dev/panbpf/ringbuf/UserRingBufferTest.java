@@ -99,7 +99,7 @@ class UserRingBufferTest {
             long t0 = System.nanoTime();
             ring.wakeup();
             assertNull(blocked.get());
-            assertTrue(blocked.millisSince(t0) < 100, "returned " + blocked.millisSince(t0) + " ms after wakeup");
+            assertTrue(blocked.millisSince(t0) < 2000, "returned " + blocked.millisSince(t0) + " ms after wakeup");
 
             blocked = BlockedCall.start("blocked-reserve", () -> ring.reserve(8, Duration.ofSeconds(10)));
             BpfException busy = assertThrows(BpfException.class, () -> ring.reserve(8));
@@ -107,7 +107,7 @@ class UserRingBufferTest {
             t0 = System.nanoTime();
             ring.close();
             assertNull(blocked.get());
-            assertTrue(blocked.millisSince(t0) < 100, "returned " + blocked.millisSince(t0) + " ms after close");
+            assertTrue(blocked.millisSince(t0) < 2000, "returned " + blocked.millisSince(t0) + " ms after close");
             BpfException closed = assertThrows(BpfException.class, () -> ring.reserve(8));
             assertTrue(closed.getMessage().contains("closed"), closed.getMessage());
         }

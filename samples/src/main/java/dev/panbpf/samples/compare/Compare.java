@@ -1,53 +1,40 @@
 package dev.panbpf.samples.compare;
 
 import dev.panbpf.BpfObject;
-import dev.panbpf.Cpus;
 import dev.panbpf.bpf.BpfPrograms;
-import dev.panbpf.perf.PerfBuffer;
-import dev.panbpf.perf.PerfOptions;
-import dev.panbpf.ringbuf.RecordHandler;
-import dev.panbpf.ringbuf.RingBuffer;
 import dev.panbpf.samples.Args;
 import dev.panbpf.samples.Command;
 import dev.panbpf.samples.Option;
 import dev.panbpf.samples.Prerequisite;
 import dev.panbpf.samples.StopSignal;
 import dev.panbpf.samples.Table;
-import dev.panbpf.samples.UsageException;
 
 import java.io.PrintStream;
-import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
-import java.util.function.IntSupplier;
-import java.util.function.LongSupplier;
+import java.util.function.Function;
 
 /**
  * Compare is the {@code compare} command, the README's main job: the shared producer program floods a ring buffer
  * for half the time and a perf buffer for the other half, from one pinned thread per CPU, while Java consumes, and
- * a table shows events per second, lost events, out-of-order arrivals and kernel memory for each. Both buffers get
- * the same memory (the perf buffer's per-CPU rings together equal the ring buffer) and their usual settings: the
- * ring buffer's adaptive wakeups and, by default, a perf wakeup per event as libbpf does.
+ * a table shows events per second, produced, delivered and lost events with the loss rate, out-of-order arrivals
+ * and kernel memory for each. Both buffers get the same memory by default (the perf buffer's per-CPU rings
+ * together equal the ring buffer) and their usual settings: the ring buffer's adaptive wakeups and, by default, a
+ * perf wakeup per event as libbpf does. Every option is checked before the first half starts.
  */
 public final class Compare implements Command {
-    private static final Duration TICK = Duration.ofMillis(100);
-    private static final long PAGE = Cpus.pageSize();
-    /** producer_config.target bits: send to the ring buffer rb, to the perf buffer pb. */
-    private static final int RING = 1;
-    private static final int PERF = 2;
+    private final Function<Buffer, BpfObject> objects;
 
-    /** What one run compares: record size, records per program run, perf pages and wakeups, CPUs, duration. */
-    record Settings(int size, int perRun, int perfPages, int perfWakeup, List<Integer> cpus, Duration eachBuffer) {
-        long perfBytes() {
-            return (long) cpus.size() * perfPages * PAGE;
-        }
+    /** The command, loading the producer object shipped with the BPF programs. */
+    public Compare() {
+        this(b -> BpfObject.open(BpfPrograms.bytes("producer.bpf.o"), "producer"));
+    }
 
-        /** The ring gets what the perf rings get together, rounded up to a power of two as the kernel wants. */
-        int ringBytes() {
-            long b = perfBytes();
-            return (int) (Long.bitCount(b) == 1 ? b : Long.highestOneBit(b) << 1);
-        }
+    /** The command with the producer object (opened, not loaded) for each half coming from {@code objects}. */
+    Compare(Function<Buffer, BpfObject> objects) {
+        this.objects = objects;
     }
 
     @Override
@@ -57,16 +44,13 @@ public final class Compare implements Command {
 
     @Override
     public String summary() {
-        return "20-second head-to-head of ring buffer vs perf buffer: events/s, lost, out of order, memory";
+        return "20-second head-to-head of ring buffer vs perf buffer: events/s, lost and loss %, out of order, "
+                + "memory";
     }
 
     @Override
     public List<Option> options() {
-        return List.of(
-                Option.of("seconds", "N", "total time, split evenly between the two buffers (default 20)"),
-                Option.of("size", "BYTES", "record payload size, 24..8192 (default 64)"),
-                Option.of("perf-pages", "N", "perf buffer pages per CPU, a power of two (default 64)"),
-                Option.of("perf-wakeup", "N", "wake the perf consumer every N events (default 1, as libbpf)"));
+        return CompareOptions.declared();
     }
 
     @Override
@@ -78,127 +62,81 @@ public final class Compare implements Command {
     }
 
     @Override
-    public int run(Args args, PrintStream out, StopSignal stop) throws Exception {
-        int size = args.positiveInt("size", 64);
-        if (size < 24 || size > 8192) {
-            throw new UsageException("--size must be 24..8192 (the record starts with a 24-byte "
-                    + "header), got " + size);
+    public int run(Args args, PrintStream out, StopSignal stop) {
+        Settings s = CompareOptions.parse(args); // every value checked before anything is loaded
+        Trace trace = args.has("trace") ? Trace.to(out) : Trace.off();
+        out.printf("ring buffer vs perf buffer, %.1f s each%s, %d-byte records, producers pinned to CPUs %s%n",
+                s.eachBuffer().toMillis() / 1000.0, s.warmup().isZero() ? ""
+                        : " after " + s.warmup().toSeconds() + " s of warm-up", s.size(), s.cpus());
+        if (s.buffers().contains(Buffer.RING)) {
+            out.printf("ring buffer: one %s ring shared by all CPUs, adaptive wakeups%n",
+                    Table.bytes(s.ringBytes()));
         }
-        Duration total = args.seconds("seconds", Duration.ofSeconds(20));
-        Settings s = new Settings(size, 256, args.positiveInt("perf-pages", 64), args.positiveInt("perf-wakeup", 1),
-                Cpus.online(), total.dividedBy(2));
-        out.printf("ring buffer vs perf buffer, %.1f s each, %d-byte records, producers pinned to CPUs %s%n",
-                s.eachBuffer().toMillis() / 1000.0, size, s.cpus());
-        out.printf("ring buffer: one %s ring shared by all CPUs, adaptive wakeups%n", Table.bytes(s.ringBytes()));
-        out.printf("perf buffer: %d pages (%s) per CPU, a wakeup every %d event(s)%n%n", s.perfPages(),
-                Table.bytes(s.perfPages() * PAGE), s.perfWakeup());
-        Progress progress = new Progress(out, System.console() != null && System.console().isTerminal()
-                && out == System.out);
-        List<Result> results = measure(s, progress, stop);
+        if (s.buffers().contains(Buffer.PERF)) {
+            out.printf("perf buffer: %d pages (%s) per CPU, a wakeup every %d event(s)%n", s.perfPages(),
+                    Table.bytes(s.perfPages() * Settings.PAGE), s.perfWakeup());
+        }
         out.println();
-        Table t = new Table("buffer", "events/s", "delivered", "lost", "out of order", "memory");
-        for (Result r : results) {
-            t.row(r.buffer(), Table.count((long) r.perSecond()), Table.count(r.delivered()), Table.count(r.lost()),
-                    Table.count(r.outOfOrder()), Table.bytes(r.memoryBytes()));
+        // In place only on a terminal, and not with --trace, whose lines would break the rewritten one.
+        Progress progress = new Progress(out, !trace.on() && System.console() != null
+                && System.console().isTerminal() && out == System.out);
+        List<Row> rows = measure(s, progress, trace, stop, objects);
+        nothingToShow(rows);
+        out.println();
+        Report.print(rows, s, out);
+        return rows.stream().anyMatch(r -> r instanceof NotRun n && n.failed()) ? 1 : 0;
+    }
+
+    /**
+     * When every half that was tried failed there is no table to show: the first failure is thrown (the others
+     * suppressed into it), so the CLI reports it as the command's failure, such as a missing privilege.
+     */
+    private static void nothingToShow(List<Row> rows) {
+        if (rows.stream().anyMatch(r -> r instanceof Result)) {
+            return;
         }
-        t.print(out);
-        return 0;
-    }
-
-    /** Runs the ring buffer phase, then (unless stopped) the perf buffer phase. */
-    static List<Result> measure(Settings s, Progress progress, StopSignal stop) throws Exception {
-        Result ring = ringPhase(s, progress, stop);
-        return stop.raised() ? List.of(ring) : List.of(ring, perfPhase(s, progress, stop));
-    }
-
-    private static Result ringPhase(Settings s, Progress progress, StopSignal stop) throws Exception {
-        try (ProducerObject producer = open(s, RING)) {
-            Tally tally = new Tally();
-            RecordHandler handler = record -> {
-                tally.see(record);
-                return true;
-            };
-            try (RingBuffer ring = RingBuffer.of(producer.rb())) {
-                double secs = drive(producer, s, () -> ring.poll(handler, TICK), tally, () -> counters(producer)
-                        .ringFailed(), "ring buffer", progress, stop);
-                while (ring.consume(handler) > 0) {
-                    // drain what the producers left
-                }
-                ProducerCounters c = counters(producer);
-                return new Result("ring buffer", secs, c.ringOk() + c.ringFailed(), tally.count(), c.ringFailed(),
-                        tally.outOfOrder(), s.ringBytes() + 2 * PAGE); // + consumer and producer pages
-            }
-        }
-    }
-
-    private static Result perfPhase(Settings s, Progress progress, StopSignal stop) throws Exception {
-        try (ProducerObject producer = open(s, PERF)) {
-            Tally tally = new Tally();
-            PerfBuffer.Handler handler = (cpu, payload, time) -> {
-                tally.see(payload);
-                return true;
-            };
-            PerfOptions options = PerfOptions.defaults().pagesPerCpu(s.perfPages())
-                    .wakeupEvents(s.perfWakeup()).payloadSize(s.size()).cpus(s.cpus());
-            try (PerfBuffer perf = PerfBuffer.of(producer.pb(), options)) {
-                double secs = drive(producer, s, () -> perf.poll(handler, TICK), tally, perf::lost, "perf buffer",
-                        progress, stop);
-                while (perf.consume(handler) > 0) {
-                    // drain what the producers left
-                }
-                ProducerCounters c = counters(producer);
-                // A full perf ring makes bpf_perf_event_output fail (perfFailed) and the kernel count the event in
-                // a LOST record (perf.lost()): the same events seen from both sides, so take the larger.
-                long lost = Math.max(perf.lost(), c.perfFailed());
-                return new Result("perf buffer", secs, c.perfOk() + c.perfFailed(), tally.count(), lost,
-                        tally.outOfOrder(), (long) s.cpus().size() * (s.perfPages() + 1) * PAGE); // + metadata page
-            }
-        }
-    }
-
-    /** Runs the producers for the phase, consuming with {@code poll} and showing progress once a second. */
-    private static double drive(ProducerObject producer, Settings s, IntSupplier poll, Tally tally,
-                                LongSupplier lost, String name, Progress progress,
-                                StopSignal stop) {
-        long start = System.nanoTime();
-        long end = start + s.eachBuffer().toNanos();
-        long lastTime = start;
-        long lastCount = 0;
-        long now = start;
-        try (Producers producers = new Producers(producer.produce(), s.cpus())) {
-            while (now < end && !stop.raised() && producers.running()) {
-                poll.getAsInt();
-                now = System.nanoTime();
-                if (now - lastTime >= 1_000_000_000L || now >= end) {
-                    long rate = (long) ((tally.count() - lastCount) / ((now - lastTime) / 1e9));
-                    progress.show(String.format("%-11s %4.1f/%.1f s  %,13d events/s  delivered %,d  lost %,d", name,
-                            Math.min(now - start, s.eachBuffer().toNanos()) / 1e9, s.eachBuffer().toNanos() / 1e9,
-                            rate, tally.count(), lost.getAsLong()));
-                    lastTime = now;
-                    lastCount = tally.count();
+        RuntimeException first = null;
+        for (Row r : rows) {
+            if (r instanceof NotRun n && n.failed()) {
+                if (first == null) {
+                    first = n.failure();
+                } else {
+                    first.addSuppressed(n.failure());
                 }
             }
         }
-        progress.done();
-        return (now - start) / 1e9;
-    }
-
-    /** Opens and loads the producer (its generated skeleton), sized per {@code s}, sending to {@code target}. */
-    private static ProducerObject open(Settings s, int target) {
-        ProducerObject producer = ProducerObject.of(BpfObject.open(BpfPrograms.bytes("producer.bpf.o"), "producer"));
-        try {
-            producer.object().setMaxEntries("rb", s.ringBytes());
-            producer.load();
-            producer.updateConfig(0, new ProducerConfig(s.perRun(), s.size(), 0, 0, target, 0));
-            return producer;
-        } catch (RuntimeException e) {
-            producer.close();
-            throw e;
+        if (first != null) {
+            throw first;
         }
     }
 
-    private static ProducerCounters counters(ProducerObject producer) {
-        return producer.lookupCounters(0);
+    /**
+     * Runs the ring buffer half, then the perf buffer half: a half skipped by {@code --only}, not reached
+     * because of Ctrl-C, or failed gets a {@link NotRun} row saying so, and a failure does not stop the other.
+     */
+    static List<Row> measure(Settings s, Progress progress, Trace trace, StopSignal stop,
+                             Function<Buffer, BpfObject> objects) {
+        List<Row> rows = new ArrayList<>();
+        for (Buffer b : Buffer.values()) {
+            if (!s.buffers().contains(b)) {
+                rows.add(new NotRun(b, "skipped by --only " + s.buffers().iterator().next().word(), null));
+            } else if (stop.raised()) {
+                rows.add(new NotRun(b, "stopped (Ctrl-C) before its turn", null));
+            } else {
+                try {
+                    rows.add(new Half(b, s, progress, trace, stop).run(objects));
+                } catch (RuntimeException e) {
+                    progress.done();
+                    trace.step("%s failed: %s", b.title(), e);
+                    rows.add(new NotRun(b, "failed: " + e.getMessage(), e));
+                }
+            }
+        }
+        return rows;
     }
 
+    /** {@link #measure} with the shipped producer object. */
+    static List<Row> measure(Settings s, Progress progress, StopSignal stop) {
+        return measure(s, progress, Trace.off(), stop, new Compare().objects);
+    }
 }
