@@ -8,6 +8,10 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import jdk.jfr.FlightRecorder;
 
 /**
  * ProducerDrops reads how often BPF programs failed to put a record into one ring or perf buffer, as the
@@ -17,6 +21,7 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>It holds no resource: each read is one map lookup. A buffer map without an object (made by
  * {@link BpfMap#create} or {@link BpfMap#describe}) or whose object has no {@code panbpf_drops} counts nothing.
+ * A counter that counts is watched, until {@link #close()}, by JFR's periodic {@link ProducerDropsEvent}.
  */
 public final class ProducerDrops {
     /** The counter map's name, as {@code PANBPF_DROPS_MAP} defines it. */
@@ -24,14 +29,48 @@ public final class ProducerDrops {
     /** BPF_OBJ_NAME_LEN: the kernel keeps 15 bytes of a map name and a NUL. */
     static final int KEY_SIZE = 16;
 
+    /** The counters that count, read by the periodic JFR event; each reader removes its own on close. */
+    private static final Set<ProducerDrops> WATCHED = ConcurrentHashMap.newKeySet();
+
+    static {
+        FlightRecorder.addPeriodicEvent(ProducerDropsEvent.class, ProducerDrops::report);
+    }
+
     private final BpfMap counts;   // null: nothing counts drops for this buffer
+    private final String buffer;
     private final byte[] key;
     private final long atOpen;
+    /** What the JFR hook reported last; its thread only. */
+    private long reported;
 
-    private ProducerDrops(BpfMap counts, byte[] key) {
+    private ProducerDrops(BpfMap counts, String buffer, byte[] key) {
         this.counts = counts;
+        this.buffer = buffer;
         this.key = key;
         this.atOpen = counts == null ? 0 : total();
+        if (counts != null) {
+            WATCHED.add(this);
+        }
+    }
+
+    /** The periodic hook: one event per watched buffer whose count grew. A closed object drops out. */
+    private static void report() {
+        for (ProducerDrops d : WATCHED) {
+            try {
+                long total = d.sinceOpen();
+                if (total > d.reported) {
+                    ProducerDropsEvent.emit(d.buffer, total - d.reported, total);
+                    d.reported = total;
+                }
+            } catch (RuntimeException closed) {       // the object (and its counter map) closed before the reader
+                WATCHED.remove(d);
+            }
+        }
+    }
+
+    /** Stops JFR's watch of this counter; the reader calls it when it closes. Idempotent. */
+    public void close() {
+        WATCHED.remove(this);
     }
 
     /**
@@ -46,7 +85,7 @@ public final class ProducerDrops {
         byte[] key = key(buffer.name());
         BpfObject object = buffer.object().orElse(null);
         if (object == null) {
-            return new ProducerDrops(null, key);
+            return new ProducerDrops(null, buffer.name(), key);
         }
         BpfMap counts = object.maps().stream().filter(m -> m.name().equals(MAP)).findFirst().orElse(null);
         if (counts != null && (counts.mapType() != MapType.PERCPU_HASH || counts.keySize() != KEY_SIZE
@@ -56,7 +95,7 @@ public final class ProducerDrops {
                     + counts.keySize() + " bytes, value " + counts.valueSize() + " bytes): define it with "
                     + "PANBPF_DROPS_MAP or give your map another name");
         }
-        return new ProducerDrops(counts, key);
+        return new ProducerDrops(counts, buffer.name(), key);
     }
 
     /** The key of a map's count: its name's first 15 bytes, NUL-padded to 16, as the C wrappers build it. */

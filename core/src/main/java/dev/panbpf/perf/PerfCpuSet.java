@@ -38,14 +38,13 @@ final class PerfCpuSet implements AutoCloseable {
     private final boolean[] inMap;
     private final Arena arena = Arena.ofShared();
     private final int claim;
-    /** The map's failed outputs, counted by panbpf.bpf.h's wrapper; taken before the claim, it holds nothing. */
+    /** The map's failed outputs, counted by panbpf.bpf.h's wrapper; its JFR watch ends in close(). */
     private final ProducerDrops drops;
     private Epoll epoll;
     private long droppedAtClose;
     private boolean closed;
 
     private PerfCpuSet(BpfMap map, int[] cpus, PerfOptions options, String owner) {
-        this.drops = ProducerDrops.of(map);
         this.claim = MapClaims.PERF_READERS.claim(map.fd(), owner);
         this.map = map;
         this.cpus = cpus;
@@ -57,13 +56,16 @@ final class PerfCpuSet implements AutoCloseable {
         for (int i = 0; i < cpus.length; i++) {
             indexOfCpu[cpus[i]] = i;
         }
+        ProducerDrops counter = null;
         try {
             epoll = new Epoll(cpus.length);
             open(options, epoll);
+            counter = ProducerDrops.of(map);
         } catch (RuntimeException | Error e) {
             close();
             throw e;
         }
+        this.drops = counter;
     }
 
     /**
@@ -201,6 +203,9 @@ final class PerfCpuSet implements AutoCloseable {
             return;
         }
         closed = true;
+        if (drops != null) {     // null while the constructor fails
+            drops.close();
+        }
         for (int i = 0; i < cpus.length; i++) {
             if (inMap[i]) {
                 inMap[i] = false;

@@ -74,8 +74,13 @@ public final class RingBuffer implements EventReader {
                     + "maps" + (map.mapType() == MapType.USER_RINGBUF ? " (write a USER_RINGBUF with UserRingBuffer)"
                     : map.mapType() == MapType.PERF_EVENT_ARRAY ? " (read a PERF_EVENT_ARRAY with PerfBuffer)" : ""));
         }
-        ProducerDrops drops = ProducerDrops.of(map);   // before the mapping: it holds nothing to release
-        return new RingBuffer(name, RingSet.open(name, List.of(map), List.of(name), "RingBuffer"), drops);
+        ProducerDrops drops = ProducerDrops.of(map);   // before the mapping: only a JFR watch to end on failure
+        try {
+            return new RingBuffer(name, RingSet.open(name, List.of(map), List.of(name), "RingBuffer"), drops);
+        } catch (RuntimeException e) {
+            drops.close();
+            throw e;
+        }
     }
 
     /**
@@ -177,6 +182,7 @@ public final class RingBuffer implements EventReader {
     @Override
     public void close() {
         rings.close();
+        drops.close();
     }
 
     /** Whether {@link #close()} was called. */

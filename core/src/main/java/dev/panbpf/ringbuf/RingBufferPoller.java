@@ -8,6 +8,7 @@ import dev.panbpf.internal.ProducerDrops;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 
@@ -145,6 +146,7 @@ public final class RingBufferPoller implements EventReader {
     @Override
     public void close() {
         rings.close();
+        Arrays.stream(drops).forEach(ProducerDrops::close);
     }
 
     /** Whether {@link #close()} was called. */
@@ -319,10 +321,17 @@ public final class RingBufferPoller implements EventReader {
                     throw new IllegalArgumentException(map + " (ring " + i + ") is not a BPF_MAP_TYPE_RINGBUF");
                 }
                 names.add("ring buffer '" + map.name() + "' (poller ring " + i + ")");
-                drops[i] = ProducerDrops.of(map);
             }
-            return new RingBufferPoller(RingSet.open("ring buffer poller", maps, names, "RingBufferPoller"),
-                    handlers.toArray(new RecordHandler[0]), drops, batch);
+            for (int i = 0; i < maps.size(); i++) {
+                drops[i] = ProducerDrops.of(maps.get(i));   // after every check: only their JFR watches to end
+            }
+            try {
+                return new RingBufferPoller(RingSet.open("ring buffer poller", maps, names, "RingBufferPoller"),
+                        handlers.toArray(new RecordHandler[0]), drops, batch);
+            } catch (RuntimeException e) {
+                Arrays.stream(drops).forEach(ProducerDrops::close);
+                throw e;
+            }
         }
     }
 }

@@ -4,7 +4,9 @@ import dev.panbpf.BpfMap;
 import dev.panbpf.BpfObject;
 import dev.panbpf.MapType;
 import dev.panbpf.bpf.BpfPrograms;
+import dev.panbpf.testing.FlightRecording;
 import dev.panbpf.testing.Kernel;
+import jdk.jfr.consumer.RecordedEvent;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -12,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -128,6 +131,29 @@ class RingProducerDropsTest {
              RingBuffer ring = RingBuffer.of(map)) {
             assertTrue(map.object().isEmpty());
             assertEquals(0, ring.producerDrops());
+        }
+    }
+
+    @Test
+    void flightRecorderReportsEachRingsDropsOnceTheyGrowAndStopsWithTheReader() throws Exception {
+        try (FlightRecording recording = FlightRecording.allPanbpf()) {
+            long drops;
+            try (RingBuffer ring = RingBuffer.of(obj.map("drops_ring"))) {
+                produce(0, RUNS);
+                drops = ring.producerDrops();
+                assertTrue(drops > 0);
+                Thread.sleep(800);                    // several 100 ms periods: the count grew in one of them
+                drain(ring);
+            }
+            produce(0, RUNS);                         // drops with no reader open: nobody's, so not reported
+            Thread.sleep(500);
+            List<RecordedEvent> events = FlightRecording.named(recording.stop(), "dev.panbpf.ProducerDrops");
+            assertFalse(events.isEmpty(), "no ProducerDrops event");
+            assertEquals(drops, FlightRecording.sum(events, "drops"));
+            assertEquals(drops, events.get(events.size() - 1).getLong("total"));
+            for (RecordedEvent e : events) {
+                assertEquals("drops_ring", e.getString("map"));
+            }
         }
     }
 

@@ -20,7 +20,7 @@ import java.util.List;
 public final class FlightRecording implements AutoCloseable {
     /** The event names panbpf emits. */
     public static final List<String> PANBPF = List.of("dev.panbpf.PerfLost", "dev.panbpf.RingDiscarded",
-            "dev.panbpf.ConsumerPass");
+            "dev.panbpf.ConsumerPass", "dev.panbpf.ProducerDrops");
 
     private final Recording recording;
 
@@ -29,12 +29,13 @@ public final class FlightRecording implements AutoCloseable {
         recording.start();
     }
 
-    /** Records every panbpf event, each pass however short (threshold 0). */
+    /** Records every panbpf event, each pass however short (threshold 0), the periodic ones every 100 ms. */
     public static FlightRecording allPanbpf() {
         Recording r = new Recording();
         for (String name : PANBPF) {
             r.enable(name).withThreshold(Duration.ZERO);
         }
+        r.enable("dev.panbpf.ProducerDrops").withPeriod(Duration.ofMillis(100));
         return new FlightRecording(r);
     }
 
