@@ -32,18 +32,17 @@ struct {
     __uint(max_entries, 256 * 1024);
 } execs SEC(".maps") PANBPF_RECORDS(struct exec_event);
 
-/* Counted when the ring is full, since a ring buffer counts no losses itself. */
-__u64 dropped = 0;
+/* The counter of what the program could not send: a ring buffer counts no losses itself. */
+PANBPF_DROPS_MAP;
 
 SEC("tp/syscalls/sys_enter_execve")
 int on_execve(struct sys_enter_execve_args *ctx)
 {
-    struct exec_event *e = bpf_ringbuf_reserve(&execs, sizeof(*e), 0);
+    /* Like bpf_ringbuf_reserve; when the ring is full it also counts the drop, which Java reads. */
+    struct exec_event *e = panbpf_ringbuf_reserve(&execs, sizeof(*e), 0);
 
-    if (!e) {
-        __sync_fetch_and_add(&dropped, 1);
+    if (!e)
         return 0;
-    }
     e->pid = bpf_get_current_pid_tgid() >> 32;
     e->uid = (__u32)bpf_get_current_uid_gid();
     bpf_get_current_comm(e->comm, sizeof(e->comm));

@@ -66,6 +66,11 @@ final class Helpers {
                         return ring.consume(codec, handler);
                     }
 
+                    /** Records the program could not reserve, as panbpf.bpf.h's wrappers count them (0 without). */
+                    public long producerDrops() {
+                        return ring.producerDrops();
+                    }
+
                     /** Makes a poll waiting now (or the next one) return; any thread, such as a Ctrl-C hook. */
                     public void wakeup() {
                         ring.wakeup();
@@ -111,6 +116,11 @@ final class Helpers {
                     /** Samples the kernel dropped because a CPU's buffer was full, on all CPUs. */
                     public long lost() {
                         return perf.lost();
+                    }
+
+                    /** Failed outputs other than a full buffer, as panbpf.bpf.h's wrapper counts them (0 without). */
+                    public long producerDrops() {
+                        return perf.producerDrops();
                     }
 
                     /** Makes a poll waiting now (or the next one) return; any thread, such as a Ctrl-C hook. */

@@ -27,7 +27,7 @@ public final class Main {
                     return true;
                 }, Duration.ofMillis(200));
             }
-            System.out.println("dropped: " + bpf.dropped());
+            System.out.println("dropped: " + execs.producerDrops());   // reservations that found the ring full
         }
         if (selfTest) {
             System.out.println(sawOwn.get() ? "execsnoop: saw its own exec of /bin/true" : "execsnoop: missed it");

@@ -188,6 +188,11 @@ public final class SampleDeletionsObject implements AutoCloseable {
             return ring.consume(codec, handler);
         }
 
+        /** Records the program could not reserve, as panbpf.bpf.h's wrappers count them (0 without). */
+        public long producerDrops() {
+            return ring.producerDrops();
+        }
+
         /** Makes a poll waiting now (or the next one) return; any thread, such as a Ctrl-C hook. */
         public void wakeup() {
             ring.wakeup();
