@@ -1,6 +1,7 @@
 package dev.panbpf;
 
 import dev.panbpf.perf.OrderedPerfBuffer;
+import dev.panbpf.perf.PerfBuffer;
 import dev.panbpf.perf.PerfOptions;
 import dev.panbpf.ringbuf.RecordHandler;
 import dev.panbpf.ringbuf.RingBuffer;
@@ -60,8 +61,11 @@ class ReaderEventsCostTest {
             try (RingBufferPoller poller = RingBufferPoller.builder().add(producer.ring(), record).build()) {
                 assertAllocationFree("RingBufferPoller.consume", poller::consume);
             }
-            // PerfBuffer's passes run the same PerfPassEvents as these; they are not measured because the pass
-            // itself allocates, whatever JFR does: a PerfSink (handler::onRecord) per ring read, 16 bytes a CPU.
+            PerfBuffer.Handler sample = (cpu, p, t) -> true;
+            try (PerfBuffer perf = PerfBuffer.of(pb, PerfOptions.defaults().pagesPerCpu(1))) {
+                assertAllocationFree("PerfBuffer.consume", () -> perf.consume(sample));
+                assertAllocationFree("PerfBuffer.poll", () -> perf.poll(sample, Duration.ZERO));
+            }
             try (OrderedPerfBuffer perf = OrderedPerfBuffer.of(pb, PerfOptions.defaults().pagesPerCpu(1))) {
                 assertAllocationFree("OrderedPerfBuffer.flush", () -> perf.flush(ordered));
             }

@@ -63,7 +63,7 @@ public final class PerfBuffer implements EventReader {
 
     /** Handler receives one sample: the CPU it was written on, the payload, and its time (0 without timestamps). */
     @FunctionalInterface
-    public interface Handler {
+    public interface Handler extends PerfSink {
         /**
          * Handles one sample and says whether to go on. If it throws, the sample still counts as delivered (so a
          * sample that always makes the handler fail cannot wedge the ring), and the exception reaches the caller.
@@ -269,7 +269,7 @@ public final class PerfBuffer implements EventReader {
         int n = 0;
         try {
             ring.begin();
-            n = ring.drain(handler::onRecord, gate);
+            n = ring.drain(handler, gate);            // Handler is a PerfSink: no adapter per read
         } finally {
             ring.end();
             int counted = ring.drained();  // also when the handler threw
