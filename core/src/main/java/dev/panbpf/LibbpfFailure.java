@@ -93,7 +93,8 @@ final class LibbpfFailure {
         if (errno == errno_h.EOPNOTSUPP()) {
             hint = "libbpf cannot attach section '" + section + "' by itself; XDP programs attach with "
                     + "attachXdp(interface), test programs run with testRun(...)";
-        } else if (isTracepoint(section) && tracefsUnreadable()) {
+        } else if ((errno == errno_h.EACCES() || errno == errno_h.ENOENT()) && isTracepoint(section)
+                && tracefsUnreadable()) {
             // Mounted, but mode 700 and owned by root: libbpf cannot read the tracepoint's id, whatever the caps.
             hint = "tracefs is mounted but this user cannot read it (/sys/kernel/tracing is root's, mode 700), "
                     + "so the id of tracepoint '" + section.substring(section.indexOf('/') + 1) + "' cannot be "
@@ -149,12 +150,20 @@ final class LibbpfFailure {
         return section.startsWith("tp/") || section.startsWith("tracepoint/");
     }
 
-    /** Whether a tracefs is mounted (per /proc/self/mounts, which anyone may read) that this user cannot enter. */
+    /**
+     * Whether a tracefs is mounted (per /proc/self/mounts, which anyone may read) that this process cannot list.
+     * Listing, not access(2): access checks the real uid and ignores capabilities such as CAP_DAC_READ_SEARCH.
+     */
     static boolean tracefsUnreadable() {
         for (String dir : List.of("/sys/kernel/tracing", "/sys/kernel/debug/tracing")) {
-            Path p = Path.of(dir);
-            if (tracefsMountedAt(dir) && !(Files.isReadable(p) && Files.isExecutable(p))) {
-                return true;
+            if (tracefsMountedAt(dir)) {
+                try (var events = Files.newDirectoryStream(Path.of(dir, "events"))) {
+                    events.iterator().hasNext();
+                } catch (java.nio.file.AccessDeniedException e) {
+                    return true;
+                } catch (java.io.IOException | RuntimeException e) {
+                    // not a permission problem: the other hints apply
+                }
             }
         }
         return false;

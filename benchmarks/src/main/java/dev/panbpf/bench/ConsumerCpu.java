@@ -196,7 +196,12 @@ public final class ConsumerCpu {
             throw new IllegalStateException(buffer + ": the kernel stored " + stored + " records, the consumer "
                     + "got " + consumer.delivered());
         }
-        return ring ? c.ringFailed() : c.perfFailed() + consumer.lost();
+        // A full perf ring fails the output (perf_failed) and is also reported as LOST: count it once.
+        if (!ring && consumer.lost() > c.perfFailed()) {
+            throw new IllegalStateException("perf: the reader was told of " + consumer.lost() + " lost samples, the "
+                    + "program saw only " + c.perfFailed() + " outputs fail");
+        }
+        return ring ? c.ringFailed() : c.perfFailed();
     }
 
     static double median(double[] values) {

@@ -41,9 +41,9 @@ public final class Generator {
 
     /** Simple names the generated files import or declare besides records and enums: a record may not take one. */
     private static final List<String> RESERVED_TYPES = List.of("BpfException", "BpfLink", "BpfMap", "BpfObject",
-            "BpfProgram", "EnumCheck", "EnumValue", "EventHandler", "StructCodec", "RingBuffer", "PerfBuffer", "PerfOptions", "Unsigned", "Size",
+            "BpfProgram", "EnumCheck", "EnumValue", "EventHandler", "StructCodec", "RingBuffer", "Unsigned", "Size",
             "Padding", "IOException", "InputStream", "UncheckedIOException", "Arena", "MemorySegment", "ValueLayout",
-            "MethodHandles", "Path", "Duration", "ArrayList", "List", "Links", "TypedRing", "TypedPerf", "String", "Object",
+            "MethodHandles", "Path", "Duration", "ArrayList", "List", "Links", "TypedRing", "String", "Object",
             "Record", "Override", "Long", "Integer", "Short", "Byte", "Float", "Double", "Boolean");
 
     private final Path object;

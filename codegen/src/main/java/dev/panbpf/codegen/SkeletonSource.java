@@ -18,7 +18,7 @@ final class SkeletonSource {
             "tp_btf/", "kprobe/", "kretprobe/", "ksyscall/", "kretsyscall/", "uprobe/", "uretprobe/", "usdt/",
             "fentry/", "fexit/", "fmod_ret/", "lsm/", "iter/");
     /** Member names of the skeleton itself and of java.lang.Object, which no accessor may take. */
-    private static final List<String> RESERVED = List.of("open", "of", "load", "attachAll", "object", "close", "verify",
+    private static final List<String> RESERVED = List.of("open", "of", "adopt", "load", "attachAll", "object", "close", "verify",
             "write", "read", "hashCode", "equals", "toString", "getClass", "notify", "notifyAll", "wait", "clone",
             "finalize");
 
@@ -81,9 +81,7 @@ final class SkeletonSource {
                 import dev.panbpf.event.EnumCheck;
                 import dev.panbpf.event.EventHandler;
                 import dev.panbpf.event.StructCodec;
-                import dev.panbpf.perf.PerfBuffer;
-                import dev.panbpf.perf.PerfOptions;
-                import dev.panbpf.ringbuf.RingBuffer;
+                %PERF_IMPORTS%import dev.panbpf.ringbuf.RingBuffer;
 
                 import java.io.IOException;
                 import java.io.InputStream;
@@ -98,6 +96,9 @@ final class SkeletonSource {
                 import java.util.List;
 
                 """);
+        int perfImports = b.indexOf("%PERF_IMPORTS%");
+        b.replace(perfImports, perfImports + "%PERF_IMPORTS%".length(),
+                perfs ? "import dev.panbpf.perf.PerfBuffer;\nimport dev.panbpf.perf.PerfOptions;\n" : "");
         b.append("/**\n * ").append(cls).append(" is the typed skeleton of the BPF object {@code ").append(info.name())
                 .append("} (").append(file).append("):\n * {@link #open()} it, set its read-only globals, {@link #load()}")
                 .append(" it, {@link #attachAll()} its programs, use its maps,\n * then close it.\n */\n");
@@ -119,14 +120,19 @@ final class SkeletonSource {
         b.append("            if (in == null) {\n");
         b.append("                throw new BpfException(\"no resource \" + RESOURCE + \" beside \" + ").append(cls)
                 .append(".class.getName()\n                        + \"; the build puts the object there\");\n");
-        b.append("            }\n            return new ").append(cls).append("(BpfObject.open(in.readAllBytes(), \"")
-                .append(file).append("\"));\n");
+        b.append("            }\n            return adopt(BpfObject.open(in.readAllBytes(), \"").append(file)
+                .append("\"));\n");
         b.append("        } catch (IOException e) {\n            throw new UncheckedIOException(\"cannot read \" + RESOURCE, e);\n");
         b.append("        }\n    }\n\n");
         b.append("    /** Opens the object from {@code file}, which should be a build of the same C source. */\n");
-        b.append("    public static ").append(cls).append(" open(Path file) {\n        return new ").append(cls)
-                .append("(BpfObject.open(file));\n    }\n\n");
-        b.append("    /**\n     * Wraps {@code object}, opened another way (such as from a resource of another module), not loaded yet.\n");
+        b.append("    public static ").append(cls).append(" open(Path file) {\n        return adopt(BpfObject.open(file));\n")
+                .append("    }\n\n");
+        b.append("    /** Wraps an object this class opened, closing it if the wrapping fails. */\n");
+        b.append("    private static ").append(cls).append(" adopt(BpfObject object) {\n        try {\n            return new ")
+                .append(cls).append("(object);\n        } catch (RuntimeException | Error e) {\n")
+                .append("            object.close();\n            throw e;\n        }\n    }\n\n");
+        b.append("    /**\n     * Wraps {@code object}, opened another way (such as from a resource of another module), not loaded yet;\n")
+                .append("     * the caller keeps owning it until this returns.\n");
         b.append("     */\n    public static ").append(cls).append(" of(BpfObject object) {\n        return new ").append(cls)
                 .append("(object);\n    }\n\n");
         b.append("    /** The underlying object, for what the skeleton does not type. */\n");
@@ -206,6 +212,12 @@ final class SkeletonSource {
                     .append(codec(ringStruct)).append(");\n    }\n\n");
         }
         if (type == MapType.PERF_EVENT_ARRAY && ringStruct != null && records.containsKey(ringStruct)) {
+            for (String t : List.of("PerfBuffer", "PerfOptions", "TypedPerf")) {
+                if (records.containsValue(t) || enums.containsValue(t)) {   // only a typed perf reader needs them
+                    throw new CodegenException("the typed reader of perf event array " + m.name() + " needs the "
+                            + "Java name " + t + ", which a generated type of this object has: rename that C type");
+                }
+            }
             perfs = true;
             String r = records.get(ringStruct);
             String reader = names.claim(name + "Reader", "the typed reader of perf event array " + m.name());

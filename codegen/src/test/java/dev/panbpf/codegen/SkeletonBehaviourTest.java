@@ -141,6 +141,35 @@ class SkeletonBehaviourTest {
     }
 
     @Test
+    void typedReadersWakeUpAPollBlockedInAnotherThread(@TempDir Path dir) throws Throwable {
+        Path object = TestObjects.compile("ring_events", dir);
+        try (Compiled c = Compiled.of(Generator.of(object).packageName("gen.wake").generate(), dir.resolve("out"))) {
+            Object skel = call(c.type("gen.wake.RingEventsObject"), "open", object);
+            try (AutoCloseable closeSkeleton = (AutoCloseable) skel) {
+                call(skel, "load");
+                for (String name : List.of("eventsReader", "perfEventsReader")) {
+                    try (AutoCloseable reader = (AutoCloseable) call(skel, name)) {
+                        Thread waker = Thread.ofPlatform().start(() -> {
+                            try {
+                                Thread.sleep(300);
+                                call(reader, "wakeup");
+                            } catch (Throwable t) {
+                                throw new AssertionError(t);
+                            }
+                        });
+                        long t0 = System.nanoTime();
+                        EventHandler<Record> h = e -> true;
+                        assertEquals(0, call(reader, "poll", h, Duration.ofSeconds(30)), name);
+                        assertTrue(System.nanoTime() - t0 < 15_000_000_000L, name + ": woken, not timed out");
+                        waker.join();
+                        assertEquals(0L, call(reader, "producerDrops"), name);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void aStaleRecordFailsAtLoadWithTheDifferences(@TempDir Path dir) throws Throwable {
         Path v1 = TestObjects.compile("ring_events", dir.resolve("v1"));
         Path v2 = TestObjects.compile("ring_events", dir.resolve("v2"), "-DRING_EVENT_V2");

@@ -93,13 +93,19 @@ class PrivilegesTest {
         assertEquals("OK", r.get("ringbuf"));
         assertEquals("OK", r.get("perf"));
         assertEquals("OK", r.get("tracepoint"));
-        // tracefs is root's with mode 700: attaching a tracepoint then fails whatever the caps, and says why.
+        // tracefs is root's with mode 700: without CAP_DAC_READ_SEARCH attaching a tracepoint fails, and says why.
         String attach = r.get("attach");
         assertTrue(attach.startsWith("FAIL dev.panbpf.BpfException") && attach.contains("cannot read it")
                 && attach.contains("/sys/kernel/tracing") && !attach.contains("not mounted"), attach);
         String xdp = r.get("xdp");
         assertTrue(xdp.startsWith("FAIL") && xdp.contains("EPERM") && xdp.contains("CAP_NET_ADMIN")
                 && !xdp.contains("verifier rejected"), "XDP without CAP_NET_ADMIN: " + xdp);
+    }
+
+    @Test
+    void capDacReadSearchLetsTracepointsAttachThroughAMode700Tracefs() throws Exception {
+        Map<String, String> r = probe("bpf,perfmon,dac_read_search");
+        assertEquals("OK", r.get("attach"), "the capability the guide names for tracepoints");
     }
 
     @Test

@@ -85,7 +85,8 @@ public final class BpfBuild {
             return built;
         }
         Path include = BpfCompiler.writeHeader(s.workDirectory().resolve("include"));
-        String vmlinux = s.vmlinuxBtf() == null ? "" : VmlinuxHeader.write(s.bpftool(), s.vmlinuxBtf(), include);
+        String vmlinux = s.vmlinuxBtf() == null ? VmlinuxHeader.remove(include)
+                : VmlinuxHeader.write(s.bpftool(), s.vmlinuxBtf(), include);
         BpfCompiler compiler = BpfCompiler.of(s.clang(), s.extraFlags(), List.of(include));
         Path packageDir = s.packageName().isEmpty() ? Path.of("") : Path.of(s.packageName().replace('.', '/'));
         String shared = sharedInputs() + "\0vmlinux.h of BTF " + vmlinux;

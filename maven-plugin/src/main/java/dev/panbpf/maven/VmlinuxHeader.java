@@ -21,6 +21,8 @@ import java.util.concurrent.TimeUnit;
 final class VmlinuxHeader {
     /** The running kernel's BTF. */
     static final Path KERNEL_BTF = Path.of("/sys/kernel/btf/vmlinux");
+    /** How long bpftool may take (it dumps a kernel's types in about a second); tests lower it. */
+    static long TIMEOUT_SECONDS = 120;
 
     private VmlinuxHeader() { }
 
@@ -57,26 +59,47 @@ final class VmlinuxHeader {
         }
     }
 
+    /**
+     * Removes a vmlinux.h an earlier build wrote into {@code dir}, so that a build with the option off does not
+     * compile against a stale header; returns "" (no BTF went into the inputs).
+     */
+    static String remove(Path dir) {
+        try {
+            Files.deleteIfExists(dir.resolve("vmlinux.h"));
+            Files.deleteIfExists(dir.resolve("vmlinux.h.btf-sha256"));
+            return "";
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove the vmlinux.h in " + dir, e);
+        }
+    }
+
     private static void dump(String bpftool, Path btf, Path out) throws IOException {
         Process p;
+        // stderr to a file, not a pipe: reading a pipe would block until bpftool exits, past the timeout below.
+        Path errors = Files.createTempFile(out.getParent(), "bpftool", ".err");
         try {
             p = new ProcessBuilder(bpftool, "btf", "dump", "file", btf.toString(), "format", "c")
-                    .redirectOutput(out.toFile()).redirectError(ProcessBuilder.Redirect.PIPE).start();
+                    .redirectOutput(out.toFile()).redirectError(errors.toFile()).start();
         } catch (IOException e) {
+            Files.deleteIfExists(errors);
             throw new CodegenException("panbpf: cannot run " + bpftool + " to write vmlinux.h (" + e.getMessage()
                     + "); install it (Debian/Ubuntu: apt-get install bpftool; Fedora: dnf install bpftool) or "
                     + "set <bpftool> to its path", e);
         }
-        String err = new String(p.getErrorStream().readAllBytes());
+        String err;
         try {
-            if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
-                throw new CodegenException("panbpf: " + bpftool + " did not finish dumping " + btf);
+                throw new CodegenException("panbpf: " + bpftool + " did not finish dumping " + btf + " in "
+                        + TIMEOUT_SECONDS + " s");
             }
+            err = Files.readString(errors);
         } catch (InterruptedException e) {
             p.destroyForcibly();
             Thread.currentThread().interrupt();
             throw new CodegenException("panbpf: interrupted while " + bpftool + " dumped " + btf, e);
+        } finally {
+            Files.deleteIfExists(errors);
         }
         if (p.exitValue() != 0) {
             throw new CodegenException("panbpf: " + bpftool + " btf dump file " + btf + " format c failed (exit "

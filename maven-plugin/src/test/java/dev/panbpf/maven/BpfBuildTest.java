@@ -159,4 +159,45 @@ class BpfBuildTest {
         assertTrue(btf.getMessage().contains("no readable BTF") && btf.getMessage().contains("<btfFile>"),
                 btf.getMessage());
     }
+
+    @Test
+    void aNewKernelsBtfRewritesVmlinuxHAndRecompilesAndTurningItOffRemovesIt(@TempDir Path dir) throws Exception {
+        Path c = source(dir, CORE_SOURCE);
+        Path btf = dir.resolve("target-kernel.btf");
+        Files.copy(VmlinuxHeader.KERNEL_BTF, btf);
+        Path header = dir.resolve("target/panbpf/include/vmlinux.h");
+        assertEquals(List.of(c), coreBuild(dir, btf, "bpftool").run());
+        assertTrue(Files.readString(header).contains("struct task_struct {"));
+
+        // Another "kernel": the BTF of a BPF object, which has no task_struct. The header follows it, and the
+        // source is compiled again (and now fails), rather than kept from the last kernel's build.
+        Files.copy(Path.of("../bpf-src/src/main/resources/dev/panbpf/bpf/producer.bpf.o"), btf,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        CodegenException e = assertThrows(CodegenException.class, () -> coreBuild(dir, btf, "bpftool").run());
+        assertTrue(e.getMessage().contains("clang failed on"), e.getMessage());   // compiled again
+        assertTrue(Files.readString(header).contains("struct producer_config {"));
+
+        // Option off: no stale header stays on the include path.
+        assertThrows(CodegenException.class, () -> build(dir, "clang").run());
+        assertTrue(Files.notExists(header), "vmlinux.h of an earlier build is removed");
+    }
+
+    @Test
+    void aBpftoolThatHangsIsStoppedWithAClearError(@TempDir Path dir) throws Exception {
+        source(dir, CORE_SOURCE);
+        Path hang = dir.resolve("bpftool");
+        Files.writeString(hang, "#!/bin/sh\nexec sleep 60\n");
+        hang.toFile().setExecutable(true);
+        long before = VmlinuxHeader.TIMEOUT_SECONDS;
+        VmlinuxHeader.TIMEOUT_SECONDS = 1;
+        try {
+            long t0 = System.nanoTime();
+            CodegenException e = assertThrows(CodegenException.class,
+                    () -> coreBuild(dir, VmlinuxHeader.KERNEL_BTF, hang.toString()).run());
+            assertTrue(e.getMessage().contains("did not finish"), e.getMessage());
+            assertTrue(System.nanoTime() - t0 < 30_000_000_000L, "stopped long before the fake bpftool's 60 s");
+        } finally {
+            VmlinuxHeader.TIMEOUT_SECONDS = before;
+        }
+    }
 }

@@ -10,8 +10,6 @@ import dev.panbpf.BpfProgram;
 import dev.panbpf.event.EnumCheck;
 import dev.panbpf.event.EventHandler;
 import dev.panbpf.event.StructCodec;
-import dev.panbpf.perf.PerfBuffer;
-import dev.panbpf.perf.PerfOptions;
 import dev.panbpf.ringbuf.RingBuffer;
 
 import java.io.IOException;
@@ -54,7 +52,7 @@ public final class ProducerObject implements AutoCloseable {
                 throw new BpfException("no resource " + RESOURCE + " beside " + ProducerObject.class.getName()
                         + "; the build puts the object there");
             }
-            return new ProducerObject(BpfObject.open(in.readAllBytes(), "producer.bpf.o"));
+            return adopt(BpfObject.open(in.readAllBytes(), "producer.bpf.o"));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + RESOURCE, e);
         }
@@ -62,11 +60,22 @@ public final class ProducerObject implements AutoCloseable {
 
     /** Opens the object from {@code file}, which should be a build of the same C source. */
     public static ProducerObject open(Path file) {
-        return new ProducerObject(BpfObject.open(file));
+        return adopt(BpfObject.open(file));
+    }
+
+    /** Wraps an object this class opened, closing it if the wrapping fails. */
+    private static ProducerObject adopt(BpfObject object) {
+        try {
+            return new ProducerObject(object);
+        } catch (RuntimeException | Error e) {
+            object.close();
+            throw e;
+        }
     }
 
     /**
-     * Wraps {@code object}, opened another way (such as from a resource of another module), not loaded yet.
+     * Wraps {@code object}, opened another way (such as from a resource of another module), not loaded yet;
+     * the caller keeps owning it until this returns.
      */
     public static ProducerObject of(BpfObject object) {
         return new ProducerObject(object);

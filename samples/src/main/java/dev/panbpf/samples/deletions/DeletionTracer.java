@@ -41,15 +41,15 @@ public final class DeletionTracer implements AutoCloseable {
     /** Loads the program (checking DeletionEvent against the C struct), opens its ring and attaches both tracepoints. */
     @SuppressWarnings("try") // the try only closes what was opened before the failure
     public static DeletionTracer start() {
-        SampleDeletionsObject bpf = SampleDeletionsObject.of(
-                BpfObject.open(BpfPrograms.bytes("sample_deletions.bpf.o"), "sample_deletions"));
+        BpfObject object = BpfObject.open(BpfPrograms.bytes("sample_deletions.bpf.o"), "sample_deletions");
         SampleDeletionsObject.TypedRing<DeletionEvent> ring = null;
         try {
+            SampleDeletionsObject bpf = SampleDeletionsObject.of(object);
             bpf.load();          // fails, listing each difference, if the record and the struct disagree
             ring = bpf.deletionsReader();
             return new DeletionTracer(bpf, bpf.attachAll(), ring);
         } catch (RuntimeException e) {
-            try (bpf; var r = ring) {
+            try (object; var r = ring) {
                 throw e;
             }
         }
