@@ -38,6 +38,8 @@ public final class Epoll implements AutoCloseable {
     private volatile boolean wakeRequested;
     /** The virtual thread's wait registered with the VirtualPoller now, if any (under wakeLock). */
     private VirtualPoller.Waiter parked;
+    /** Whether the last await was a virtual thread's wait that the VirtualPoller ended (consumer thread only). */
+    private boolean polledThroughMaster;
 
     /** An epoll able to report {@code capacity} ready sources per wait. */
     public Epoll(int capacity) {
@@ -81,10 +83,11 @@ public final class Epoll implements AutoCloseable {
     public int await(int timeoutMillis) {
         Thread self = Thread.currentThread();
         int n;
+        polledThroughMaster = false;
         if (timeoutMillis == 0 || self.isInterrupted()) {
             n = waitOnce(0);
         } else if (self.isVirtual()) {
-            parkUntilReady(self, timeoutMillis);
+            polledThroughMaster = parkUntilReady(self, timeoutMillis);
             n = waitOnce(0);
         } else {
             n = waitInSlices(self, timeoutMillis);
@@ -139,13 +142,13 @@ public final class Epoll implements AutoCloseable {
      * interrupted or this epoll closes. The registration is made and removed under wakeLock, the lock close()
      * takes to close the fds, so an fd is never registered after it was closed, and every exit removes it.
      */
-    private void parkUntilReady(Thread self, int timeoutMillis) {
+    private boolean parkUntilReady(Thread self, int timeoutMillis) {
         VirtualPoller poller = VirtualPoller.get();
         VirtualPoller.Waiter waiter = new VirtualPoller.Waiter();
         long id;
         synchronized (wakeLock) {
             if (epfd.isClosed()) {
-                return;
+                return false;
             }
             id = poller.add(epfd.get(), waiter);
             parked = waiter;
@@ -158,11 +161,12 @@ public final class Epoll implements AutoCloseable {
                 } else {
                     long left = end - System.nanoTime();
                     if (left <= 0) {
-                        return;
+                        break;
                     }
                     LockSupport.parkNanos(this, left);
                 }
             }
+            return waiter.ready;
         } finally {
             synchronized (wakeLock) {
                 parked = null;
@@ -184,6 +188,17 @@ public final class Epoll implements AutoCloseable {
             }
         }
         return Thread.currentThread().isInterrupted();
+    }
+
+    /**
+     * Whether the last {@link #await} may not have reported every source that signalled: true after a virtual
+     * thread's wait that the VirtualPoller ended. A source whose readiness is consumed by a poll of it (a perf
+     * event: perf_poll clears its pending flag) may have been polled by the kernel on the master epoll's behalf,
+     * when the poller looked at (or registered) this epoll, and then does not show up in our own wait. Level
+     * sources (ring buffers, the eventfd) are not affected; a perf reader reads all its rings after such a wait.
+     */
+    public boolean mayHaveMissedSources() {
+        return polledThroughMaster;
     }
 
     /** The tag of ready entry {@code i} of the last {@link #await}. */

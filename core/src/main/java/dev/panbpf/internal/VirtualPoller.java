@@ -106,7 +106,7 @@ final class VirtualPoller {
             try {
                 int n = sys_epoll_h.epoll_wait(st, master, events, BATCH, -1);
                 if (n < 0 && Errno.of(st) != errno_h.EINTR()) {
-                    Thread.sleep(10);           // cannot happen with a valid epoll; do not spin if it does
+                    LockSupport.parkNanos(10_000_000L);     // cannot happen with a valid epoll; do not spin
                 }
                 for (int i = 0; i < n; i++) {
                     MemorySegment ev = events.asSlice(i * epoll_event.sizeof(), epoll_event.sizeof());
@@ -116,7 +116,8 @@ final class VirtualPoller {
                     }
                 }
             } catch (Throwable t) {
-                // keep serving the other waiters; a waiter's own wait still ends at its deadline
+                // keep serving the other waiters (a waiter's own wait still ends at its deadline); do not spin
+                LockSupport.parkNanos(10_000_000L);
             }
         }
     }
