@@ -12,7 +12,12 @@ package dev.panbpf;
  *       it takes;</li>
  *   <li>{@link #wakeup()} and {@link #close()} may come from any thread; a poll blocked in the kernel when either
  *       comes returns promptly; after close every consume, poll or flush throws {@link BufferClosedException},
- *       while the counters and {@link #isClosed()} still answer.</li>
+ *       while the counters and {@link #isClosed()} still answer;</li>
+ *   <li>{@link Thread#interrupt()} of the polling thread, virtual or platform, ends a blocked poll too: it returns
+ *       what it delivered (0 if nothing) without throwing, and the interrupt status stays set. A poll that starts
+ *       interrupted does not wait: it delivers what is there already and returns. A platform thread notices an
+ *       interrupt within about 50 ms (its wait is a native epoll_wait, in slices);</li>
+ *   <li>a poll on a virtual thread parks that thread, not its carrier: other virtual threads run meanwhile.</li>
  * </ul>
  */
 public interface EventReader extends AutoCloseable {

@@ -7,14 +7,24 @@ import dev.panbpf.bindings.sys_epoll_h;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Epoll is one epoll instance plus an eventfd registered on it, so that {@link #wakeup()} from any thread
  * releases a {@link #await} in progress. Sources are registered with a caller-chosen tag (their index).
+ *
+ * <p>How a wait blocks depends on the thread. A platform thread calls epoll_wait, in slices of at most
+ * {@value #SLICE_MILLIS} ms so that it notices {@link Thread#interrupt()} (the JDK cannot interrupt a native
+ * call); nothing is allocated or locked for that. A virtual thread must not block in native code, which would
+ * pin its carrier: it parks until the shared {@link VirtualPoller} reports this epoll ready, then collects with a
+ * zero-timeout epoll_wait. Either way an interrupted thread does not wait: its interrupt status stays set and
+ * {@link #awaitWokenUp} reports the wait ended, so a reader returns what it has.
  */
 public final class Epoll implements AutoCloseable {
     /** The tag that {@link #await} reports for the wakeup eventfd. */
     public static final long WAKEUP_TAG = -1L;
+    /** The longest single epoll_wait of a platform thread: how late an interrupt may be noticed. */
+    static final int SLICE_MILLIS = 50;
 
     private final Fd epfd;
     private final Fd wake;
@@ -26,6 +36,10 @@ public final class Epoll implements AutoCloseable {
     private final Object wakeLock = new Object();
     /** Set by wakeup() before it writes the eventfd: lets a consumer that sleeps without epoll see the request. */
     private volatile boolean wakeRequested;
+    /** The virtual thread's wait registered with the VirtualPoller now, if any (under wakeLock). */
+    private VirtualPoller.Waiter parked;
+    /** Whether the last await was a virtual thread's wait that the VirtualPoller ended (consumer thread only). */
+    private boolean polledThroughMaster;
 
     /** An epoll able to report {@code capacity} ready sources per wait. */
     public Epoll(int capacity) {
@@ -63,17 +77,20 @@ public final class Epoll implements AutoCloseable {
     /**
      * Waits up to {@code timeoutMillis} (-1: forever) and returns the number of ready entries, each read with
      * {@link #tag(int)}. Returns 0 on timeout and on EINTR. A wakeup shows up as an entry with WAKEUP_TAG, and the
-     * eventfd is drained here so the next wait blocks again.
+     * eventfd is drained here so the next wait blocks again. An interrupted thread (see the class comment) only
+     * collects what is ready, without waiting, and keeps its interrupt status.
      */
     public int await(int timeoutMillis) {
-        MemorySegment st = Errno.state();
-        int n = sys_epoll_h.epoll_wait(st, epfd.get(), events, capacity, timeoutMillis);
-        if (n < 0) {
-            int e = Errno.of(st);
-            if (e == dev.panbpf.bindings.errno_h.EINTR()) {
-                return 0;
-            }
-            throw new BpfException("epoll_wait", e, null);
+        Thread self = Thread.currentThread();
+        int n;
+        polledThroughMaster = false;
+        if (timeoutMillis == 0 || self.isInterrupted()) {
+            n = waitOnce(0);
+        } else if (self.isVirtual()) {
+            polledThroughMaster = parkUntilReady(self, timeoutMillis);
+            n = waitOnce(0);
+        } else {
+            n = waitInSlices(self, timeoutMillis);
         }
         for (int i = 0; i < n; i++) {
             if (tag(i) == WAKEUP_TAG) {
@@ -84,9 +101,84 @@ public final class Epoll implements AutoCloseable {
         return n;
     }
 
+    /** One epoll_wait; 0 on EINTR. */
+    private int waitOnce(int timeoutMillis) {
+        MemorySegment st = Errno.state();
+        int n = sys_epoll_h.epoll_wait(st, epfd.get(), events, capacity, timeoutMillis);
+        if (n < 0) {
+            int e = Errno.of(st);
+            if (e == dev.panbpf.bindings.errno_h.EINTR()) {
+                return 0;
+            }
+            throw new BpfException("epoll_wait", e, null);
+        }
+        return n;
+    }
+
+    /** A platform thread's wait: slices of at most SLICE_MILLIS, each followed by a look at the interrupt status. */
+    private int waitInSlices(Thread self, int timeoutMillis) {
+        if (timeoutMillis > 0 && timeoutMillis <= SLICE_MILLIS) {
+            return waitOnce(timeoutMillis);
+        }
+        long end = System.nanoTime() + timeoutMillis * 1_000_000L;
+        while (true) {
+            int slice = SLICE_MILLIS;
+            if (timeoutMillis > 0) {
+                long left = end - System.nanoTime();
+                if (left <= 0) {
+                    return 0;
+                }
+                slice = (int) Math.min(SLICE_MILLIS, (left + 999_999) / 1_000_000);
+            }
+            int n = waitOnce(slice);
+            if (n != 0 || self.isInterrupted()) {
+                return n;
+            }
+        }
+    }
+
+    /**
+     * A virtual thread's wait: parks until the VirtualPoller sees this epoll ready, the time is up, the thread is
+     * interrupted or this epoll closes. The registration is made and removed under wakeLock, the lock close()
+     * takes to close the fds, so an fd is never registered after it was closed, and every exit removes it.
+     */
+    private boolean parkUntilReady(Thread self, int timeoutMillis) {
+        VirtualPoller poller = VirtualPoller.get();
+        VirtualPoller.Waiter waiter = new VirtualPoller.Waiter();
+        long id;
+        synchronized (wakeLock) {
+            if (epfd.isClosed()) {
+                return false;
+            }
+            id = poller.add(epfd.get(), waiter);
+            parked = waiter;
+        }
+        try {
+            long end = System.nanoTime() + timeoutMillis * 1_000_000L;
+            while (!waiter.ready && !self.isInterrupted()) {
+                if (timeoutMillis < 0) {
+                    LockSupport.park(this);
+                } else {
+                    long left = end - System.nanoTime();
+                    if (left <= 0) {
+                        break;
+                    }
+                    LockSupport.parkNanos(this, left);
+                }
+            }
+            return waiter.ready;
+        } finally {
+            synchronized (wakeLock) {
+                parked = null;
+                poller.remove(epfd.isClosed() ? -1 : epfd.get(), id);
+            }
+        }
+    }
+
     /**
      * Waits until {@code deadlineNanos} (from {@link Deadline#after}) for
-     * any source; true when it was {@link #wakeup()} (or a close) that ended the wait.
+     * any source; true when it was {@link #wakeup()}, a close or an interrupt of this thread (whose status stays
+     * set) that ended the wait: the caller returns rather than wait again.
      */
     public boolean awaitWokenUp(long deadlineNanos) {
         int ready = await(Deadline.millisLeft(deadlineNanos));
@@ -95,7 +187,18 @@ public final class Epoll implements AutoCloseable {
                 return true;
             }
         }
-        return false;
+        return Thread.currentThread().isInterrupted();
+    }
+
+    /**
+     * Whether the last {@link #await} may not have reported every source that signalled: true after a virtual
+     * thread's wait that the VirtualPoller ended. A source whose readiness is consumed by a poll of it (a perf
+     * event: perf_poll clears its pending flag) may have been polled by the kernel on the master epoll's behalf,
+     * when the poller looked at (or registered) this epoll, and then does not show up in our own wait. Level
+     * sources (ring buffers, the eventfd) are not affected; a perf reader reads all its rings after such a wait.
+     */
+    public boolean mayHaveMissedSources() {
+        return polledThroughMaster;
     }
 
     /** The tag of ready entry {@code i} of the last {@link #await}. */
@@ -141,8 +244,11 @@ public final class Epoll implements AutoCloseable {
     public void close() {
         synchronized (wakeLock) {
             wake.close();
+            epfd.close();
+            if (parked != null) {
+                parked.fire();          // its fd left the poller's epoll with the close: wake it ourselves
+            }
         }
-        epfd.close();
         arena.close();
     }
 }

@@ -140,7 +140,7 @@ public final class PerfBuffer implements EventReader {
      *
      * @param handler receives each sample
      * @param timeout how long to wait at most; {@code Duration.ZERO} does not wait, and a timeout of a century or
-     *        more waits without limit. An interrupted wait goes on until the timeout
+     *        more waits without limit. An interrupt of the calling thread ends the wait (the status stays set)
      * @return the number of samples handled; 0 when the timeout passed, on {@link #wakeup()}, or when another
      *         thread closed the buffer meanwhile
      * @throws BufferClosedException if the buffer was closed before the call

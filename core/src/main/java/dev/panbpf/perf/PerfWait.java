@@ -19,7 +19,10 @@ final class PerfWait {
     /** {@link #await} results. */
     static final int TIMED_OUT = 0;
     static final int SIGNALLED = 1;
-    /** A wakeup, a close, or an event the kernel hung up (it would stay ready for ever): return, do not spin. */
+    /**
+     * A wakeup, a close, an interrupt of the waiting thread (its status stays set), or an event the kernel hung
+     * up (it would stay ready for ever): return, do not spin.
+     */
     static final int WOKEN = 2;
     private static final int HANG_UP = sys_epoll_h.EPOLLERR() | sys_epoll_h.EPOLLHUP();
 
@@ -33,7 +36,8 @@ final class PerfWait {
 
     /**
      * Waits until {@code deadline} ({@link Deadline}) for a ring to signal or a wakeup, marks the rings that
-     * signalled pending, and says what ended the wait. An interrupted wait ends early, as a timeout.
+     * signalled pending, and says what ended the wait. An interrupted thread does not wait (it only collects what
+     * has signalled) and gets WOKEN.
      */
     int await(long deadline) {
         // Our data_tail stores must be visible before we sleep, so that a kernel waiting for room sees them.
@@ -51,7 +55,13 @@ final class PerfWait {
                 pending[(int) tag] = true;
             }
         }
-        return result;
+        if (epoll.mayHaveMissedSources()) {
+            // a virtual thread's wait: a ring's signal may have been consumed on the way (see Epoll), so every
+            // ring counts as signalled; reading a ring with nothing new costs a look at its header
+            java.util.Arrays.fill(pending, true);
+            result = result == TIMED_OUT ? SIGNALLED : result;
+        }
+        return Thread.currentThread().isInterrupted() ? WOKEN : result;
     }
 
     /** Whether ring {@code index} signalled and has not been read to its end since. */

@@ -12,6 +12,9 @@ import java.util.concurrent.locks.LockSupport;
  * consumer sleeps, 20 µs at first and twice as long each time up to 4 ms, never past its deadline, and checks
  * for a wakeup or a close between sleeps. A producer normally commits within microseconds, so the first sleep
  * nearly always suffices; a program that never commits costs a few hundred wakeups a second, not a core.
+ *
+ * <p>The sleep is {@link LockSupport#parkNanos}, which parks a virtual thread without pinning its carrier. An
+ * interrupt ends the wait like a wakeup, and the interrupt status stays set for the caller.
  */
 final class BusyBackoff {
     private static final long FIRST_NANOS = 20_000;
@@ -19,7 +22,6 @@ final class BusyBackoff {
 
     private long next = FIRST_NANOS;
     private long count;
-    private boolean interrupted;
 
     /** Starts over at the shortest sleep: call when a record was delivered. */
     void reset() {
@@ -28,7 +30,7 @@ final class BusyBackoff {
 
     /**
      * Sleeps once, at most until {@code deadline} ({@link Deadline}); returns false when {@code epoll} was woken
-     * up meanwhile (the caller returns), true to look at the ring again.
+     * up or the thread interrupted meanwhile (the caller returns), true to look at the ring again.
      */
     boolean pause(long deadline, Epoll epoll) {
         count++;
@@ -37,21 +39,11 @@ final class BusyBackoff {
             sleep = Math.min(sleep, Math.max(0, deadline - System.nanoTime()));
         }
         next = Math.min(MAX_NANOS, next * 2);
-        if (sleep > 0) {
-            // An interrupted thread's park returns at once, and setting the flag again hands it a permit that
-            // ends the next park too: set the flag aside until the poll is over (restoreInterrupt).
-            interrupted |= Thread.interrupted();
+        Thread self = Thread.currentThread();
+        if (sleep > 0 && !self.isInterrupted()) {
             LockSupport.parkNanos(sleep);
         }
-        return !epoll.takeWakeup();
-    }
-
-    /** Sets the interrupt flag again if a pause set it aside; call when the poll returns. */
-    void restoreInterrupt() {
-        if (interrupted) {
-            interrupted = false;
-            Thread.currentThread().interrupt();
-        }
+        return !epoll.takeWakeup() && !self.isInterrupted();
     }
 
     /** How many times a consumer slept here so far (consumer thread; racy but harmless from others). */

@@ -30,7 +30,7 @@ import java.util.Objects;
  * refused with an exception, and so is a second RingBuffer (or {@link RingBufferPoller}) on the same map in this
  * process. {@link #wakeup()}, {@link #close()} and the queries are safe from any thread; {@code close()} from
  * another thread releases a blocked {@code poll} at once and unmaps the ring when that consumer has left
- * ({@link Thread#interrupt()} does not: the wait is in epoll_wait). The map itself stays open: it belongs to whoever
+ * (so does {@link Thread#interrupt()} of the consumer, see {@link dev.panbpf.EventReader}). The map itself stays open: it belongs to whoever
  * created it.
  *
  * <p>Records are read in place, and their space goes back to the producers in batches, at the latest 64 records

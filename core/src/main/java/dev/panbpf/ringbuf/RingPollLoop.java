@@ -8,7 +8,7 @@ import dev.panbpf.internal.Epoll;
  * RingPollLoop is the waiting half of a ring consumer's {@code poll}, for one ring or several: run a pass; if it
  * delivered nothing, sleep the way the rings' state allows (epoll when all are empty, {@link BusyBackoff} when a
  * head record is still BUSY, not at all when records arrived meanwhile) and try again, until records come, the
- * deadline passes, a wakeup arrives or the reader closes.
+ * deadline passes, a wakeup arrives, the thread is interrupted (its status stays set) or the reader closes.
  *
  * <p>The pass is an argument rather than part of the loop so that a one-ring reader passes a plain drain of its
  * ring, and the record path never goes through the round robin of several rings.
@@ -43,11 +43,7 @@ final class RingPollLoop {
      */
     int poll(Pass pass, RecordHandler handler, long deadline) {
         backoff.reset();
-        try {
-            return loop(pass, handler, deadline);
-        } finally {
-            backoff.restoreInterrupt();
-        }
+        return loop(pass, handler, deadline);
     }
 
     private int loop(Pass pass, RecordHandler handler, long deadline) {

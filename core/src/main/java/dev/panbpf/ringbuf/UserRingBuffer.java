@@ -123,7 +123,8 @@ public final class UserRingBuffer implements AutoCloseable {
 
     /**
      * Reserves a sample of {@code size} bytes, waiting up to {@code timeout} for the BPF side to drain enough room;
-     * returns null when the time is up or {@link #wakeup()} or {@link #close()} was called meanwhile.
+     * returns null when the time is up, {@link #wakeup()} or {@link #close()} was called meanwhile, or the thread
+     * is interrupted (its status stays set).
      *
      * @param size the sample size in bytes
      * @param timeout the longest wait for room

@@ -251,6 +251,81 @@ class ReaderContractTest {
         r.reader().close();
     }
 
+    /** Starts a huge poll on a platform or a virtual thread. */
+    private BlockedCall<Integer> blockedPoll(Rig r, boolean virtual) throws InterruptedException {
+        return virtual ? BlockedCall.startVirtual("vt poll", () -> r.poll(s -> true, Duration.ofSeconds(60)))
+                : BlockedCall.start("poll", () -> r.poll(s -> true, Duration.ofSeconds(60)));
+    }
+
+    /** A poll on a virtual thread parks it (WAITING), rather than pinning its carrier in a native call (RUNNABLE). */
+    private static void assertParked(BlockedCall<Integer> call) {
+        Thread.State st = call.thread.getState();
+        assertTrue(st == Thread.State.WAITING || st == Thread.State.TIMED_WAITING,
+                "the virtual thread in poll is parked, not running native code: " + st);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void interruptEndsABlockedPollOnAPlatformAndAVirtualThreadKeepingTheStatus(Kind kind) throws Exception {
+        Rig r = open(kind);
+        for (boolean virtual : new boolean[] {false, true}) {
+            java.util.concurrent.atomic.AtomicBoolean kept = new java.util.concurrent.atomic.AtomicBoolean();
+            BlockedCall<Integer> call = (virtual ? BlockedCall.<Integer>startVirtual("vt poll", () -> {
+                int n = r.poll(s -> true, Duration.ofSeconds(60));
+                kept.set(Thread.currentThread().isInterrupted());
+                return n;
+            }) : BlockedCall.<Integer>start("poll", () -> {
+                int n = r.poll(s -> true, Duration.ofSeconds(60));
+                kept.set(Thread.currentThread().isInterrupted());
+                return n;
+            }));
+            assertFalse(call.result.isDone(), "the poll waits");
+            long t0 = System.nanoTime();
+            call.thread.interrupt();
+            assertEquals(0, call.get(), "the interrupted poll returns normally, virtual " + virtual);
+            assertTrue(call.millisSince(t0) < 1000, "and promptly");
+            assertTrue(kept.get(), "with the interrupt status still set, virtual " + virtual);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void aPollEnteredInterruptedDeliversWhatIsThereAndDoesNotWait(Kind kind) {
+        Rig r = open(kind);
+        produce(3);
+        Thread.currentThread().interrupt();
+        try {
+            long t0 = System.nanoTime();
+            int first = r.poll(s -> true, Duration.ofSeconds(30));
+            int second = r.poll(s -> true, Duration.ofSeconds(30));
+            assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(5), "neither poll waited");
+            assertEquals(3, first + second, "the records there are delivered");
+            assertTrue(Thread.currentThread().isInterrupted(), "the status stays set");
+        } finally {
+            Thread.interrupted();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void wakeupAndCloseReleaseAPollParkedOnAVirtualThread(Kind kind) throws Exception {
+        Rig r = open(kind);
+        BlockedCall<Integer> woken = blockedPoll(r, true);
+        assertParked(woken);
+        r.reader().wakeup();
+        assertEquals(0, woken.get(), "wakeup releases the parked virtual thread");
+        BlockedCall<Integer> fed = blockedPoll(r, true);
+        assertParked(fed);
+        produce(2);
+        assertTrue(fed.get() > 0, "records wake a parked virtual thread");
+        BlockedCall<Integer> closed = blockedPoll(r, true);
+        assertParked(closed);
+        long t0 = System.nanoTime();
+        r.reader().close();
+        assertEquals(0, closed.get(), "close releases the parked virtual thread");
+        assertTrue(closed.millisSince(t0) < 1000, "promptly");
+    }
+
     @ParameterizedTest
     @EnumSource(Kind.class)
     void aCallFromInsideAHandlerIsRefusedNamingTheReader(Kind kind) {

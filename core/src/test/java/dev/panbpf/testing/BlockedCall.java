@@ -9,6 +9,8 @@ import java.util.concurrent.TimeUnit;
 public final class BlockedCall<T> {
     public final CompletableFuture<T> result = new CompletableFuture<>();
     private volatile long returnedAt;
+    /** The thread running the call. */
+    public volatile Thread thread;
 
     /** Starts {@code call} on a thread named {@code name} and gives it 150 ms to reach epoll_wait. */
     public static <T> BlockedCall<T> start(String name, Callable<T> call) throws InterruptedException {
@@ -17,9 +19,19 @@ public final class BlockedCall<T> {
 
     /** Starts {@code call} on a thread named {@code name} and gives it {@code settleMillis} to block. */
     public static <T> BlockedCall<T> start(String name, Callable<T> call, long settleMillis) throws InterruptedException {
+        return start(Thread.ofPlatform().daemon().name(name), call, settleMillis);
+    }
+
+    /** Starts {@code call} on a new virtual thread named {@code name} and gives it 150 ms to block. */
+    public static <T> BlockedCall<T> startVirtual(String name, Callable<T> call) throws InterruptedException {
+        return start(Thread.ofVirtual().name(name), call, 150);
+    }
+
+    private static <T> BlockedCall<T> start(Thread.Builder builder, Callable<T> call, long settleMillis)
+            throws InterruptedException {
         BlockedCall<T> b = new BlockedCall<>();
         CountDownLatch started = new CountDownLatch(1);
-        Thread t = new Thread(() -> {
+        Thread t = builder.unstarted(() -> {
             started.countDown();
             try {
                 T value = call.call();
@@ -29,8 +41,8 @@ public final class BlockedCall<T> {
                 b.returnedAt = System.nanoTime();
                 b.result.completeExceptionally(e);
             }
-        }, name);
-        t.setDaemon(true);
+        });
+        b.thread = t;
         t.start();
         started.await();
         Thread.sleep(settleMillis);
