@@ -297,6 +297,11 @@ public final class OrderedPerfBuffer implements EventReader {
         return merge.held();
     }
 
+    /** {@return panbpf_perf_event_output failures since this opened (0 if unused); a full ring counts in lost()} */
+    public long producerDrops() {
+        return set.producerDrops();
+    }
+
     /** Events the kernel dropped on all CPUs because a ring was full (also after close). */
     @Override
     public long lost() {

@@ -55,4 +55,18 @@ class PerfProducerDropsTest {
             assertEquals(attempts, perf.delivered() + perf.lost() + perf.producerDrops());
         }
     }
+
+    @Test
+    void theOrderedReaderReportsTheSameDrops() {
+        Kernel.requireRoot();
+        List<Integer> online = Cpus.online();
+        Assumptions.assumeTrue(online.size() >= 2, "needs two online CPUs: one with a reader, one without");
+        try (BpfObject obj = BpfObject.open(BpfPrograms.bytes("drops.bpf.o"), "drops").load();
+             OrderedPerfBuffer ordered = OrderedPerfBuffer.of(obj.map("drops_perf"),
+                     PerfOptions.defaults().cpus(List.of(online.get(0))));
+             Arena a = Arena.ofConfined()) {
+            obj.program("produce_perf").testRun(a.allocate(64), 7, online.get(1));
+            assertEquals(7, ordered.producerDrops());
+        }
+    }
 }
