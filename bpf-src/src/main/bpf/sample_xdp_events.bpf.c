@@ -22,13 +22,13 @@ PANBPF_DROPS_MAP;
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 64 * 1024);
-} packets_ring SEC(".maps");
+} packets_ring SEC(".maps") PANBPF_RECORDS(struct packet_event);   // typed readers in the skeleton
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, sizeof(__u32));
-} packets_perf SEC(".maps");
+} packets_perf SEC(".maps") PANBPF_RECORDS(struct packet_event);
 
 // Sends one event both ways. A function of its own (not inlined) puts struct packet_event into the object's
 // BTF, where Java checks its record against the C layout before reading any event.

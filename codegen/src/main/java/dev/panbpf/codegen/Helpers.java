@@ -76,6 +76,11 @@ final class Helpers {
                         ring.wakeup();
                     }
 
+                    /** The codec it decodes with, verified by load(): for records read another way. */
+                    public StructCodec<R> codec() {
+                        return codec;
+                    }
+
                     /** The untyped reader underneath. */
                     public RingBuffer ring() {
                         return ring;
@@ -128,7 +133,12 @@ final class Helpers {
                         perf.wakeup();
                     }
 
-                    /** The untyped reader underneath. */
+                    /** The codec it decodes with, verified by load(): for samples read with their CPU. */
+                    public StructCodec<R> codec() {
+                        return codec;
+                    }
+
+                    /** The untyped reader underneath, which also gives each sample's CPU and time. */
                     public PerfBuffer perf() {
                         return perf;
                     }

@@ -26,6 +26,7 @@ class GeneratedSkeletonsTest {
     private static final List<String[]> SKELETONS = List.<String[]>of(
             new String[] {"producer.bpf.o", "dev.panbpf.samples.compare", "src/main/java"},
             new String[] {"sample_deletions.bpf.o", "dev.panbpf.samples.deletions", "src/main/java"},
+            new String[] {"sample_xdp_events.bpf.o", "dev.panbpf.samples.xdp", "src/main/java"},
             new String[] {"producer.bpf.o", "dev.panbpf.testing", "../core/src/test/java"},
             new String[] {"producer.bpf.o", "dev.panbpf.bench", "../benchmarks/src/main/java"});
 

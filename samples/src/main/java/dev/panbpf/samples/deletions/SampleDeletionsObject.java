@@ -207,6 +207,11 @@ public final class SampleDeletionsObject implements AutoCloseable {
             ring.wakeup();
         }
 
+        /** The codec it decodes with, verified by load(): for records read another way. */
+        public StructCodec<R> codec() {
+            return codec;
+        }
+
         /** The untyped reader underneath. */
         public RingBuffer ring() {
             return ring;

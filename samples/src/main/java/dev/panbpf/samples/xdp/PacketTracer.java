@@ -4,11 +4,8 @@ import dev.panbpf.BpfLink;
 import dev.panbpf.BpfObject;
 import dev.panbpf.bpf.BpfPrograms;
 import dev.panbpf.event.StructCodec;
-import dev.panbpf.perf.PerfBuffer;
 import dev.panbpf.perf.PerfOptions;
-import dev.panbpf.ringbuf.RingBuffer;
 
-import java.lang.invoke.MethodHandles;
 import java.time.Duration;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
@@ -16,18 +13,18 @@ import java.util.function.Consumer;
 /**
  * PacketTracer attaches {@code sample_xdp_events.bpf.o} to an interface and reads its packet events from both
  * buffers the program writes: the ring buffer (one ring shared by all CPUs) and the perf event array (one ring per
- * CPU). Every packet yields one event on each.
+ * CPU). Every packet yields one event on each. It goes through the skeleton and record generated from the object
+ * ({@link SampleXdpEventsObject}, {@link PacketEvent}).
  */
 public final class PacketTracer implements AutoCloseable {
-    private static final StructCodec<PacketEvent> EVENT = StructCodec.of(PacketEvent.class, MethodHandles.lookup());
-
-    private final BpfObject object;
-    private final RingBuffer ring;
-    private final PerfBuffer perf;
+    private final SampleXdpEventsObject bpf;
+    private final SampleXdpEventsObject.TypedRing<PacketEvent> ring;
+    private final SampleXdpEventsObject.TypedPerf<PacketEvent> perf;
     private final BpfLink link;
 
-    private PacketTracer(BpfObject object, RingBuffer ring, PerfBuffer perf, BpfLink link) {
-        this.object = object;
+    private PacketTracer(SampleXdpEventsObject bpf, SampleXdpEventsObject.TypedRing<PacketEvent> ring,
+                         SampleXdpEventsObject.TypedPerf<PacketEvent> perf, BpfLink link) {
+        this.bpf = bpf;
         this.ring = ring;
         this.perf = perf;
         this.link = link;
@@ -37,19 +34,19 @@ public final class PacketTracer implements AutoCloseable {
     @SuppressWarnings("try") // the try only closes what was opened before the failure
     public static PacketTracer attach(String ifname) {
         BpfObject object = BpfObject.open(BpfPrograms.bytes("sample_xdp_events.bpf.o"), "sample_xdp_events");
-        RingBuffer ring = null;
-        PerfBuffer perf = null;
+        SampleXdpEventsObject.TypedRing<PacketEvent> ring = null;
+        SampleXdpEventsObject.TypedPerf<PacketEvent> perf = null;
         try {
-            object.load();
-            EVENT.verify(object, "packet_event"); // fails, listing each difference, if record and struct disagree
-            ring = RingBuffer.of(object.map("packets_ring"));
-            perf = PerfBuffer.of(object.map("packets_perf"),
-                    PerfOptions.defaults().payloadSize((int) EVENT.byteSize()));
+            SampleXdpEventsObject bpf = SampleXdpEventsObject.of(object);
+            bpf.load();          // fails, listing each difference, if the record and the struct disagree
+            ring = bpf.packetsRingReader();
+            // Perf pads each sample to 8 bytes: ask for exactly the struct's 12.
+            perf = bpf.packetsPerfReader(PerfOptions.defaults().payloadSize((int) ring.codec().byteSize()));
             // Attach last: from here on packets produce events, and both readers are ready for them.
-            BpfLink link = object.program("packet_events").attachXdp(ifname);
-            return new PacketTracer(object, ring, perf, link);
+            BpfLink link = bpf.packetEvents().attachXdp(ifname);
+            return new PacketTracer(bpf, ring, perf, link);
         } catch (RuntimeException e) {
-            try (object; RingBuffer r = ring; PerfBuffer p = perf) {
+            try (object; var r = ring; var p = perf) {
                 throw e;
             }
         }
@@ -60,12 +57,13 @@ public final class PacketTracer implements AutoCloseable {
      * perf buffer holds, handing each to {@code onPerf} with its CPU. Returns the number of events handled.
      */
     public int poll(Consumer<PacketEvent> onRing, BiConsumer<Integer, PacketEvent> onPerf, Duration timeout) {
-        int n = ring.poll(EVENT, e -> {
+        int n = ring.poll(e -> {
             onRing.accept(e);
             return true;
         }, timeout);
-        return n + perf.consume((cpu, payload, time) -> {
-            onPerf.accept(cpu, EVENT.decode(payload));
+        StructCodec<PacketEvent> codec = perf.codec();
+        return n + perf.perf().consume((cpu, payload, time) -> {   // the untyped reader: it knows each CPU
+            onPerf.accept(cpu, codec.decode(payload));
             return true;
         });
     }
@@ -82,7 +80,7 @@ public final class PacketTracer implements AutoCloseable {
 
     /** Records the program reserved and then discarded (this one never does). */
     public long ringDiscarded() {
-        return ring.discarded();
+        return ring.ring().discarded();
     }
 
     /** Events the kernel reported lost because a CPU's perf ring was full (LOST records). */
@@ -98,7 +96,7 @@ public final class PacketTracer implements AutoCloseable {
     /** Detaches the program and releases both buffers and the object. */
     @Override
     public void close() {
-        try (object; ring; perf; link) {
+        try (bpf; ring; perf; link) {
             // closed in reverse order: link (stop events), perf, ring, object
         }
     }

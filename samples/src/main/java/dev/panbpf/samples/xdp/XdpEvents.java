@@ -112,10 +112,10 @@ public final class XdpEvents implements Command {
     /** Polls once, printing each event and counting it in {@code seen}: [0] ring buffer, [1] perf buffer. */
     private static void print(PacketTracer tracer, PrintStream out, int[] seen, Duration timeout) {
         tracer.poll(e -> {
-            out.println("ring buffer        " + e);
+            out.println("ring buffer        " + describe(e));
             seen[0]++;
         }, (cpu, e) -> {
-            out.printf("perf buffer cpu %-2d %s%n", cpu, e);
+            out.printf("perf buffer cpu %-2d %s%n", cpu, describe(e));
             seen[1]++;
         }, timeout);
     }
@@ -124,5 +124,11 @@ public final class XdpEvents implements Command {
         out.printf("%nring buffer: %d events, %d discarded, %d producer drops; perf buffer: %d events, %d lost, "
                 + "%d producer drops%n", ring, tracer.ringDiscarded(), tracer.ringProducerDrops(), perf,
                 tracer.perfLost(), tracer.perfProducerDrops());
+    }
+
+    /** One event as a line: source, destination (dotted quads) and the frame's size. */
+    static String describe(PacketEvent e) {
+        return String.format("%-15s -> %-15s %5d bytes", Ipv4.text((int) e.srcIp()), Ipv4.text((int) e.destIp()),
+                e.packetSize());
     }
 }

@@ -53,7 +53,8 @@ class XdpEventsTest {
             }
             List<PacketEvent> expected = new ArrayList<>();
             for (int p : payloads) {
-                expected.add(new PacketEvent(lab.peerAddress(), lab.hostAddress(), p + FRAME_OVERHEAD));
+                expected.add(new PacketEvent(Integer.toUnsignedLong(lab.peerAddress()),
+                        Integer.toUnsignedLong(lab.hostAddress()), p + FRAME_OVERHEAD));   // __u32 as generated
             }
             // Only IPv4 reaches the events (ARP and IPv6 from the peer are skipped by the program), and nothing
             // else sends from the peer, so the events are exactly the datagrams: on the ring buffer in the order
