@@ -8,14 +8,11 @@ import org.junit.jupiter.api.Test;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -103,35 +100,15 @@ class GccLayoutTest {
 
     @BeforeAll
     static void runProbe() throws Exception {
-        Path dir = Files.createTempDirectory("panbpf-layout");
-        try {
-            Files.writeString(dir.resolve("probe.c"), C);
-            run(dir, "gcc", "-std=gnu11", "-Wall", "-Werror", "-o", "probe", "probe.c");
-            for (String line : run(dir, dir.resolve("probe").toString()).split("\n")) {
-                String[] p = line.split(" ");
-                switch (p[0]) {
-                    case "S" -> sizes.put(p[1], new long[]{Long.parseLong(p[2]), Long.parseLong(p[3])});
-                    case "M" -> members.put(p[1], new long[]{Long.parseLong(p[2]), Long.parseLong(p[3])});
-                    case "D" -> dumps.put(p[1], HexFormat.of().parseHex(p[2]));
-                    default -> fail("unexpected probe line " + line);
-                }
+        for (String line : GccProbe.run(C, "-Wall", "-Werror").split("\n")) {
+            String[] p = line.split(" ");
+            switch (p[0]) {
+                case "S" -> sizes.put(p[1], new long[]{Long.parseLong(p[2]), Long.parseLong(p[3])});
+                case "M" -> members.put(p[1], new long[]{Long.parseLong(p[2]), Long.parseLong(p[3])});
+                case "D" -> dumps.put(p[1], HexFormat.of().parseHex(p[2]));
+                default -> fail("unexpected probe line " + line);
             }
-        } finally {
-            try (var files = Files.list(dir)) {
-                for (Path f : files.toList()) {
-                    Files.delete(f);
-                }
-            }
-            Files.delete(dir);
         }
-    }
-
-    private static String run(Path dir, String... cmd) throws Exception {
-        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "timed out: " + String.join(" ", cmd));
-        assertEquals(0, p.exitValue(), String.join(" ", cmd) + ":\n" + out);
-        return out;
     }
 
     private static final Map<Class<?>, String> C_NAMES = Map.of(

@@ -6,13 +6,11 @@ import dev.panbpf.testing.ProducerCounters;
 import dev.panbpf.testing.ProducerScratch;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -65,34 +63,14 @@ class GeneratedRecordsGccLayoutTest {
         assertEquals(List.of(), problems);
     }
 
-    /** Compiles and runs {@code source}; returns its "S name size" and "M name offset size" lines by name. */
+    /** Runs {@code source}; returns its "S name size" and "M name offset size" lines by name. */
     private static Map<String, String> probe(String source) throws Exception {
-        Path dir = Files.createTempDirectory("panbpf-gen-layout");
-        try {
-            Files.writeString(dir.resolve("probe.c"), source);
-            // -w: the BPF source's map and section declarations are not meant for gcc; only the types matter here.
-            run(dir, "gcc", "-std=gnu11", "-w", "-o", "probe", "probe.c");
-            Map<String, String> out = new HashMap<>();
-            for (String line : run(dir, dir.resolve("probe").toString()).split("\n")) {
-                String[] p = line.split(" ", 3);
-                out.put(p[1], p[2]);
-            }
-            return out;
-        } finally {
-            try (var files = Files.list(dir)) {
-                for (Path f : files.toList()) {
-                    Files.delete(f);
-                }
-            }
-            Files.delete(dir);
+        Map<String, String> out = new HashMap<>();
+        // -w: the BPF source's map and section declarations are not meant for gcc; only the types matter here.
+        for (String line : GccProbe.run(source, "-w").split("\n")) {
+            String[] p = line.split(" ", 3);
+            out.put(p[1], p[2]);
         }
-    }
-
-    private static String run(Path dir, String... cmd) throws Exception {
-        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "timed out: " + String.join(" ", cmd));
-        assertEquals(0, p.exitValue(), String.join(" ", cmd) + ":\n" + out);
         return out;
     }
 
