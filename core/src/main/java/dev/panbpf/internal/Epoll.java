@@ -38,6 +38,9 @@ public final class Epoll implements AutoCloseable {
     private volatile boolean wakeRequested;
     /** The virtual thread's wait registered with the VirtualPoller now, if any (under wakeLock). */
     private VirtualPoller.Waiter parked;
+    /** The thread in {@link #sleep} now, if any: wakeup() and close() unpark it. */
+    private volatile Thread sleeper;
+    private volatile boolean closed;
     /** Whether the last await was a virtual thread's wait that the VirtualPoller ended (consumer thread only). */
     private boolean polledThroughMaster;
 
@@ -225,7 +228,31 @@ public final class Epoll implements AutoCloseable {
         return true;
     }
 
-    /** Releases a thread blocked in {@link #await}; safe from any thread, and a no-op once closed. */
+    /**
+     * Sleeps up to {@code nanos} without watching the sources (a reader that chose to let records gather, or one
+     * waiting for a BUSY record to commit): {@link #wakeup()}, {@link #close()} and an interrupt end it early. Returns
+     * true when one of those did (a wakeup is taken, and an interrupt status stays set), false when the time was up.
+     * {@link LockSupport#parkNanos} parks a virtual thread without pinning its carrier.
+     */
+    public boolean sleep(long nanos) {
+        Thread self = Thread.currentThread();
+        long end = System.nanoTime() + nanos;
+        sleeper = self;     // before looking at the flags: a wakeup() that misses it has set them for us to see
+        try {
+            while (!wakeRequested && !closed && !self.isInterrupted()) {
+                long left = end - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                LockSupport.parkNanos(this, left);
+            }
+        } finally {
+            sleeper = null;
+        }
+        return closed || takeWakeup() || self.isInterrupted();
+    }
+
+    /** Releases a thread blocked in {@link #await} or {@link #sleep}; safe from any thread, and a no-op once closed. */
     public void wakeup() {
         synchronized (wakeLock) {
             if (wake.isClosed()) {
@@ -238,10 +265,20 @@ public final class Epoll implements AutoCloseable {
                 Sys.write(wake.get(), v);
             }
         }
+        unparkSleeper();
+    }
+
+    private void unparkSleeper() {
+        Thread t = sleeper;
+        if (t != null) {
+            LockSupport.unpark(t);
+        }
     }
 
     @Override
     public void close() {
+        closed = true;
+        unparkSleeper();
         synchronized (wakeLock) {
             wake.close();
             epfd.close();

@@ -6,6 +6,7 @@ import dev.panbpf.BufferClosedException;
 import dev.panbpf.EventReader;
 import dev.panbpf.event.EventHandler;
 import dev.panbpf.event.StructCodec;
+import dev.panbpf.internal.BatchDelay;
 import dev.panbpf.internal.ConsumerGate;
 import dev.panbpf.internal.Deadline;
 import dev.panbpf.internal.Decoders;
@@ -82,6 +83,7 @@ public final class OrderedPerfBuffer implements EventReader {
     private final PerfCpuSet set;
     private final Epoll epoll;
     private final PerfWait waits;
+    private final BatchDelay batch = new BatchDelay();
     private final TimestampMerge merge;
     private final ConsumerGate gate;
     private final PerfPassEvents events;
@@ -150,10 +152,14 @@ public final class OrderedPerfBuffer implements EventReader {
         long deadline = Deadline.after(timeout);
         gate.enter();
         try {
+            if (!batch.await(deadline, epoll)) {
+                return 0;
+            }
             boolean woken = false;
             while (true) {
                 int n = pass(handler, false);
                 if (n > 0 || woken || Deadline.passed(deadline)) {
+                    batch.ended(n);
                     return n;
                 }
                 woken = waits.await(earliest(deadline, merge.nextDeadline())) == PerfWait.WOKEN;
@@ -261,6 +267,17 @@ public final class OrderedPerfBuffer implements EventReader {
     @Override
     public void wakeup() {
         epoll.wakeup();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void batchDelay(Duration delay) {
+        batch.set(delay, toString());
+    }
+
+    @Override
+    public Duration batchDelay() {
+        return batch.get();
     }
 
     /**

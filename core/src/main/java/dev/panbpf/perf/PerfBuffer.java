@@ -6,6 +6,7 @@ import dev.panbpf.BufferClosedException;
 import dev.panbpf.EventReader;
 import dev.panbpf.event.EventHandler;
 import dev.panbpf.event.StructCodec;
+import dev.panbpf.internal.BatchDelay;
 import dev.panbpf.internal.ConsumerGate;
 import dev.panbpf.internal.Deadline;
 import dev.panbpf.internal.Decoders;
@@ -81,6 +82,7 @@ public final class PerfBuffer implements EventReader {
     private final PerfCpuSet set;   // (benchmarks reach the rings through this field by name)
     private final Epoll epoll;
     private final PerfWait waits;
+    private final BatchDelay batch = new BatchDelay();
     private final ConsumerGate gate;
     /** Per ring: samples handed to handlers, added once per read. */
     private final AtomicLongArray delivered;
@@ -152,11 +154,15 @@ public final class PerfBuffer implements EventReader {
         long deadline = Deadline.after(timeout);
         gate.enter();
         try {
+            if (!batch.await(deadline, epoll)) {
+                return 0;
+            }
             boolean waited = false;
             boolean woken = false;
             while (true) {
                 int n = readAll(handler, 0, set.size(), true);
                 if (n > 0 || woken || gate.isClosed() || (waited && Deadline.passed(deadline))) {
+                    batch.ended(n);
                     return n;
                 }
                 woken = waits.await(deadline) == PerfWait.WOKEN;
@@ -292,6 +298,17 @@ public final class PerfBuffer implements EventReader {
     @Override
     public void wakeup() {
         epoll.wakeup();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void batchDelay(Duration delay) {
+        batch.set(delay, toString());
+    }
+
+    @Override
+    public Duration batchDelay() {
+        return batch.get();
     }
 
     // ---------------------------------------------------------------------------------------------- counters

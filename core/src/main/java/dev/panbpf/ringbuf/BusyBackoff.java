@@ -3,18 +3,15 @@ package dev.panbpf.ringbuf;
 import dev.panbpf.internal.Deadline;
 import dev.panbpf.internal.Epoll;
 
-import java.util.concurrent.locks.LockSupport;
-
 /**
  * BusyBackoff is how a ring consumer waits while the record at its position is still BUSY (reserved, not yet
  * committed). epoll cannot help there: the kernel reports a ring readable for as long as producer_pos differs
  * from consumer_pos, so an epoll wait returns at once and a poll loop would spin on the CPU. Instead the
- * consumer sleeps, 20 µs at first and twice as long each time up to 4 ms, never past its deadline, and checks
- * for a wakeup or a close between sleeps. A producer normally commits within microseconds, so the first sleep
- * nearly always suffices; a program that never commits costs a few hundred wakeups a second, not a core.
+ * consumer sleeps ({@link Epoll#sleep}, which a wakeup, a close or an interrupt ends), 20 µs at first and twice
+ * as long each time up to 4 ms, never past its deadline. A producer normally commits within microseconds, so the
+ * first sleep nearly always suffices; a program that never commits costs a few hundred wakeups a second, not a core.
  *
- * <p>The sleep is {@link LockSupport#parkNanos}, which parks a virtual thread without pinning its carrier. An
- * interrupt ends the wait like a wakeup, and the interrupt status stays set for the caller.
+ * <p>An interrupt ends the wait like a wakeup, and the interrupt status stays set for the caller.
  */
 final class BusyBackoff {
     private static final long FIRST_NANOS = 20_000;
@@ -39,11 +36,10 @@ final class BusyBackoff {
             sleep = Math.min(sleep, Math.max(0, deadline - System.nanoTime()));
         }
         next = Math.min(MAX_NANOS, next * 2);
-        Thread self = Thread.currentThread();
-        if (sleep > 0 && !self.isInterrupted()) {
-            LockSupport.parkNanos(sleep);
+        if (sleep > 0) {
+            return !epoll.sleep(sleep);
         }
-        return !epoll.takeWakeup() && !self.isInterrupted();
+        return !epoll.takeWakeup() && !Thread.currentThread().isInterrupted();
     }
 
     /** How many times a consumer slept here so far (consumer thread; racy but harmless from others). */

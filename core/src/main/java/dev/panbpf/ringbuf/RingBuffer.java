@@ -174,6 +174,17 @@ public final class RingBuffer implements EventReader {
         rings.wakeup();
     }
 
+    /** {@inheritDoc} */
+    @Override
+    public void batchDelay(Duration delay) {
+        rings.batch().set(delay, toString());
+    }
+
+    @Override
+    public Duration batchDelay() {
+        return rings.batch().get();
+    }
+
     /**
      * Closes this reader: a consumer blocked in {@code poll} returns at once, and the mappings and epoll are
      * released as soon as no consumer is inside. Later calls to consume or poll throw. Idempotent; the map stays

@@ -142,6 +142,17 @@ public final class RingBufferPoller implements EventReader {
         rings.wakeup();
     }
 
+    /** {@inheritDoc} */
+    @Override
+    public void batchDelay(Duration delay) {
+        rings.batch().set(delay, toString());
+    }
+
+    @Override
+    public Duration batchDelay() {
+        return rings.batch().get();
+    }
+
     /** Closes the poller: a blocked {@code poll} returns at once; the mappings go when no consumer is inside. */
     @Override
     public void close() {

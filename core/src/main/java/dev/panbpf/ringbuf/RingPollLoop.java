@@ -1,5 +1,6 @@
 package dev.panbpf.ringbuf;
 
+import dev.panbpf.internal.BatchDelay;
 import dev.panbpf.internal.ConsumerGate;
 import dev.panbpf.internal.Deadline;
 import dev.panbpf.internal.Epoll;
@@ -8,7 +9,8 @@ import dev.panbpf.internal.Epoll;
  * RingPollLoop is the waiting half of a ring consumer's {@code poll}, for one ring or several: run a pass; if it
  * delivered nothing, sleep the way the rings' state allows (epoll when all are empty, {@link BusyBackoff} when a
  * head record is still BUSY, not at all when records arrived meanwhile) and try again, until records come, the
- * deadline passes, a wakeup arrives, the thread is interrupted (its status stays set) or the reader closes.
+ * deadline passes, a wakeup arrives, the thread is interrupted (its status stays set) or the reader closes. With a
+ * {@link BatchDelay} set, a poll after one that delivered first lets records gather for that long.
  *
  * <p>The pass is an argument rather than part of the loop so that a one-ring reader passes a plain drain of its
  * ring, and the record path never goes through the round robin of several rings.
@@ -24,6 +26,7 @@ final class RingPollLoop {
     private final ConsumerGate gate;
     private final Epoll epoll;
     private final BusyBackoff backoff = new BusyBackoff();
+    private final BatchDelay batch = new BatchDelay();
 
     /** A loop over {@code readers}, all registered with {@code epoll}, that ends when {@code gate} closes. */
     RingPollLoop(RingReader[] readers, ConsumerGate gate, Epoll epoll) {
@@ -43,7 +46,17 @@ final class RingPollLoop {
      */
     int poll(Pass pass, RecordHandler handler, long deadline) {
         backoff.reset();
-        return loop(pass, handler, deadline);
+        if (!batch.await(deadline, epoll)) {
+            return 0;
+        }
+        int n = loop(pass, handler, deadline);
+        batch.ended(n);
+        return n;
+    }
+
+    /** The reader's batch delay (see EventReader#batchDelay). */
+    BatchDelay batch() {
+        return batch;
     }
 
     private int loop(Pass pass, RecordHandler handler, long deadline) {

@@ -2,6 +2,7 @@ package dev.panbpf.ringbuf;
 
 import dev.panbpf.BpfMap;
 import dev.panbpf.bindings.sys_epoll_h;
+import dev.panbpf.internal.BatchDelay;
 import dev.panbpf.internal.ConsumerGate;
 import dev.panbpf.internal.Deadline;
 import dev.panbpf.internal.Epoll;
@@ -108,6 +109,11 @@ final class RingSet {
         } finally {
             gate.exit();
         }
+    }
+
+    /** The poll loop's batch delay. */
+    BatchDelay batch() {
+        return loop.batch();
     }
 
     /** Runs one {@code pass} of a consume, reported to JFR like a poll's; the caller has entered the gate. */

@@ -33,7 +33,8 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * The one reader contract ({@link EventReader}), proven on every reader against the real kernel with the same
- * test: stopping early, the timeouts, the behaviour after close and a poll blocked at close, re-entrant calls.
+ * test: stopping early, the timeouts, the behaviour after close and a poll blocked at close, re-entrant calls,
+ * interrupts, virtual threads and the batch delay.
  * Each reader kind adapts its own handler shape to "take this event's sequence number, say whether to go on".
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -324,6 +325,105 @@ class ReaderContractTest {
         r.reader().close();
         assertEquals(0, closed.get(), "close releases the parked virtual thread");
         assertTrue(closed.millisSince(t0) < 1000, "promptly");
+    }
+
+    /** Sleeps without an InterruptedException to handle (for writer threads). */
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void aBatchDelayGathersTheEventsWrittenWhileItRunsIntoOnePoll(Kind kind) throws Exception {
+        Rig r = open(kind);
+        assertEquals(Duration.ZERO, r.reader().batchDelay(), "off by default");
+        r.reader().batchDelay(Duration.ofMillis(800));
+        assertEquals(Duration.ofMillis(800), r.reader().batchDelay());
+        produce(1);
+        assertEquals(1, r.poll(s -> true, Duration.ofSeconds(5)), "a first poll is not delayed");
+        long t0 = System.nanoTime();
+        Thread writer = Thread.ofPlatform().start(() -> {
+            pause(100);
+            produce(1);
+            pause(150);
+            produce(1);
+        });
+        int n = r.poll(s -> true, Duration.ofSeconds(10));
+        long took = System.nanoTime() - t0;
+        writer.join();
+        assertEquals(2, n, "the two events, written 150 ms apart while the delay ran, come in one poll");
+        assertTrue(took >= TimeUnit.MILLISECONDS.toNanos(700), "the poll let them gather first: " + took / 1e6 + " ms");
+        assertTrue(took < TimeUnit.SECONDS.toNanos(5), "and then read them: " + took / 1e6 + " ms");
+        assertEquals(3, r.reader().delivered());
+        assertThrows(IllegalArgumentException.class, () -> r.reader().batchDelay(Duration.ofMillis(-1)));
+        assertEquals(Duration.ofMillis(800), r.reader().batchDelay(), "a refused delay changes nothing");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void aBatchDelayNeverHoldsBackAnIdleReaderNorAPollThatMayNotWait(Kind kind) throws Exception {
+        Rig r = open(kind);
+        r.reader().batchDelay(Duration.ofSeconds(30));
+        assertEquals(0, r.poll(s -> true, Duration.ofMillis(50)), "nothing there yet");
+        Thread writer = Thread.ofPlatform().start(() -> {
+            pause(100);
+            produce(1);
+        });
+        long t0 = System.nanoTime();
+        assertEquals(1, r.poll(s -> true, Duration.ofSeconds(20)), "the event after a quiet spell");
+        assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(5), "is read when the kernel wakes the reader");
+        writer.join();
+        produce(2);
+        long t1 = System.nanoTime();
+        r.poll(s -> true, Duration.ZERO);
+        assertTrue(System.nanoTime() - t1 < TimeUnit.SECONDS.toNanos(1), "Duration.ZERO never sleeps for the delay");
+        long t2 = System.nanoTime();
+        r.poll(s -> true, Duration.ofMillis(300));
+        assertTrue(System.nanoTime() - t2 < TimeUnit.SECONDS.toNanos(5), "the poll's timeout cuts the delay short");
+        r.consume(s -> true);
+        assertEquals(3, r.reader().delivered(), "nothing lost on the way");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void wakeupInterruptAndCloseEndABatchDelayAtOnce(Kind kind) throws Exception {
+        Rig r = open(kind);
+        r.reader().batchDelay(Duration.ofSeconds(60));
+        produce(1);
+        assertEquals(1, r.poll(s -> true, Duration.ofSeconds(5)));
+        BlockedCall<Integer> woken = BlockedCall.start("delayed poll", () -> r.poll(s -> true, Duration.ofSeconds(60)));
+        produce(1);
+        Thread.sleep(300);
+        assertFalse(woken.result.isDone(), "the delay holds the new event back");
+        long t0 = System.nanoTime();
+        r.reader().wakeup();
+        assertEquals(0, woken.get(), "wakeup ends the delay");
+        assertTrue(woken.millisSince(t0) < 1000, "at once");
+        assertEquals(1, r.consume(s -> true), "the event waits for the next call");
+
+        java.util.concurrent.atomic.AtomicBoolean kept = new java.util.concurrent.atomic.AtomicBoolean();
+        BlockedCall<Integer> interrupted = BlockedCall.startVirtual("delayed vt poll", () -> {
+            int n = r.poll(s -> true, Duration.ofSeconds(60));
+            kept.set(Thread.currentThread().isInterrupted());
+            return n;
+        });
+        assertParked(interrupted);
+        long t1 = System.nanoTime();
+        interrupted.thread.interrupt();
+        assertEquals(0, interrupted.get(), "an interrupt ends the delay");
+        assertTrue(interrupted.millisSince(t1) < 1000, "at once");
+        assertTrue(kept.get(), "keeping the status");
+
+        BlockedCall<Integer> closed = BlockedCall.start("delayed poll at close", () -> r.poll(s -> true,
+                Duration.ofSeconds(60)));
+        long t2 = System.nanoTime();
+        r.reader().close();
+        assertEquals(0, closed.get(), "close ends the delay");
+        assertTrue(closed.millisSince(t2) < 1000, "at once");
     }
 
     @ParameterizedTest
