@@ -5,8 +5,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -56,6 +59,33 @@ class GeneratorErrorsTest {
         CodegenException e = assertThrows(CodegenException.class, () -> BpfCompiler.of("/nonexistent/clang",
                 List.of(), List.of()).compile(TestObjects.SOURCES.resolve("ring_events.bpf.c"), dir.resolve("x.o")));
         assertTrue(e.getMessage().contains("apt-get install clang"), e.getMessage());
+    }
+
+    /** A clang that hangs (a script that sleeps, in a child as a driver would) is killed at the limit, with its tree. */
+    @Test
+    void aHungClangIsKilledAtTheTimeLimitWithAnErrorNamingIt(@TempDir Path dir) throws Exception {
+        Path pids = dir.resolve("pids");
+        Path clang = dir.resolve("clang");
+        Files.writeString(clang, "#!/bin/sh\necho hanging\nsleep 600 &\necho $$ $! > '" + pids + "'\nwait\n");
+        Files.setPosixFilePermissions(clang, PosixFilePermissions.fromString("rwx------"));
+        BpfCompiler compiler = BpfCompiler.of(clang.toString(), List.of(), List.of()).withTimeout(Duration.ofSeconds(1));
+        long t0 = System.nanoTime();
+        CodegenException e = assertThrows(CodegenException.class,
+                () -> compiler.compile(TestObjects.SOURCES.resolve("ring_events.bpf.c"), dir.resolve("x.o")));
+        long millis = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue(millis < 10_000, "took " + millis + " ms");
+        assertTrue(e.getMessage().contains("did not finish") && e.getMessage().contains("in 1 s")
+                && e.getMessage().contains(clang.toString()) && e.getMessage().contains("ring_events.bpf.c"),
+                e.getMessage());
+        for (String pid : Files.readString(pids).trim().split(" ")) {
+            long end = System.nanoTime() + 2_000_000_000L;
+            while (ProcessHandle.of(Long.parseLong(pid)).map(ProcessHandle::isAlive).orElse(false)
+                    && System.nanoTime() < end) {
+                Thread.sleep(10);
+            }
+            assertFalse(ProcessHandle.of(Long.parseLong(pid)).map(ProcessHandle::isAlive).orElse(false),
+                    "process " + pid + " of the fake clang still runs");
+        }
     }
 
     @Test
