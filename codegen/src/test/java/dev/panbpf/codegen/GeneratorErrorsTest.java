@@ -61,14 +61,15 @@ class GeneratorErrorsTest {
         assertTrue(e.getMessage().contains("apt-get install clang"), e.getMessage());
     }
 
-    /** A clang that hangs (a script that sleeps, in a child as a driver would) is killed at the limit, with its tree. */
+    /** A clang that hangs (a script sleeping in a child, as a driver runs cc1) is killed at the limit, child too. */
     @Test
     void aHungClangIsKilledAtTheTimeLimitWithAnErrorNamingIt(@TempDir Path dir) throws Exception {
         Path pids = dir.resolve("pids");
         Path clang = dir.resolve("clang");
         Files.writeString(clang, "#!/bin/sh\necho hanging\nsleep 600 &\necho $$ $! > '" + pids + "'\nwait\n");
         Files.setPosixFilePermissions(clang, PosixFilePermissions.fromString("rwx------"));
-        BpfCompiler compiler = BpfCompiler.of(clang.toString(), List.of(), List.of()).withTimeout(Duration.ofSeconds(1));
+        BpfCompiler compiler = BpfCompiler.of(clang.toString(), List.of(), List.of())
+                .withTimeout(Duration.ofSeconds(1));
         long t0 = System.nanoTime();
         CodegenException e = assertThrows(CodegenException.class,
                 () -> compiler.compile(TestObjects.SOURCES.resolve("ring_events.bpf.c"), dir.resolve("x.o")));
