@@ -46,6 +46,29 @@ class GeneratorErrorsTest {
         assertTrue(e.getMessage().contains("struct path") && e.getMessage().contains("'Path'"), e.getMessage());
     }
 
+    /** With a typed perf reader the skeleton needs the name PerfBuffer itself, so a struct perf_buffer clashes. */
+    @Test
+    void aTypedPerfReaderWithAStructNamedPerfBufferIsAClash(@TempDir Path dir) throws Exception {
+        Path c = dir.resolve("perf_clash.bpf.c");
+        Files.writeString(c, """
+                #include <linux/bpf.h>
+                #include <bpf/bpf_helpers.h>
+                #include "panbpf.bpf.h"
+                struct perf_buffer { __u64 pages; };
+                struct {
+                    __uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+                    __uint(key_size, sizeof(__u32));
+                    __uint(value_size, sizeof(__u32));
+                } samples SEC(".maps") PANBPF_RECORDS(struct perf_buffer);
+                PANBPF_KEEP(struct perf_buffer);
+                char LICENSE[] SEC("license") = "GPL";
+                """);
+        Path o = dir.resolve("perf_clash.bpf.o");
+        BpfCompiler.of("clang", List.of(), List.of(TestObjects.HEADER_DIR)).compile(c, o);
+        CodegenException e = assertThrows(CodegenException.class, () -> Generator.of(o).generate());
+        assertTrue(e.getMessage().contains("samples") && e.getMessage().contains("PerfBuffer"), e.getMessage());
+    }
+
     @Test
     void aStructMissingFromBtfNamesTheRuleAndTheMacro() {
         CodegenException e = assertThrows(CodegenException.class,
