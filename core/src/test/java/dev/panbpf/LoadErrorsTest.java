@@ -11,6 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -100,6 +101,48 @@ class LoadErrorsTest {
             assertMentions(e, "ENOENT", "tracefs is not mounted", "mount -t tracefs nodev /sys/kernel/tracing");
             // Only that thread lost tracefs: here the same program attaches.
             obj.program("count_getpid").attach().close();
+        }
+    }
+
+    /**
+     * With tracefs mounted and readable, a tracepoint (or raw tracepoint) the kernel lacks is named as missing, with
+     * where to look, and not blamed on tracefs or privileges: libbpf's ENOENT here comes from the id file missing.
+     */
+    @Test
+    void aTracepointTheKernelLacksIsNamedNotBlamedOnTracefs(@TempDir Path dir) throws Exception {
+        Kernel.requireTracefs();
+        Files.writeString(dir.resolve("missing_tp.bpf.c"), """
+                #include <linux/bpf.h>
+                #include <bpf/bpf_helpers.h>
+                SEC("tp/panbpf_nosuch/nosuch_event") int on_missing(void *ctx) { return 0; }
+                SEC("raw_tp/panbpf_nosuch_event") int on_missing_raw(void *ctx) { return 0; }
+                char LICENSE[] SEC("license") = "GPL";
+                """);
+        String arch = System.getProperty("os.arch").equals("aarch64") ? "aarch64" : "x86_64";
+        Process clang;
+        try {
+            clang = new ProcessBuilder("clang", "-O2", "-g", "-target", "bpf", "-I/usr/include/" + arch + "-linux-gnu",
+                    "-c", "missing_tp.bpf.c", "-o", "missing_tp.bpf.o").directory(dir.toFile())
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("clang.log").toFile()).start();
+        } catch (IOException e) {
+            Kernel.require(false, "clang, to build a program for a missing tracepoint (" + e.getMessage() + ")");
+            return;
+        }
+        assertTrue(clang.waitFor(2, java.util.concurrent.TimeUnit.MINUTES), "clang timed out");
+        assertEquals(0, clang.exitValue(), Files.readString(dir.resolve("clang.log")));
+        try (BpfObject obj = BpfObject.open(dir.resolve("missing_tp.bpf.o")).load()) {
+            BpfException tp = assertThrows(BpfException.class, () -> obj.program("on_missing").attach());
+            assertEquals("ENOENT", tp.errnoName(), tp.getMessage());
+            assertMentions(tp, "on_missing", "the kernel has no tracepoint 'panbpf_nosuch/nosuch_event'",
+                    "/sys/kernel/tracing/available_events");
+            BpfException raw = assertThrows(BpfException.class, () -> obj.program("on_missing_raw").attach());
+            assertEquals("ENOENT", raw.errnoName(), raw.getMessage());
+            assertMentions(raw, "the kernel has no raw tracepoint 'panbpf_nosuch_event'");
+            for (BpfException e : List.of(tp, raw)) {
+                for (String misleading : List.of("not mounted", "cannot read", "run as root", "CAP_")) {
+                    assertFalse(e.getMessage().contains(misleading), "'" + misleading + "' in: " + e.getMessage());
+                }
+            }
         }
     }
 

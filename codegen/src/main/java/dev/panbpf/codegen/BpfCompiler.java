@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -19,15 +20,18 @@ import java.util.concurrent.TimeUnit;
  */
 public final class BpfCompiler {
     private static final String HEADER = "panbpf.bpf.h";
+    private static final Duration TIMEOUT = Duration.ofMinutes(5);
 
     private final String clang;
     private final List<String> extraFlags;
     private final List<Path> includes;
+    private final Duration timeout;
 
-    private BpfCompiler(String clang, List<String> extraFlags, List<Path> includes) {
+    private BpfCompiler(String clang, List<String> extraFlags, List<Path> includes, Duration timeout) {
         this.clang = clang;
         this.extraFlags = extraFlags;
         this.includes = includes;
+        this.timeout = timeout;
     }
 
     /**
@@ -39,7 +43,13 @@ public final class BpfCompiler {
      * @return the compiler
      */
     public static BpfCompiler of(String clang, List<String> extraFlags, List<Path> includes) {
-        return new BpfCompiler(Objects.requireNonNull(clang, "clang"), List.copyOf(extraFlags), List.copyOf(includes));
+        return new BpfCompiler(Objects.requireNonNull(clang, "clang"), List.copyOf(extraFlags), List.copyOf(includes),
+                TIMEOUT);
+    }
+
+    /** This compiler with another limit on one clang run (5 minutes by default); for tests. */
+    BpfCompiler withTimeout(Duration limit) {
+        return new BpfCompiler(clang, extraFlags, includes, Objects.requireNonNull(limit, "limit"));
     }
 
     /**
@@ -109,35 +119,71 @@ public final class BpfCompiler {
      * @param source the BPF C file
      * @param object the object file to write; its directory is created
      * @throws CodegenException when clang cannot be run (with the command that installs it) or the compilation
-     *         fails (with clang's messages)
+     *         fails (with clang's messages), or clang runs over its time limit (5 minutes) and is killed
      */
     public void compile(Path source, Path object) {
         List<String> cmd = command(source, object);
+        Path log;
         Process p;
         try {
             Files.createDirectories(object.toAbsolutePath().getParent());
-            p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            // clang's messages go to a file, not a pipe we would have to drain before the bounded wait below.
+            log = Files.createTempFile("panbpf-clang", ".log");
         } catch (IOException e) {
-            throw new CodegenException("cannot run clang ('" + clang + "'): " + e.getMessage() + ". Install it "
-                    + "(Debian/Ubuntu: apt-get install clang llvm libbpf-dev) or set the clang path", e);
+            throw new UncheckedIOException("cannot prepare compiling " + source, e);
         }
-        String output;
         try {
-            output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-            if (!p.waitFor(5, TimeUnit.MINUTES)) {
-                p.destroyForcibly();
-                throw new CodegenException("clang took over 5 minutes on " + source);
+            try {
+                p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            } catch (IOException e) {
+                throw new CodegenException("cannot run clang ('" + clang + "'): " + e.getMessage() + ". Install it "
+                        + "(Debian/Ubuntu: apt-get install clang llvm libbpf-dev) or set the clang path", e);
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read clang's output", e);
+            try {
+                if (!p.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+                    kill(p);
+                    throw new CodegenException("clang ('" + clang + "') did not finish compiling " + source + " in "
+                            + spell(timeout) + "; it was killed. command: " + String.join(" ", cmd));
+                }
+            } catch (InterruptedException e) {
+                kill(p);
+                Thread.currentThread().interrupt();
+                throw new CodegenException("interrupted while compiling " + source + "; clang was killed", e);
+            }
+            if (p.exitValue() != 0) {
+                throw new CodegenException("clang failed on " + source + " (exit " + p.exitValue() + "):\n"
+                        + read(log).strip() + "\ncommand: " + String.join(" ", cmd));
+            }
+        } finally {
+            try {
+                Files.deleteIfExists(log);
+            } catch (IOException e) {
+                // a temporary file left behind is not worth failing the build for
+            }
+        }
+    }
+
+    /** Kills {@code p} and whatever it started (a driver's subprocesses), and waits briefly for it to go. */
+    private static void kill(Process p) {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+        try {
+            p.waitFor(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            p.destroyForcibly();
-            throw new CodegenException("interrupted while compiling " + source, e);
         }
-        if (p.exitValue() != 0) {
-            throw new CodegenException("clang failed on " + source + " (exit " + p.exitValue() + "):\n"
-                    + output.strip() + "\ncommand: " + String.join(" ", cmd));
+    }
+
+    private static String read(Path log) {
+        try {
+            return new String(Files.readAllBytes(log), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read clang's output", e);
         }
+    }
+
+    private static String spell(Duration d) {
+        return d.toSeconds() >= 60 && d.toSecondsPart() == 0 ? d.toMinutes() + " min"
+                : d.toMillis() >= 1000 && d.toMillisPart() == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
     }
 }

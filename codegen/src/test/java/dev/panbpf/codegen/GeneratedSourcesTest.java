@@ -41,6 +41,58 @@ class GeneratedSourcesTest {
         }
     }
 
+    /**
+     * C structs named like the perf types a typed perf reader uses (PerfBuffer, PerfOptions, TypedPerf) generate
+     * compiling Java when no typed perf reader is generated: an untagged perf event array has none, so the
+     * skeleton neither imports those types nor declares its nested TypedPerf.
+     */
+    @Test
+    void structsNamedLikeThePerfTypesCompileWithoutATypedPerfReader(@TempDir Path dir) throws Exception {
+        Path c = dir.resolve("perf_names.bpf.c");
+        Files.writeString(c, """
+                #include <linux/bpf.h>
+                #include <bpf/bpf_helpers.h>
+                struct perf_buffer { __u64 pages; };
+                struct perf_options { __u32 wakeup; };
+                struct typed_perf { __u32 cpu; };
+                struct {
+                    __uint(type, BPF_MAP_TYPE_ARRAY);
+                    __uint(max_entries, 1);
+                    __type(key, __u32);
+                    __type(value, struct perf_buffer);
+                } buffers SEC(".maps");
+                struct {
+                    __uint(type, BPF_MAP_TYPE_ARRAY);
+                    __uint(max_entries, 1);
+                    __type(key, __u32);
+                    __type(value, struct perf_options);
+                } options SEC(".maps");
+                struct {
+                    __uint(type, BPF_MAP_TYPE_ARRAY);
+                    __uint(max_entries, 1);
+                    __type(key, __u32);
+                    __type(value, struct typed_perf);
+                } typed SEC(".maps");
+                struct {
+                    __uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+                    __uint(key_size, sizeof(__u32));
+                    __uint(value_size, sizeof(__u32));
+                } samples SEC(".maps");
+                char LICENSE[] SEC("license") = "GPL";
+                """);
+        Path o = dir.resolve("perf_names.bpf.o");
+        BpfCompiler.of("clang", List.of(), List.of()).compile(c, o);
+        Generator.Result r = Generator.of(o).packageName("gen.perfnames").generate();
+        assertEquals(List.of("PerfBuffer", "PerfOptions", "TypedPerf"),
+                r.records().values().stream().sorted().toList());
+        try (Compiled compiled = Compiled.of(r, dir.resolve("out"))) {
+            Class<?> skeleton = compiled.type("gen.perfnames." + r.skeleton());
+            assertTrue(compiled.type("gen.perfnames.PerfBuffer").isRecord());
+            assertEquals(compiled.type("gen.perfnames.PerfBuffer"),
+                    skeleton.getMethod("lookupBuffers", int.class).getReturnType());
+        }
+    }
+
     /** A C enum or struct that has a file of its own is that one Java type everywhere, not a nested copy too. */
     @Test
     void aTypeWithItsOwnFileIsUsedByRecordsInsteadOfANestedCopy(@TempDir Path dir) throws Exception {

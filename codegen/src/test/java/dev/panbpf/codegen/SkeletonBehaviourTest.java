@@ -14,6 +14,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -167,6 +168,38 @@ class SkeletonBehaviourTest {
                 }
             }
         }
+    }
+
+    /**
+     * When wrapping the object fails (here: a generated record's class is missing from the class path),
+     * open(Path) and open() close the object they opened. libbpf maps each data section of an open object as
+     * shared memory until it is closed, so the process's shared mappings show whether the object was left open.
+     */
+    @Test
+    void openClosesTheObjectItOpenedWhenWrappingItFails(@TempDir Path dir) throws Throwable {
+        Path object = TestObjects.compile("ring_events", dir);
+        Generator.Result r = Generator.of(object).packageName("gen.broken").generate();
+        try (Compiled c = Compiled.of(r, dir.resolve("out"))) {
+            Files.delete(dir.resolve("out/classes/gen/broken/RingEvent.class"));
+            Class<?> skeleton = c.type("gen.broken.RingEventsObject");
+            long before = sharedMappings();
+            try (BpfObject plain = BpfObject.open(object)) {
+                assertTrue(sharedMappings() > before, "an open object should hold its data sections' mappings");
+            }
+            assertEquals(before, sharedMappings(), "closing the object releases them");
+            assertThrows(NoClassDefFoundError.class, () -> call(skeleton, "open", object));
+            assertEquals(before, sharedMappings(), "open(Path) left the object it opened open");
+            String resource = (String) skeleton.getField("RESOURCE").get(null);
+            Files.copy(object, dir.resolve("out/classes/gen/broken").resolve(resource));
+            assertThrows(NoClassDefFoundError.class, () -> call(skeleton, "open"));
+            assertEquals(before, sharedMappings(), "open() left the object it opened open");
+        }
+    }
+
+    /** The number of shared mappings of this process (the s in /proc/self/maps's permissions). */
+    private static long sharedMappings() throws java.io.IOException {
+        return Files.readAllLines(Path.of("/proc/self/maps")).stream()
+                .filter(l -> l.split(" ")[1].charAt(3) == 's').count();
     }
 
     @Test

@@ -113,6 +113,35 @@ class UserRingBufferTest {
         }
     }
 
+    /** An interrupt ends a reserve waiting for room with null and keeps the status; later waits end at once too. */
+    @Test
+    void anInterruptReleasesAReserveWaitingForRoomWithNullAndKeepsTheStatus() throws Exception {
+        for (boolean virtual : new boolean[] {false, true}) {
+            try (BpfMap map = BpfMap.create(MapType.USER_RINGBUF, 0, 0, SIZE, 0, "ub");
+                 UserRingBuffer ring = UserRingBuffer.of(map)) {
+                ring.submit(ring.reserve(SIZE - 8));          // one sample fills the ring; nothing drains it
+                java.util.concurrent.atomic.AtomicBoolean kept = new java.util.concurrent.atomic.AtomicBoolean();
+                java.util.concurrent.Callable<MemorySegment> call = () -> {
+                    MemorySegment s = ring.reserve(8, Duration.ofSeconds(30));
+                    for (int i = 0; i < 3 && s == null; i++) {   // the interrupted thread's next waits end too
+                        s = ring.reserve(8, Duration.ofSeconds(30));
+                    }
+                    kept.set(Thread.currentThread().isInterrupted());
+                    return s;
+                };
+                BlockedCall<MemorySegment> blocked = virtual ? BlockedCall.startVirtual("interrupted-reserve", call)
+                        : BlockedCall.start("interrupted-reserve", call);
+                assertFalse(blocked.result.isDone(), "the reserve should be waiting for room");
+                long t0 = System.nanoTime();
+                blocked.thread.interrupt();
+                assertNull(blocked.get(), virtual ? "virtual thread" : "platform thread");
+                assertTrue(blocked.millisSince(t0) < 2000,
+                        "returned " + blocked.millisSince(t0) + " ms after the interrupt");
+                assertTrue(kept.get(), "the interrupt status stays set");
+            }
+        }
+    }
+
     @Test
     void sizesThatCanNeverFitAreRefusedUpFront() {
         try (BpfMap map = BpfMap.create(MapType.USER_RINGBUF, 0, 0, SIZE, 0, "ub");
