@@ -93,12 +93,22 @@ static long clock_nanos(clockid_t clock)
     return ts.tv_sec * 1000000000L + ts.tv_nsec;
 }
 
+/* Sleeps delay_us microseconds (a C consumer's hand-made batch delay). */
+static void sleep_us(long delay_us)
+{
+    struct timespec ts = { delay_us / 1000000, (delay_us % 1000000) * 1000 };
+
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
 /*
  * The consumer-CPU benchmark's libbpf side: calls ring_buffer__poll (waiting at most timeout_ms each time) until
  * nanos of wall time have passed, stores the CPU time this thread spent doing so in *cpu_nanos, and returns the
- * records handed to the callback, or a negative error.
+ * records handed to the callback, or a negative error. With delay_us > 0 it sleeps that long after every poll
+ * that delivered records, as panbpf's batch delay does, so the two can be compared like for like.
  */
-long ring_poll_for(void *handle, long nanos, int timeout_ms, long *cpu_nanos)
+long ring_poll_for(void *handle, long nanos, int timeout_ms, long delay_us, long *cpu_nanos)
 {
     struct ring_drain *d = handle;
     long before = d->t.records;
@@ -111,6 +121,8 @@ long ring_poll_for(void *handle, long nanos, int timeout_ms, long *cpu_nanos)
         int err = ring_buffer__poll(d->rb, wait);
         if (err < 0 && err != -EINTR)
             return err;
+        if (err > 0 && delay_us > 0)
+            sleep_us(delay_us);
     }
     *cpu_nanos = clock_nanos(CLOCK_THREAD_CPUTIME_ID) - cpu;
     return d->t.records - before;
@@ -222,7 +234,7 @@ void *perf_open_wakeup(int map_fd, int page_cnt, int size, int wakeup)
 }
 
 /* The perf side of ring_poll_for: perf_buffer__poll until nanos of wall time have passed. */
-long perf_poll_for(void *handle, long nanos, int timeout_ms, long *cpu_nanos)
+long perf_poll_for(void *handle, long nanos, int timeout_ms, long delay_us, long *cpu_nanos)
 {
     struct perf_drain *d = handle;
     long before = d->t.records;
@@ -235,6 +247,8 @@ long perf_poll_for(void *handle, long nanos, int timeout_ms, long *cpu_nanos)
         int err = perf_buffer__poll(d->pb, wait);
         if (err < 0 && err != -EINTR)
             return err;
+        if (err > 0 && delay_us > 0)
+            sleep_us(delay_us);
     }
     *cpu_nanos = clock_nanos(CLOCK_THREAD_CPUTIME_ID) - cpu;
     return d->t.records - before;

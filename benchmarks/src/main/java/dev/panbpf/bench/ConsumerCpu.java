@@ -36,6 +36,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>Perf buffers: {@code PerfBuffer.poll} against libbpf's {@code perf_buffer__poll}, both reading every CPU's
  * buffer, with the perf events' wakeup_events 1 ({@code default}, what perf_buffer__new opens) and
  * {@link #WAKEUP_EVERY} ({@code batched}, through perf_buffer__new_raw on libbpf's side).
+ *
+ * <p>Since a wakeup costs both consumers the same few microseconds, the {@code delayed} rows show what waking
+ * less often saves: panbpf's reader with {@code batchDelay(DELAY)} on default wakeups, against libbpf's loop as it
+ * is ({@code delayed}) and against libbpf's loop sleeping DELAY after every poll that delivered
+ * ({@code delayed-both}, the like-for-like comparison).
  */
 public final class ConsumerCpu {
     static final long RATE = 1_000_000;
@@ -46,7 +51,13 @@ public final class ConsumerCpu {
     static final int CONSUMER_CPU = 1;
     static final long POLL_TIMEOUT_NANOS = Duration.ofMillis(10).toNanos();
     static final String[] BUFFERS = {"ring", "perf"};
-    static final String[] WAKEUPS = {"default", "batched"};
+    /**
+     * Wakeup policies: the program's default, batched by the program (ring) or wakeup_events (perf), and the
+     * default with panbpf's batch delay of {@link #DELAY} against libbpf's plain loop ({@code delayed}) and
+     * against libbpf's loop given the same sleep by hand ({@code delayed-both}).
+     */
+    static final String[] WAKEUPS = {"default", "batched", "delayed", "delayed-both"};
+    static final Duration DELAY = Duration.ofNanos(250_000);
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
     /** One consumer on one producer's buffer. */
@@ -110,14 +121,16 @@ public final class ConsumerCpu {
     /** Alternating runs of panbpf's and libbpf's consumer on {@code buffer}; returns the table row. */
     static String compare(String buffer, String wakeups, double seconds, int runs) throws InterruptedException {
         boolean batched = wakeups.equals("batched");
+        boolean delayed = wakeups.startsWith("delayed");
+        long libbpfDelayMicros = wakeups.equals("delayed-both") ? DELAY.toNanos() / 1000 : 0;
         boolean ring = buffer.equals("ring");
         ProducerConfig config = ring ? new ProducerConfig(BURST, SIZE, 0, batched ? Producer.NO_WAKEUP : 0,
                 Producer.RING, batched ? WAKEUP_EVERY : 0) : new ProducerConfig(BURST, SIZE, 0, 0, Producer.PERF, 0);
         long nanos = (long) (seconds * 1e9);
         try (Producer forJava = new Producer(DrainBenchmark.BUFFER_BYTES, config);
              Producer forLibbpf = new Producer(DrainBenchmark.BUFFER_BYTES, config);
-             Consumer java = open(buffer, "panbpf", forJava, batched);
-             Consumer libbpf = open(buffer, "libbpf", forLibbpf, batched)) {
+             Consumer java = open(buffer, "panbpf", forJava, batched, delayed ? DELAY : Duration.ZERO);
+             Consumer libbpf = open(buffer, "libbpf", forLibbpf, batched, Duration.ofNanos(libbpfDelayMicros * 1000))) {
             run(forJava, java, nanos);                      // unmeasured: the JIT compiles the poll loop
             run(forLibbpf, libbpf, nanos);
             double[] j = new double[runs];
@@ -135,19 +148,34 @@ public final class ConsumerCpu {
             long refused = check(buffer, forJava, java) + check(buffer, forLibbpf, libbpf);
             double mj = median(j);
             double ml = median(l);
-            return String.format(Locale.ROOT, "| %s | %s | %.1f | %.1f | %s | %,.0f, %,.0f | %,d |", buffer, wakeups,
+            return String.format(Locale.ROOT, "| %s | %s | %.1f | %.1f | %s | %,.0f, %,.0f | %,d |", buffer, label(wakeups),
                     mj, ml, String.format(Locale.ROOT, mj / ml <= 0.8 ? "**%.2f**" : "%.2f", mj / ml), jRate, lRate,
                     refused);
         }
     }
 
-    /** The consumer {@code which} ("panbpf" or "libbpf") of {@code buffer} on {@code producer}'s map. */
-    static Consumer open(String buffer, String which, Producer producer, boolean batched) {
+    /** What the table calls a wakeup policy. */
+    static String label(String wakeups) {
+        long us = DELAY.toNanos() / 1000;
+        return switch (wakeups) {
+            case "delayed" -> "default, panbpf's batchDelay " + us + " µs vs libbpf's loop";
+            case "delayed-both" -> "default, both wait " + us + " µs after a delivering poll";
+            default -> wakeups;
+        };
+    }
+
+    /**
+     * The consumer {@code which} ("panbpf" or "libbpf") of {@code buffer} on {@code producer}'s map, sleeping
+     * {@code delay} after each delivering poll (panbpf: its batch delay; libbpf: a sleep in the C loop).
+     */
+    static Consumer open(String buffer, String which, Producer producer, boolean batched, Duration delay) {
+        long delayMicros = delay.toNanos() / 1000;
         return switch (buffer) {
-            case "ring" -> which.equals("panbpf") ? new JavaRing(producer) : new LibbpfRing(producer);
-            case "perf" -> which.equals("panbpf") ? new JavaPerf(producer, batched ? WAKEUP_EVERY : 1)
+            case "ring" -> which.equals("panbpf") ? new JavaRing(producer, delay)
+                    : new LibbpfConsumer(LibbpfDrain.ring(producer.ring().fd(), SIZE), delayMicros);
+            case "perf" -> which.equals("panbpf") ? new JavaPerf(producer, batched ? WAKEUP_EVERY : 1, delay)
                     : new LibbpfConsumer(LibbpfDrain.perf(producer.perf().fd(), DrainBenchmark.PERF_PAGES, SIZE,
-                    batched ? WAKEUP_EVERY : 1));
+                    batched ? WAKEUP_EVERY : 1), delayMicros);
             default -> throw new IllegalArgumentException("no consumer pair for buffer " + buffer);
         };
     }
@@ -215,8 +243,9 @@ public final class ConsumerCpu {
         final RingBuffer ring;
         long sum;
 
-        JavaRing(Producer producer) {
+        JavaRing(Producer producer, Duration delay) {
             ring = RingBuffer.of(producer.ring());
+            ring.batchDelay(delay);
         }
 
         @Override
@@ -259,9 +288,10 @@ public final class ConsumerCpu {
         final PerfBuffer perf;
         long sum;
 
-        JavaPerf(Producer producer, int wakeupEvents) {
+        JavaPerf(Producer producer, int wakeupEvents, Duration delay) {
             perf = PerfBuffer.of(producer.perf(), PerfOptions.defaults().pagesPerCpu(DrainBenchmark.PERF_PAGES)
                     .wakeupEvents(wakeupEvents));
+            perf.batchDelay(delay);
         }
 
         @Override
@@ -304,20 +334,18 @@ public final class ConsumerCpu {
         }
     }
 
-    /** libbpf: ring_buffer__poll in a loop in C, with the same callback as the drain benchmark. */
-    static final class LibbpfRing extends LibbpfConsumer {
-        LibbpfRing(Producer producer) {
-            super(LibbpfDrain.ring(producer.ring().fd(), SIZE));
-        }
-    }
-
-    /** libbpf: ring_buffer__poll or perf_buffer__poll in a loop in C, with the drain benchmark's callback. */
-    static class LibbpfConsumer implements Consumer {
+    /**
+     * libbpf: ring_buffer__poll or perf_buffer__poll in a loop in C, with the drain benchmark's callback, sleeping
+     * {@code delayMicros} after each poll that delivered (0: libbpf's plain loop).
+     */
+    static final class LibbpfConsumer implements Consumer {
         final LibbpfDrain ring;
+        final long delayMicros;
         long delivered;
 
-        LibbpfConsumer(LibbpfDrain drain) {
+        LibbpfConsumer(LibbpfDrain drain, long delayMicros) {
             ring = drain;
+            this.delayMicros = delayMicros;
         }
 
         @Override
@@ -327,7 +355,7 @@ public final class ConsumerCpu {
 
         @Override
         public long[] pollFor(long nanos) {
-            long[] r = ring.pollFor(nanos, (int) (POLL_TIMEOUT_NANOS / 1_000_000));
+            long[] r = ring.pollFor(nanos, (int) (POLL_TIMEOUT_NANOS / 1_000_000), delayMicros);
             delivered += r[0];
             return r;
         }

@@ -45,7 +45,7 @@ final class LibbpfDrain implements AutoCloseable {
         RING_OPEN = linker.downcallHandle(find(lib, "ring_open"), FunctionDescriptor.of(ADDRESS, JAVA_INT, JAVA_INT));
         RING_DRAIN = linker.downcallHandle(find(lib, "ring_drain"), handleToLong);
         RING_POLL_FOR = linker.downcallHandle(find(lib, "ring_poll_for"),
-                FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS));
+                FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_LONG, ADDRESS));
         RING_SUM = linker.downcallHandle(find(lib, "ring_sum"), handleToLong);
         RING_CLOSE = linker.downcallHandle(find(lib, "ring_close"), close);
         PERF_OPEN = linker.downcallHandle(find(lib, "perf_open"),
@@ -54,7 +54,7 @@ final class LibbpfDrain implements AutoCloseable {
         PERF_OPEN_WAKEUP = linker.downcallHandle(find(lib, "perf_open_wakeup"),
                 FunctionDescriptor.of(ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
         PERF_POLL_FOR = linker.downcallHandle(find(lib, "perf_poll_for"),
-                FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS));
+                FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_LONG, ADDRESS));
         PERF_LOST = linker.downcallHandle(find(lib, "perf_lost"), handleToLong);
         PERF_SUM = linker.downcallHandle(find(lib, "perf_sum"), handleToLong);
         PERF_CLOSE = linker.downcallHandle(find(lib, "perf_close"), close);
@@ -119,14 +119,15 @@ final class LibbpfDrain implements AutoCloseable {
     }
 
     /**
-     * Polls with ring_buffer__poll (or perf_buffer__poll), each call waiting at most {@code timeoutMillis}, for {@code nanos} of
-     * wall time, all in C; returns {records, CPU nanoseconds the calling thread spent}.
+     * Polls with ring_buffer__poll (or perf_buffer__poll), each call waiting at most {@code timeoutMillis}, for
+     * {@code nanos} of wall time, all in C, sleeping {@code delayMicros} after each poll that delivered (0: never);
+     * returns {records, CPU nanoseconds the calling thread spent}.
      */
-    long[] pollFor(long nanos, int timeoutMillis) {
+    long[] pollFor(long nanos, int timeoutMillis, long delayMicros) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment cpu = arena.allocate(JAVA_LONG);
-            long n = ring ? (long) RING_POLL_FOR.invokeExact(handle, nanos, timeoutMillis, cpu)
-                    : (long) PERF_POLL_FOR.invokeExact(handle, nanos, timeoutMillis, cpu);
+            long n = ring ? (long) RING_POLL_FOR.invokeExact(handle, nanos, timeoutMillis, delayMicros, cpu)
+                    : (long) PERF_POLL_FOR.invokeExact(handle, nanos, timeoutMillis, delayMicros, cpu);
             if (n < 0) {
                 throw new IllegalStateException((ring ? "ring_buffer__poll" : "perf_buffer__poll") + " failed with " + n);
             }
