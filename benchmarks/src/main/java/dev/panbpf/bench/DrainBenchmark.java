@@ -30,7 +30,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 /**
  * DrainBenchmark times draining a buffer the kernel has just filled with {@link #RECORDS} records (the shared
- * producer, run by BPF_PROG_TEST_RUN on CPU 0, no wakeups; the consumer runs on CPU 1): panbpf's RingBuffer and PerfBuffer against libbpf's
+ * producer, run by BPF_PROG_TEST_RUN on CPU 0, no wakeup per record ({@link #PERF_WAKEUP_EVENTS}); the consumer
+ * runs on CPU 1): panbpf's RingBuffer and PerfBuffer against libbpf's
  * ring_buffer__consume and perf_buffer__consume on identically filled buffers, plus the typed path that decodes
  * each record into a Java record. Every handler reads the record's first 8 bytes and the last byte the program
  * wrote, and {@link Filled} checks the sum of what was read against the sequence numbers the kernel wrote, so a
@@ -49,6 +50,13 @@ public class DrainBenchmark {
     /** BUFFER_BYTES is the ring buffer size and each CPU's perf buffer size: 16 MiB. */
     public static final int BUFFER_BYTES = 16 << 20;
     static final int PERF_PAGES = BUFFER_BYTES / 4096;
+    /**
+     * The perf events' wakeup_events in the drain rows, panbpf's and libbpf's alike: one wakeup per fill, as the
+     * ring's records go with BPF_RB_NO_WAKEUP. With a wakeup per sample every sample raises an irq_work
+     * (a self-IPI, a VM exit on this kind of machine): a fill took ~44 ms instead of ~0.4 ms, and the consumer's
+     * CPU sat idle that long before each timed drain, which then started on cold caches.
+     */
+    static final int PERF_WAKEUP_EVENTS = RECORDS;
     static final int PRODUCER_CPU = 0;
     static final int CONSUMER_CPU = 1;
 
@@ -225,7 +233,8 @@ public class DrainBenchmark {
         @Setup(Level.Trial)
         public void open() {
             startProducer(Producer.PERF);
-            perf = PerfBuffer.of(producer.perf(), PerfOptions.defaults().pagesPerCpu(PERF_PAGES));
+            perf = PerfBuffer.of(producer.perf(), PerfOptions.defaults().pagesPerCpu(PERF_PAGES)
+                    .wakeupEvents(PERF_WAKEUP_EVENTS));
         }
 
         @TearDown(Level.Trial)
@@ -261,7 +270,7 @@ public class DrainBenchmark {
         @Setup(Level.Trial)
         public void open() {
             startProducer(Producer.PERF);
-            perf = LibbpfDrain.perf(producer.perf().fd(), PERF_PAGES, size);
+            perf = LibbpfDrain.perf(producer.perf().fd(), PERF_PAGES, size, PERF_WAKEUP_EVENTS);
         }
 
         @TearDown(Level.Trial)
@@ -296,7 +305,8 @@ public class DrainBenchmark {
         @Setup(Level.Trial)
         public void open() {
             startProducer(Producer.PERF);
-            perf = PerfBuffer.of(producer.perf(), PerfOptions.defaults().pagesPerCpu(PERF_PAGES));
+            perf = PerfBuffer.of(producer.perf(), PerfOptions.defaults().pagesPerCpu(PERF_PAGES)
+                    .wakeupEvents(PERF_WAKEUP_EVENTS));
         }
 
         @TearDown(Level.Trial)

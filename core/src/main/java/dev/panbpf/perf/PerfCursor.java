@@ -34,7 +34,13 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 final class PerfCursor {
     /** Header, u64 id, u64 count. */
     private static final int LOST_BYTES = HEADER_BYTES + 2 * Long.BYTES;
-    private static final int RUN = 64;  // the most samples one run of equal headers in drain() takes
+    /**
+     * How far drain() looks ahead for a run of equal samples: 64 samples, or as many as fit 16 KiB if that is more,
+     * up to 256. Small samples gain from the longer look-ahead (more of its independent loads miss at once).
+     */
+    private static final int RUN = 64;
+    private static final int MAX_RUN = 256;
+    private static final int RUN_BYTES = 16 << 10;
     /**
      * The address space as one global-scope segment (as in RingReader): loads through it fold bounds and liveness
      * checks. Headers, raw sizes, times and lost counts are read through it at {@code base + offset}, each offset
@@ -231,9 +237,10 @@ final class PerfCursor {
                 long raw = checkedRaw(Integer.toUnsignedLong(rawWord), size);
                 long len = fixedSize >= 0 ? fixedSize : raw;
                 // The run: equal header words (so SAMPLE, this size) and raw sizes, each whole before the end.
+                int most = Math.max(RUN, Math.min(MAX_RUN, RUN_BYTES / size));
                 int run = 1;
                 long next = pos;
-                while (run < RUN && head - next >= size && (next & mask) + size <= dataSize
+                while (run < most && head - next >= size && (next & mask) + size <= dataSize
                         && VIEW.get(JAVA_LONG_UNALIGNED, base + (next & mask)) == header
                         && VIEW.get(JAVA_INT_UNALIGNED, base + (next & mask) + rawAt) == rawWord) {
                     run++;
