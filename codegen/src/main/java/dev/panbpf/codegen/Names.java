@@ -4,20 +4,12 @@ import dev.panbpf.event.RecordSource;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Names turns C names into Java names and refuses two C names that would become one Java name: a silent rename
  * would make the generated API depend on declaration order, so a clash is an error that names both sides.
  */
 final class Names {
-    private static final Set<String> KEYWORDS = Set.of("abstract", "assert", "boolean", "break", "byte", "case",
-            "catch", "char", "class", "const", "continue", "default", "do", "double", "else", "enum", "extends",
-            "final", "finally", "float", "for", "goto", "if", "implements", "import", "instanceof", "int",
-            "interface", "long", "native", "new", "package", "private", "protected", "public", "return", "short",
-            "static", "strictfp", "super", "switch", "synchronized", "this", "throw", "throws", "transient", "try",
-            "void", "volatile", "while", "true", "false", "null", "record", "var", "yield", "sealed", "permits");
-
     private final String object;
     private final Map<String, String> taken = new LinkedHashMap<>();   // Java name -> what it stands for
 
@@ -39,11 +31,7 @@ final class Names {
     /** The camelCase Java member name of a C name, with keywords and Object's methods avoided by a suffix. */
     static String member(String cName) {
         String c = RecordSource.typeName(cName.replaceAll("[^A-Za-z0-9_$]", "_"));
-        String m = Character.toLowerCase(c.charAt(0)) + c.substring(1);
-        if (!Character.isJavaIdentifierStart(m.charAt(0))) {
-            m = "_" + m;
-        }
-        return KEYWORDS.contains(m) ? m + "_" : m;
+        return RecordSource.identifier(Character.toLowerCase(c.charAt(0)) + c.substring(1));
     }
 
     /** The CamelCase Java type name of a C name, as RecordSource names records. */

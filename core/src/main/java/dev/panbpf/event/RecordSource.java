@@ -109,6 +109,17 @@ public final class RecordSource {
     }
 
     /**
+     * RecordSource.identifier makes {@code name} usable as a Java identifier the way {@link #generate} does for
+     * record components: an underscore before a first character that cannot start one, and after a keyword.
+     *
+     * @param name a non-empty name made of Java identifier characters
+     * @return the identifier
+     */
+    public static String identifier(String name) {
+        return JavaNames.identifier(name);
+    }
+
+    /**
      * RecordSource.generateEnum returns the source of a public top-level Java enum implementing {@link EnumValue}
      * with the constants of C enum {@code name} in the BTF of {@code object}, named as {@link #typeName} says.
      *

@@ -337,11 +337,7 @@ public final class OrderedPerfBuffer implements EventReader {
      * @throws IllegalArgumentException if this reader does not read {@code cpu}
      */
     public long lost(int cpu) {
-        int i = set.indexOf(cpu);
-        if (i < 0) {
-            throw new IllegalArgumentException(what + " does not read CPU " + cpu + "; it reads " + cpus());
-        }
-        return set.ring(i).lost();
+        return set.ring(set.indexOf(cpu, what)).lost();
     }
 
     /**

@@ -128,8 +128,6 @@ public final class PerfBuffer implements EventReader {
         return new PerfBuffer(map, options, "perf buffer on " + map);
     }
 
-    // ---------------------------------------------------------------------------------------------- consuming
-
     /**
      * Waits up to {@code timeout} for a CPU's ring to signal (per {@link PerfOptions#wakeupEvents} or
      * {@link PerfOptions#wakeupBytes}), then reads every signalled ring to its end. Records that have not yet
@@ -291,16 +289,11 @@ public final class PerfBuffer implements EventReader {
         return n;
     }
 
-    /**
-     * Releases a thread blocked in {@link #poll}, which then returns what it has read (usually 0), or makes the
-     * next poll that would wait return without waiting; safe from any thread, and a no-op once closed.
-     */
     @Override
     public void wakeup() {
         epoll.wakeup();
     }
 
-    /** {@inheritDoc} */
     @Override
     public void batchDelay(Duration delay) {
         batch.set(delay, toString());
@@ -310,8 +303,6 @@ public final class PerfBuffer implements EventReader {
     public Duration batchDelay() {
         return batch.get();
     }
-
-    // ---------------------------------------------------------------------------------------------- counters
 
     /** {@return the CPUs this buffer reads, ascending} */
     public List<Integer> cpus() {
@@ -372,14 +363,8 @@ public final class PerfBuffer implements EventReader {
     }
 
     private int ringIndex(int cpu) {
-        int i = set.indexOf(cpu);
-        if (i < 0) {
-            throw new IllegalArgumentException(what + " does not read CPU " + cpu + "; it reads " + cpus());
-        }
-        return i;
+        return set.indexOf(cpu, what);
     }
-
-    // ---------------------------------------------------------------------------------------------- closing
 
     @Override
     public boolean isClosed() {

@@ -135,9 +135,13 @@ final class PerfCpuSet implements AutoCloseable {
         return drops.sinceOpen();
     }
 
-    /** The index of {@code cpu}, or -1 when this set does not read it. */
-    int indexOf(int cpu) {
-        return cpu >= 0 && cpu < indexOfCpu.length ? indexOfCpu[cpu] : -1;
+    /** The index of {@code cpu}'s ring; refuses a CPU this set does not read, naming the reader {@code what}. */
+    int indexOf(int cpu, String what) {
+        int i = cpu >= 0 && cpu < indexOfCpu.length ? indexOfCpu[cpu] : -1;
+        if (i < 0) {
+            throw new IllegalArgumentException(what + " does not read CPU " + cpu + "; it reads " + cpus());
+        }
+        return i;
     }
 
     /**

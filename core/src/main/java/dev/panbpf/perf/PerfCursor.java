@@ -32,15 +32,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
  * <p>Only the consuming thread drives a cursor; the lost count is published once per pass for other threads.
  */
 final class PerfCursor {
-    /** Header, u64 id, u64 count. */
-    private static final int LOST_BYTES = HEADER_BYTES + 2 * Long.BYTES;
-    /**
-     * How far drain() looks ahead for a run of equal samples: 64 samples, or as many as fit 16 KiB if that is more,
-     * up to 256. Small samples gain from the longer look-ahead (more of its independent loads miss at once).
-     */
-    private static final int RUN = 64;
-    private static final int MAX_RUN = 256;
-    private static final int RUN_BYTES = 16 << 10;
+    private static final int LOST_BYTES = HEADER_BYTES + 2 * Long.BYTES;  // header, u64 id, u64 count
+    // drain()'s look-ahead for a run: 64 samples, or as many as fill 16 KiB up to 256 (more loads in flight)
+    private static final int RUN = 64, MAX_RUN = 256, RUN_BYTES = 16 << 10;
     /**
      * The address space as one global-scope segment (as in RingReader): loads through it fold bounds and liveness
      * checks. Headers, raw sizes, times and lost counts are read through it at {@code base + offset}, each offset
@@ -60,8 +54,7 @@ final class PerfCursor {
     private final long mask;
     private final boolean timestamps;
     private final long rawSizeAt;
-    /** The smallest SAMPLE: header, [u64 time], u32 raw size. */
-    private final int minSample;
+    private final int minSample;  // the smallest SAMPLE: header, [u64 time], u32 raw size
     private final int fixedSize;
     private final ToIntFunction<MemorySegment> payloadLength;
     private final LostHandler onLost;

@@ -174,7 +174,6 @@ public final class RingBuffer implements EventReader {
         rings.wakeup();
     }
 
-    /** {@inheritDoc} */
     @Override
     public void batchDelay(Duration delay) {
         rings.batch().set(delay, toString());

@@ -142,7 +142,6 @@ public final class RingBufferPoller implements EventReader {
         rings.wakeup();
     }
 
-    /** {@inheritDoc} */
     @Override
     public void batchDelay(Duration delay) {
         rings.batch().set(delay, toString());
