@@ -61,7 +61,8 @@ public interface EventReader extends AutoCloseable {
      * for the wakeups; with a delay longer than the time between bursts it is woken once per delay. What it costs:
      * an event may wait up to {@code delay} (plus the system's timer slack, 50 µs by default on Linux) longer
      * before its handler sees it, and the buffer must hold what the producers write in {@code delay}, or they lose
-     * events (counted as always). A wakeup, a close or an interrupt ends the sleep at once. {@code consume} and
+     * events (counted as always). A wakeup or an interrupt ends the sleep at once, and the poll returns what
+     * gathered without waiting further; a close ends it and the poll returns 0. {@code consume} and
      * polls with {@code Duration.ZERO} never sleep for it.
      *
      * @param delay how long events may gather under load; {@code Duration.ZERO} (the default) reads as soon as the

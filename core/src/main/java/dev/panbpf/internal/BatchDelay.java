@@ -36,19 +36,20 @@ public final class BatchDelay {
 
     /**
      * Before a poll's first pass: sleeps until the delay has passed since the last delivering poll ended, but not
-     * past {@code deadline}; false when a wakeup, a close or an interrupt ended the sleep (the poll returns 0).
+     * past {@code deadline}. Returns true when a wakeup, a close or an interrupt ended the sleep (or came before
+     * it): the poll then makes one pass, without waiting, and returns what it delivered.
      */
     public boolean await(long deadline, Epoll epoll) {
         long delay = nanos;
         if (delay == 0 || !delivered) {
-            return true;
+            return false;
         }
         long now = System.nanoTime();
         long left = delay - (now - lastEnd);       // no overflow: the elapsed time is not negative
         if (deadline != Deadline.NEVER) {
             left = Math.min(left, deadline - now);
         }
-        return left <= 0 || !epoll.sleep(left);
+        return left > 0 && epoll.sleep(left);
     }
 
     /** After a poll that handed out {@code n} events: starts the next delay when there were any. */

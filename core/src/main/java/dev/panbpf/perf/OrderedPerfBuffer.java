@@ -152,10 +152,10 @@ public final class OrderedPerfBuffer implements EventReader {
         long deadline = Deadline.after(timeout);
         gate.enter();
         try {
-            if (!batch.await(deadline, epoll)) {
+            boolean woken = batch.await(deadline, epoll);  // woken in the delay: one pass, no wait
+            if (woken && gate.isClosed()) {
                 return 0;
             }
-            boolean woken = false;
             while (true) {
                 int n = pass(handler, false);
                 if (n > 0 || woken || Deadline.passed(deadline)) {

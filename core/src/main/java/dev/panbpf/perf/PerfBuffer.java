@@ -152,13 +152,11 @@ public final class PerfBuffer implements EventReader {
         long deadline = Deadline.after(timeout);
         gate.enter();
         try {
-            if (!batch.await(deadline, epoll)) {
-                return 0;
-            }
+            boolean woken = batch.await(deadline, epoll);  // woken in the delay: one pass over every ring
+            boolean pendingOnly = !woken;
             boolean waited = false;
-            boolean woken = false;
             while (true) {
-                int n = readAll(handler, 0, set.size(), true);
+                int n = readAll(handler, 0, set.size(), pendingOnly);
                 if (n > 0 || woken || gate.isClosed() || (waited && Deadline.passed(deadline))) {
                     batch.ended(n);
                     return n;

@@ -46,10 +46,12 @@ final class RingPollLoop {
      */
     int poll(Pass pass, RecordHandler handler, long deadline) {
         backoff.reset();
-        if (!batch.await(deadline, epoll)) {
-            return 0;
+        int n;
+        if (batch.await(deadline, epoll)) {
+            n = gate.isClosed() ? 0 : pass.run(handler);    // woken in the delay: what gathered, without waiting
+        } else {
+            n = loop(pass, handler, deadline);
         }
-        int n = loop(pass, handler, deadline);
         batch.ended(n);
         return n;
     }
