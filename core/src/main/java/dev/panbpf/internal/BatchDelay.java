@@ -17,6 +17,7 @@ import java.time.Duration;
  */
 public final class BatchDelay {
     private volatile long nanos;
+    private volatile Duration delay = Duration.ZERO;    // as set, for get(): nanos saturates at about 292 years
     private boolean delivered;
     private long lastEnd;
 
@@ -26,12 +27,14 @@ public final class BatchDelay {
             throw new IllegalArgumentException("batch delay " + delay + " of " + reader
                     + " is negative; use Duration.ZERO to read as soon as the kernel wakes the reader");
         }
-        nanos = Deadline.nanos(delay, "batch delay");
+        long n = Deadline.nanos(delay, "batch delay");
+        this.delay = delay;     // (a racing get() may see one before the other: each is a value that was set)
+        nanos = n;
     }
 
     /** The delay now. */
     public Duration get() {
-        return Duration.ofNanos(nanos);
+        return delay;
     }
 
     /**

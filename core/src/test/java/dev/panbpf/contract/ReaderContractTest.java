@@ -453,6 +453,41 @@ class ReaderContractTest {
 
     @ParameterizedTest
     @EnumSource(Kind.class)
+    void aPollAfterOneThatAWakeupEndedIsNotHeldBackByTheOldDelay(Kind kind) throws Exception {
+        Rig r = open(kind);
+        r.reader().batchDelay(Duration.ofSeconds(4));
+        produce(1);
+        assertEquals(1, r.poll(s -> true, Duration.ofSeconds(5)));
+        r.reader().wakeup();
+        assertEquals(0, r.poll(s -> true, Duration.ofSeconds(10)), "the wakeup ends the delayed poll with nothing");
+        produce(1);
+        long t0 = System.nanoTime();
+        assertEquals(1, r.poll(s -> true, Duration.ofSeconds(10)));
+        long took = System.nanoTime() - t0;
+        assertTrue(took < TimeUnit.SECONDS.toNanos(2), "a poll after one that delivered nothing does not sleep for "
+                + "the delay, but took " + took / 1e6 + " ms");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void aHugeBatchDelayReadsBackAsSetAndTheTimeoutStillBoundsThePoll(Kind kind) throws Exception {
+        Rig r = open(kind);
+        Duration huge = Duration.ofDays(365 * 200);
+        r.reader().batchDelay(huge);
+        assertEquals(huge, r.reader().batchDelay(), "the getter returns the delay set");
+        produce(1);
+        assertEquals(1, r.poll(s -> true, Duration.ofSeconds(5)));
+        produce(1);
+        long t0 = System.nanoTime();
+        assertEquals(1, r.poll(s -> true, Duration.ofMillis(300)), "the timeout cuts the delay, then it reads");
+        assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(3));
+        r.reader().batchDelay(Duration.ofNanos(1));
+        produce(1);
+        assertEquals(1, r.poll(s -> true, Duration.ofSeconds(5)), "1 ns");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
     void aCallFromInsideAHandlerIsRefusedNamingTheReader(Kind kind) {
         Rig r = open(kind);
         produce(2);
