@@ -40,7 +40,6 @@ public final class Epoll implements AutoCloseable {
     private VirtualPoller.Waiter parked;
     /** The thread in {@link #sleep} now, if any: wakeup() and close() unpark it. */
     private volatile Thread sleeper;
-    private volatile boolean closed;
     /** Whether the last await was a virtual thread's wait that the VirtualPoller ended (consumer thread only). */
     private boolean polledThroughMaster;
 
@@ -239,7 +238,7 @@ public final class Epoll implements AutoCloseable {
         long end = System.nanoTime() + nanos;
         sleeper = self;     // before looking at the flags: a wakeup() that misses it has set them for us to see
         try {
-            while (!wakeRequested && !closed && !self.isInterrupted()) {
+            while (!wakeRequested && !wake.isClosed() && !self.isInterrupted()) {
                 long left = end - System.nanoTime();
                 if (left <= 0) {
                     return false;
@@ -249,7 +248,7 @@ public final class Epoll implements AutoCloseable {
         } finally {
             sleeper = null;
         }
-        return closed || takeWakeup() || self.isInterrupted();
+        return wake.isClosed() || takeWakeup() || self.isInterrupted();
     }
 
     /** Releases a thread blocked in {@link #await} or {@link #sleep}; safe from any thread, and a no-op once closed. */
@@ -277,8 +276,6 @@ public final class Epoll implements AutoCloseable {
 
     @Override
     public void close() {
-        closed = true;
-        unparkSleeper();
         synchronized (wakeLock) {
             wake.close();
             epfd.close();
@@ -286,6 +283,7 @@ public final class Epoll implements AutoCloseable {
                 parked.fire();          // its fd left the poller's epoll with the close: wake it ourselves
             }
         }
+        unparkSleeper();                // after wake.close(), which the sleep loop looks at
         arena.close();
     }
 }
